@@ -1,0 +1,61 @@
+//! The broker's shared state, handed to every connection and handler.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::cluster::{MetaProperties, ProducerIdManager};
+use crate::log::LogManager;
+use crate::settings::Settings;
+
+/// Everything a request handler may need.
+pub struct Broker {
+    pub settings: Arc<Settings>,
+    pub logs: Arc<LogManager>,
+    pub meta: MetaProperties,
+    pub node_id: i32,
+    /// Host and port returned in Metadata and DescribeCluster.
+    pub advertised_host: String,
+    pub advertised_port: i32,
+    pub producer_ids: ProducerIdManager,
+    /// Flips to true when shutdown starts, so long-polling requests return at once.
+    pub shutting_down: watch::Receiver<bool>,
+}
+
+impl Broker {
+    pub fn new(
+        settings: Arc<Settings>,
+        logs: Arc<LogManager>,
+        bound: SocketAddr,
+        shutting_down: watch::Receiver<bool>,
+    ) -> std::io::Result<Broker> {
+        let data_dir = settings.data_dir();
+        let meta = MetaProperties::load_or_create(&data_dir, settings.node_id())?;
+        let (advertised_host, advertised_port) = settings
+            .advertised(bound)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        Ok(Broker {
+            node_id: settings.node_id(),
+            producer_ids: ProducerIdManager::open(&data_dir)?,
+            settings,
+            logs,
+            meta,
+            advertised_host,
+            advertised_port,
+            shutting_down,
+        })
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutting_down.borrow()
+    }
+}
+
+/// Milliseconds since the Unix epoch (Kafka timestamps).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,140 @@
+//! The one place where Klamm's domain errors become Kafka error codes.
+//!
+//! Storage, coordinators and handlers return [`Error`]; the wire layer asks each error for its
+//! [`Error::code`]. This mirrors Kafka's `org.apache.kafka.common.protocol.Errors`: an exception
+//! type maps to exactly one error code, so the same failure reads the same in every API.
+
+use kafka_protocol::ResponseError;
+
+/// A failure that a client should see as a Kafka error code.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("This server does not host this topic-partition.")]
+    UnknownTopicOrPartition,
+    #[error("This server does not host this topic ID.")]
+    UnknownTopicId,
+    #[error("{0}")]
+    InvalidTopic(String),
+    #[error("Topic '{0}' already exists.")]
+    TopicAlreadyExists(String),
+    #[error("{0}")]
+    InvalidPartitions(String),
+    #[error("{0}")]
+    InvalidReplicationFactor(String),
+    #[error("{0}")]
+    InvalidReplicaAssignment(String),
+    #[error("{0}")]
+    InvalidConfig(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    CorruptMessage(String),
+    #[error("{0}")]
+    InvalidRecord(String),
+    #[error("{0}")]
+    MessageTooLarge(String),
+    #[error("{0}")]
+    InvalidTimestamp(String),
+    #[error("{0}")]
+    UnsupportedCompressionType(String),
+    #[error("{0}")]
+    UnsupportedForMessageFormat(String),
+    #[error("Offset {offset} is out of range [{log_start_offset}, {high_watermark}].")]
+    OffsetOutOfRange {
+        offset: i64,
+        log_start_offset: i64,
+        high_watermark: i64,
+    },
+    #[error("{0}")]
+    OutOfOrderSequence(String),
+    #[error("{0}")]
+    InvalidProducerEpoch(String),
+    #[error("{0}")]
+    ProducerFenced(String),
+    #[error("This producer id is not known to the broker.")]
+    UnknownProducerId,
+    #[error("This broker is not the leader or a follower of this partition.")]
+    NotLeaderOrFollower,
+    #[error("The leader epoch in the request is older than the broker's.")]
+    FencedLeaderEpoch,
+    #[error("The leader epoch in the request is newer than the broker's.")]
+    UnknownLeaderEpoch,
+    #[error("Topic deletion is disabled.")]
+    TopicDeletionDisabled,
+    #[error("Produce request specified an invalid value for required acks.")]
+    InvalidRequiredAcks,
+    #[error("{0}")]
+    PolicyViolation(String),
+    #[error("{0}")]
+    NotEnoughReplicas(String),
+    #[error("{0}")]
+    TopicAuthorizationFailed(String),
+    #[error("{0}")]
+    InvalidTransactionTimeout(String),
+    #[error("Disk error: {0}")]
+    KafkaStorage(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The Kafka error code a client receives for this error.
+    pub fn response_error(&self) -> ResponseError {
+        use ResponseError as E;
+        match self {
+            Error::UnknownTopicOrPartition => E::UnknownTopicOrPartition,
+            Error::UnknownTopicId => E::UnknownTopicId,
+            Error::InvalidTopic(_) => E::InvalidTopicException,
+            Error::TopicAlreadyExists(_) => E::TopicAlreadyExists,
+            Error::InvalidPartitions(_) => E::InvalidPartitions,
+            Error::InvalidReplicationFactor(_) => E::InvalidReplicationFactor,
+            Error::InvalidReplicaAssignment(_) => E::InvalidReplicaAssignment,
+            Error::InvalidConfig(_) => E::InvalidConfig,
+            Error::InvalidRequest(_) => E::InvalidRequest,
+            Error::CorruptMessage(_) => E::CorruptMessage,
+            Error::InvalidRecord(_) => E::InvalidRecord,
+            Error::MessageTooLarge(_) => E::MessageTooLarge,
+            Error::InvalidTimestamp(_) => E::InvalidTimestamp,
+            Error::UnsupportedCompressionType(_) => E::UnsupportedCompressionType,
+            Error::UnsupportedForMessageFormat(_) => E::UnsupportedForMessageFormat,
+            Error::OffsetOutOfRange { .. } => E::OffsetOutOfRange,
+            Error::OutOfOrderSequence(_) => E::OutOfOrderSequenceNumber,
+            Error::InvalidProducerEpoch(_) => E::InvalidProducerEpoch,
+            Error::ProducerFenced(_) => E::ProducerFenced,
+            Error::UnknownProducerId => E::UnknownProducerId,
+            Error::NotLeaderOrFollower => E::NotLeaderOrFollower,
+            Error::FencedLeaderEpoch => E::FencedLeaderEpoch,
+            Error::UnknownLeaderEpoch => E::UnknownLeaderEpoch,
+            Error::TopicDeletionDisabled => E::TopicDeletionDisabled,
+            Error::InvalidRequiredAcks => E::InvalidRequiredAcks,
+            Error::PolicyViolation(_) => E::PolicyViolation,
+            Error::NotEnoughReplicas(_) => E::NotEnoughReplicas,
+            Error::TopicAuthorizationFailed(_) => E::TopicAuthorizationFailed,
+            Error::InvalidTransactionTimeout(_) => E::InvalidTransactionTimeout,
+            Error::KafkaStorage(_) => E::KafkaStorageError,
+            Error::Internal(_) => E::UnknownServerError,
+        }
+    }
+
+    /// The numeric Kafka error code.
+    pub fn code(&self) -> i16 {
+        self.response_error().code()
+    }
+
+    /// The message to put in a response's `error_message` field, where the API has one.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::KafkaStorage(e.to_string())
+    }
+}
+
+/// Shorthand used across the broker.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Error code 0: no error.
+pub const NONE: i16 = 0;

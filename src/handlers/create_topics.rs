@@ -1,0 +1,120 @@
+//! CreateTopics (key 19), v2-7: partitions, replication factor 1 (broker 0 only), manual
+//! assignments naming broker 0, topic configs, `validate_only`, and (v5+) the resulting
+//! configs in the response.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::create_topics_response::{CreatableTopicConfigs, CreatableTopicResult};
+use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+
+use super::{sb, RequestContext};
+use crate::error::Error;
+use crate::log::config;
+use crate::log::NewTopic;
+
+pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for t in &req.topics {
+        *counts.entry(t.name.as_str().to_string()).or_default() += 1;
+    }
+    let topics = req
+        .topics
+        .into_iter()
+        .map(|t| {
+            let name = t.name.as_str().to_string();
+            if counts.get(&name).copied().unwrap_or(0) > 1 {
+                let e = Error::InvalidRequest(format!(
+                    "Create topics request from client `{}` contains multiple entries for the following topics: {name}",
+                    ctx.client_id.as_deref().unwrap_or("")
+                ));
+                return failed(ctx, t, &e);
+            }
+            create_one(ctx, t, req.validate_only)
+        })
+        .collect();
+    CreateTopicsResponse::default().with_topics(topics)
+}
+
+fn create_one(ctx: &RequestContext, t: CreatableTopic, validate_only: bool) -> CreatableTopicResult {
+    let mut configs = BTreeMap::new();
+    for c in &t.configs {
+        match &c.value {
+            Some(v) => {
+                configs.insert(c.name.as_str().to_string(), v.as_str().to_string());
+            }
+            None => {
+                let e = Error::InvalidConfig(format!(
+                    "Null value not supported for topic configs: {}",
+                    c.name.as_str()
+                ));
+                return failed(ctx, t, &e);
+            }
+        }
+    }
+    let new_topic = NewTopic {
+        name: t.name.as_str().to_string(),
+        num_partitions: t.num_partitions,
+        replication_factor: t.replication_factor,
+        assignments: t
+            .assignments
+            .iter()
+            .map(|a| (a.partition_index, a.broker_ids.iter().map(|b| b.0).collect()))
+            .collect(),
+        configs,
+        internal: false,
+    };
+    let logs = &ctx.broker.logs;
+    let result = if validate_only {
+        logs.validate_new_topic(&new_topic)
+            .map(|(partitions, overrides)| (None, partitions, overrides))
+    } else {
+        logs.create_topic(&new_topic)
+            .map(|topic| (Some(topic.id), topic.partitions.len() as i32, topic.overrides.clone()))
+    };
+    match result {
+        Err(e) => failed(ctx, t, &e),
+        Ok((id, partitions, overrides)) => {
+            let mut r = CreatableTopicResult::default().with_name(t.name).with_error_code(0);
+            if ctx.version >= 5 {
+                r.num_partitions = partitions;
+                r.replication_factor = 1;
+                r.configs = Some(describe_configs(ctx, &overrides));
+            }
+            if ctx.version >= 7 {
+                if let Some(id) = id {
+                    r.topic_id = id;
+                }
+            }
+            r
+        }
+    }
+}
+
+/// The created topic's configs with their sources (CreateTopics v5+, KIP-525).
+fn describe_configs(ctx: &RequestContext, overrides: &BTreeMap<String, String>) -> Vec<CreatableTopicConfigs> {
+    config::describe(&ctx.broker.settings, overrides)
+        .into_iter()
+        .map(|e| {
+            CreatableTopicConfigs::default()
+                .with_name(sb(e.def.name))
+                .with_value(e.value.as_deref().map(sb))
+                .with_read_only(false)
+                .with_config_source(e.source as i8)
+                .with_is_sensitive(false)
+        })
+        .collect()
+}
+
+fn failed(ctx: &RequestContext, t: CreatableTopic, e: &Error) -> CreatableTopicResult {
+    let mut r = CreatableTopicResult::default()
+        .with_name(t.name)
+        .with_error_code(e.code())
+        .with_error_message(Some(sb(&e.message())));
+    if ctx.version >= 5 {
+        r.num_partitions = -1;
+        r.replication_factor = -1;
+        r.configs = None;
+    }
+    r
+}

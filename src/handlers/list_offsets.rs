@@ -1,0 +1,110 @@
+//! ListOffsets (key 2), v1-10: earliest (-2), latest (-1), max timestamp (-3, KIP-734),
+//! earliest local (-4), latest tiered (-5), and lookup by timestamp via the time index.
+
+use std::collections::HashSet;
+
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
+
+use super::RequestContext;
+use crate::error::Error;
+use crate::log::partition::LEADER_EPOCH;
+
+const LATEST: i64 = -1;
+const EARLIEST: i64 = -2;
+const MAX_TIMESTAMP: i64 = -3;
+const EARLIEST_LOCAL: i64 = -4;
+const LATEST_TIERED: i64 = -5;
+/// `ListOffsetsRequest.READ_COMMITTED`
+const READ_COMMITTED: i8 = 1;
+
+pub fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse {
+    let v = ctx.version;
+    let read_committed = v >= 2 && req.isolation_level == READ_COMMITTED;
+    // Kafka answers INVALID_REQUEST for a partition listed twice.
+    let mut seen = HashSet::new();
+    let mut dups = HashSet::new();
+    for t in &req.topics {
+        for p in &t.partitions {
+            if !seen.insert((t.name.as_str().to_string(), p.partition_index)) {
+                dups.insert((t.name.as_str().to_string(), p.partition_index));
+            }
+        }
+    }
+    let topics = req
+        .topics
+        .into_iter()
+        .map(|t| {
+            let name = t.name.as_str().to_string();
+            let topic = ctx.broker.logs.topic(&name);
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    let mut r = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(p.partition_index);
+                    let result = if dups.contains(&(name.clone(), p.partition_index)) {
+                        Err(Error::InvalidRequest("Duplicate partition in request".into()))
+                    } else {
+                        lookup(ctx, topic.as_deref(), p.partition_index, p.current_leader_epoch, p.timestamp, read_committed)
+                    };
+                    match result {
+                        Ok((timestamp, offset)) => {
+                            r.error_code = 0;
+                            r.timestamp = timestamp;
+                            r.offset = offset;
+                            if v >= 4 {
+                                r.leader_epoch = if offset >= 0 { LEADER_EPOCH } else { -1 };
+                            }
+                        }
+                        Err(e) => {
+                            r.error_code = e.code();
+                            r.timestamp = -1;
+                            r.offset = -1;
+                            if v >= 4 {
+                                r.leader_epoch = -1;
+                            }
+                        }
+                    }
+                    r
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(t.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}
+
+fn lookup(
+    ctx: &RequestContext,
+    topic: Option<&crate::log::Topic>,
+    index: i32,
+    current_leader_epoch: i32,
+    timestamp: i64,
+    read_committed: bool,
+) -> Result<(i64, i64), Error> {
+    let p = topic
+        .and_then(|t| t.partition(index))
+        .ok_or(Error::UnknownTopicOrPartition)?;
+    if ctx.version >= 4 && current_leader_epoch > LEADER_EPOCH {
+        return Err(Error::UnknownLeaderEpoch);
+    }
+    Ok(match timestamp {
+        EARLIEST | EARLIEST_LOCAL => (-1, p.log_start_offset()),
+        LATEST => (
+            -1,
+            if read_committed {
+                p.last_stable_offset()
+            } else {
+                p.high_watermark()
+            },
+        ),
+        MAX_TIMESTAMP if ctx.version >= 7 => p.max_timestamp_offset()?.unwrap_or((-1, -1)),
+        LATEST_TIERED if ctx.version >= 9 => (-1, -1),
+        ts => p.offset_for_timestamp(ts)?.unwrap_or((-1, -1)),
+    })
+}

@@ -1,0 +1,88 @@
+//! One dispatch match on the API key (Kafka's `KafkaApis.handle`), one module per API.
+//! Handlers translate wire structs to calls on the log manager and coordinators and back; the
+//! logic lives in those domain modules, and errors become codes through [`crate::error`].
+
+pub mod api_versions;
+pub mod create_topics;
+pub mod delete_topics;
+pub mod describe_cluster;
+pub mod fetch;
+pub mod init_producer_id;
+pub mod list_offsets;
+pub mod metadata;
+pub mod produce;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use tracing::warn;
+
+use crate::broker::Broker;
+
+/// Who sent a request, and which API/version it is.
+pub struct RequestContext {
+    pub broker: Arc<Broker>,
+    pub peer: SocketAddr,
+    pub client_id: Option<String>,
+    pub api_key: ApiKey,
+    pub version: i16,
+    pub correlation_id: i32,
+}
+
+/// What the connection does after a handler ran.
+pub enum Outcome {
+    Respond(ResponseKind),
+    /// acks=0 produce: no response.
+    NoResponse,
+    /// Kafka closes the connection (e.g. an acks=0 produce that failed, so the client notices).
+    Close,
+}
+
+/// Dispatches a decoded request to its handler.
+pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
+    use Outcome::Respond;
+    match body {
+        RequestKind::Produce(r) => produce::handle(ctx, r).await,
+        RequestKind::Fetch(r) => Respond(ResponseKind::Fetch(fetch::handle(ctx, r).await)),
+        RequestKind::ListOffsets(r) => Respond(ResponseKind::ListOffsets(list_offsets::handle(ctx, r))),
+        RequestKind::Metadata(r) => Respond(ResponseKind::Metadata(metadata::handle(ctx, r))),
+        RequestKind::ApiVersions(r) => Respond(ResponseKind::ApiVersions(api_versions::handle(ctx, r))),
+        RequestKind::CreateTopics(r) => Respond(ResponseKind::CreateTopics(create_topics::handle(ctx, r))),
+        RequestKind::DeleteTopics(r) => Respond(ResponseKind::DeleteTopics(delete_topics::handle(ctx, r))),
+        RequestKind::InitProducerId(r) => {
+            Respond(ResponseKind::InitProducerId(init_producer_id::handle(ctx, r).await))
+        }
+        RequestKind::DescribeCluster(r) => {
+            Respond(ResponseKind::DescribeCluster(describe_cluster::handle(ctx, r)))
+        }
+        other => {
+            // Unreachable: decoding admits only the APIs in the versions table.
+            warn!(peer = %ctx.peer, api = ?ctx.api_key, "no handler for {:?}", std::mem::discriminant(&other));
+            Outcome::Close
+        }
+    }
+}
+
+/// A `StrBytes` from a `&str`.
+pub fn sb(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+pub fn topic_name(s: &str) -> TopicName {
+    TopicName(sb(s))
+}
+
+/// `Utils.to32BitField` of every operation Kafka allows on a resource type when no authorizer
+/// is configured (`AclEntry.supportedOperations`).
+pub mod authorized_operations {
+    /// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+    pub const TOPIC: i32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+    /// READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+    pub const GROUP: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
+    /// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
+    pub const CLUSTER: i32 = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+    /// Kafka's "not requested" marker (`Integer.MIN_VALUE`).
+    pub const OMITTED: i32 = i32::MIN;
+}

@@ -1,0 +1,17 @@
+//! Klamm: a single-node broker that speaks the Apache Kafka wire protocol and stores data in
+//! Kafka's on-disk log format.
+//!
+//! A request travels `server` (accept) -> `connection` (framing, ordering) -> `protocol`
+//! (decode) -> `handlers` (one module per API) -> `log` (partitions and segments), and its
+//! response back the same way. `versions` is the table of what is served.
+
+pub mod broker;
+pub mod cluster;
+pub mod connection;
+pub mod error;
+pub mod handlers;
+pub mod log;
+pub mod protocol;
+pub mod server;
+pub mod settings;
+pub mod versions;

@@ -1,0 +1,640 @@
+//! The partition manager (Kafka's `LogManager` plus the topic part of the metadata image):
+//! which topics exist, their ids, partition counts and config overrides, and the open
+//! partition logs. Topic definitions persist in `klamm-topics.json` in the data directory;
+//! the data itself uses Kafka's layout (`<topic>-<partition>/` directories).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use crate::cluster::{self, uuid_from_kafka_string, uuid_to_kafka_string, write_atomically};
+use crate::error::{Error, Result};
+use crate::log::checkpoint;
+use crate::log::config::{self, LogConfig};
+use crate::log::partition::{self, Partition, Recovery};
+use crate::settings::Settings;
+
+const TOPICS_FILE: &str = "klamm-topics.json";
+/// Kafka's clean-shutdown marker (`CleanShutdownFileHandler`).
+const CLEAN_SHUTDOWN_FILE: &str = ".kafka_cleanshutdown";
+/// Kafka's `Topic.MAX_NAME_LENGTH`.
+pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
+
+/// A topic and its partitions. Immutable: changes replace the whole value in the manager.
+pub struct Topic {
+    pub name: Arc<str>,
+    pub id: Uuid,
+    pub internal: bool,
+    pub partitions: Vec<Arc<Partition>>,
+    pub overrides: BTreeMap<String, String>,
+    pub config: Arc<LogConfig>,
+}
+
+impl std::fmt::Debug for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topic")
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .field("partitions", &self.partitions.len())
+            .field("internal", &self.internal)
+            .finish()
+    }
+}
+
+impl Topic {
+    pub fn partition(&self, index: i32) -> Option<&Arc<Partition>> {
+        usize::try_from(index).ok().and_then(|i| self.partitions.get(i))
+    }
+}
+
+/// A topic to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewTopic {
+    pub name: String,
+    /// -1: `num.partitions`.
+    pub num_partitions: i32,
+    /// -1: `default.replication.factor`.
+    pub replication_factor: i16,
+    /// Manual assignment: partition index -> broker ids.
+    pub assignments: Vec<(i32, Vec<i32>)>,
+    pub configs: BTreeMap<String, String>,
+    pub internal: bool,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct StoredTopics {
+    version: u32,
+    topics: Vec<StoredTopic>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredTopic {
+    name: String,
+    id: String,
+    partitions: i32,
+    #[serde(default)]
+    configs: BTreeMap<String, String>,
+    #[serde(default)]
+    internal: bool,
+}
+
+/// Every topic and partition on this broker.
+pub struct LogManager {
+    data_dir: PathBuf,
+    settings: Arc<Settings>,
+    node_id: i32,
+    topics: DashMap<String, Arc<Topic>>,
+    ids: DashMap<Uuid, String>,
+    /// Serialises topic creation, deletion and config changes, and the topics file.
+    admin: Mutex<()>,
+}
+
+impl LogManager {
+    /// Opens the data directory: recovers every partition (fully after an unclean shutdown,
+    /// from the checkpointed recovery points) and loads the topic definitions.
+    pub fn open(settings: Arc<Settings>) -> io::Result<LogManager> {
+        let data_dir = settings.data_dir();
+        fs::create_dir_all(&data_dir)?;
+        remove_deleted_dirs(&data_dir);
+        let clean = data_dir.join(CLEAN_SHUTDOWN_FILE).exists();
+        let recovery_points = checkpoint::read(&data_dir, checkpoint::RECOVERY_POINT);
+        let log_starts = checkpoint::read(&data_dir, checkpoint::LOG_START_OFFSET);
+        let stored = load_topics_file(&data_dir)?;
+        let stored = adopt_orphan_dirs(&data_dir, stored);
+
+        let mgr = LogManager {
+            node_id: settings.node_id(),
+            data_dir: data_dir.clone(),
+            settings: settings.clone(),
+            topics: DashMap::new(),
+            ids: DashMap::new(),
+            admin: Mutex::new(()),
+        };
+        let threads = settings.i32("num.recovery.threads.per.data.dir").max(1) as usize;
+        let jobs: Vec<(StoredTopic, i32)> = stored
+            .topics
+            .iter()
+            .flat_map(|t| (0..t.partitions).map(move |p| (t.clone(), p)))
+            .collect();
+        let opened: Mutex<Vec<(String, i32, Arc<Partition>)>> = Mutex::new(Vec::new());
+        let failure: Mutex<Option<io::Error>> = Mutex::new(None);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..threads.min(jobs.len().max(1)) {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((t, p)) = jobs.get(i) else { break };
+                    let id = uuid_from_kafka_string(&t.id).unwrap_or_default();
+                    let cfg = Arc::new(LogConfig::new(&settings, &t.configs));
+                    let key = (t.name.clone(), *p);
+                    let recovery = if clean {
+                        Recovery::Clean
+                    } else {
+                        Recovery::From(recovery_points.get(&key).copied().unwrap_or(0))
+                    };
+                    match Partition::open(
+                        t.name.as_str().into(),
+                        id,
+                        *p,
+                        &data_dir,
+                        cfg,
+                        recovery,
+                        log_starts.get(&key).copied(),
+                    ) {
+                        Ok(part) => opened
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((t.name.clone(), *p, Arc::new(part))),
+                        Err(e) => {
+                            *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(io::Error::new(
+                                e.kind(),
+                                format!("opening {}-{p}: {e}", t.name),
+                            ));
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        let mut by_topic: BTreeMap<String, Vec<(i32, Arc<Partition>)>> = BTreeMap::new();
+        for (t, p, part) in opened.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            by_topic.entry(t).or_default().push((p, part));
+        }
+        for t in &stored.topics {
+            let mut parts = by_topic.remove(&t.name).unwrap_or_default();
+            parts.sort_by_key(|(p, _)| *p);
+            let id = uuid_from_kafka_string(&t.id).unwrap_or_default();
+            let topic = Topic {
+                name: t.name.as_str().into(),
+                id,
+                internal: t.internal,
+                partitions: parts.into_iter().map(|(_, p)| p).collect(),
+                overrides: t.configs.clone(),
+                config: Arc::new(LogConfig::new(&settings, &t.configs)),
+            };
+            mgr.ids.insert(id, t.name.clone());
+            mgr.topics.insert(t.name.clone(), Arc::new(topic));
+        }
+        // From here on a crash is an unclean shutdown.
+        let _ = fs::remove_file(data_dir.join(CLEAN_SHUTDOWN_FILE));
+        mgr.persist_topics()?;
+        info!(
+            topics = mgr.topics.len(),
+            clean_shutdown = clean,
+            "loaded logs from {}",
+            data_dir.display()
+        );
+        Ok(mgr)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn settings(&self) -> &Arc<Settings> {
+        &self.settings
+    }
+
+    pub fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.get(name).map(|t| t.clone())
+    }
+
+    pub fn topic_by_id(&self, id: Uuid) -> Option<Arc<Topic>> {
+        let name = self.ids.get(&id)?.clone();
+        self.topic(&name)
+    }
+
+    pub fn partition(&self, topic: &str, index: i32) -> Option<Arc<Partition>> {
+        self.topics.get(topic)?.partition(index).cloned()
+    }
+
+    /// All topics, sorted by name.
+    pub fn topics(&self) -> Vec<Arc<Topic>> {
+        let mut v: Vec<Arc<Topic>> = self.topics.iter().map(|e| e.value().clone()).collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// Every partition of every topic.
+    pub fn all_partitions(&self) -> Vec<Arc<Partition>> {
+        self.topics
+            .iter()
+            .flat_map(|t| t.partitions.clone())
+            .collect()
+    }
+
+    /// Validates a topic creation without performing it (CreateTopics `validate_only` and the
+    /// first half of [`LogManager::create_topic`]). Returns the partition count.
+    pub fn validate_new_topic(&self, t: &NewTopic) -> Result<(i32, BTreeMap<String, String>)> {
+        validate_topic_name(&t.name)?;
+        if self.topics.contains_key(&t.name) {
+            return Err(Error::TopicAlreadyExists(t.name.clone()));
+        }
+        if let Some(other) = self
+            .topics
+            .iter()
+            .find(|e| has_collision(e.key(), &t.name))
+        {
+            return Err(Error::InvalidTopic(format!(
+                "Topic '{}' collides with existing topic: {}",
+                t.name,
+                other.key()
+            )));
+        }
+        let partitions = if !t.assignments.is_empty() {
+            if t.num_partitions != -1 || t.replication_factor != -1 {
+                return Err(Error::InvalidRequest(
+                    "A manual partition assignment was specified, but numPartitions or replicationFactor was not set to -1."
+                        .into(),
+                ));
+            }
+            self.validate_assignments(&t.assignments)?
+        } else {
+            let n = if t.num_partitions == -1 {
+                self.settings.i32("num.partitions")
+            } else {
+                t.num_partitions
+            };
+            if n <= 0 {
+                return Err(Error::InvalidPartitions(
+                    "Number of partitions was set to an invalid non-positive value.".into(),
+                ));
+            }
+            let rf = if t.replication_factor == -1 {
+                self.settings.i32("default.replication.factor")
+            } else {
+                t.replication_factor as i32
+            };
+            if rf <= 0 {
+                return Err(Error::InvalidReplicationFactor(
+                    "Replication factor must be larger than 0, or -1 to use the default value."
+                        .into(),
+                ));
+            }
+            if rf > 1 {
+                return Err(Error::InvalidReplicationFactor(format!(
+                    "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot be reached because only 1 broker(s) are registered."
+                )));
+            }
+            n
+        };
+        let configs = config::validate_overrides(&t.configs)?;
+        Ok((partitions, configs))
+    }
+
+    fn validate_assignments(&self, assignments: &[(i32, Vec<i32>)]) -> Result<i32> {
+        let mut seen = HashSet::new();
+        for (p, brokers) in assignments {
+            if !seen.insert(*p) {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "Partition {p} appears more than once in the assignment."
+                )));
+            }
+            if brokers.is_empty() {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes an empty replica list for partition {p}."
+                )));
+            }
+            let distinct: HashSet<_> = brokers.iter().collect();
+            if distinct.len() != brokers.len() {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes the broker {} more than once for partition {p}.",
+                    brokers[0]
+                )));
+            }
+            if let Some(b) = brokers.iter().find(|b| **b != self.node_id) {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes broker {b}, but no such broker is registered."
+                )));
+            }
+        }
+        let n = assignments.len() as i32;
+        if (0..n).any(|p| !seen.contains(&p)) {
+            return Err(Error::InvalidReplicaAssignment(
+                "Partitions should be numbered sequentially from 0 in a manual assignment.".into(),
+            ));
+        }
+        Ok(n)
+    }
+
+    /// Creates a topic (CreateTopics, auto-creation, internal topics).
+    pub fn create_topic(&self, t: &NewTopic) -> Result<Arc<Topic>> {
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let (partitions, overrides) = self.validate_new_topic(t)?;
+        let id = cluster::random_uuid();
+        let cfg = Arc::new(LogConfig::new(&self.settings, &overrides));
+        let mut parts = Vec::with_capacity(partitions as usize);
+        for p in 0..partitions {
+            let part = Partition::open(
+                t.name.as_str().into(),
+                id,
+                p,
+                &self.data_dir,
+                cfg.clone(),
+                Recovery::Clean,
+                None,
+            )?;
+            parts.push(Arc::new(part));
+        }
+        let topic = Arc::new(Topic {
+            name: t.name.as_str().into(),
+            id,
+            internal: t.internal,
+            partitions: parts,
+            overrides,
+            config: cfg,
+        });
+        self.ids.insert(id, t.name.clone());
+        self.topics.insert(t.name.clone(), topic.clone());
+        if let Err(e) = self.persist_topics() {
+            self.topics.remove(&t.name);
+            self.ids.remove(&id);
+            return Err(e.into());
+        }
+        info!(topic = %t.name, partitions, "created topic");
+        Ok(topic)
+    }
+
+    /// Returns the topic, creating it with broker defaults when `auto.create.topics.enable`
+    /// allows (Kafka's `AutoTopicCreationManager`).
+    pub fn get_or_auto_create(&self, name: &str) -> Result<Arc<Topic>> {
+        if let Some(t) = self.topic(name) {
+            return Ok(t);
+        }
+        if !self.settings.bool("auto.create.topics.enable") {
+            return Err(Error::UnknownTopicOrPartition);
+        }
+        match self.create_topic(&NewTopic {
+            name: name.to_string(),
+            num_partitions: -1,
+            replication_factor: -1,
+            ..Default::default()
+        }) {
+            Ok(t) => Ok(t),
+            // Lost a race with another creator: use theirs.
+            Err(Error::TopicAlreadyExists(_)) => self.topic(name).ok_or(Error::UnknownTopicOrPartition),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a topic: it disappears at once; its directories are renamed
+    /// `<dir>.<uuid>-delete` (Kafka's convention) and removed in the background.
+    pub fn delete_topic(&self, name: &str) -> Result<Arc<Topic>> {
+        if !self.settings.bool("delete.topic.enable") {
+            return Err(Error::TopicDeletionDisabled);
+        }
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, topic) = self
+            .topics
+            .remove(name)
+            .ok_or(Error::UnknownTopicOrPartition)?;
+        self.ids.remove(&topic.id);
+        for p in &topic.partitions {
+            p.mark_deleted();
+        }
+        self.persist_topics()?;
+        let mut renamed = Vec::new();
+        for p in &topic.partitions {
+            let from = p.dir().to_path_buf();
+            let marker = format!(
+                "{}.{}-delete",
+                partition::dir_name(&topic.name, p.index),
+                Uuid::new_v4().simple()
+            );
+            let to = self.data_dir.join(marker);
+            match fs::rename(&from, &to) {
+                Ok(()) => renamed.push(to),
+                Err(e) => warn!("could not rename {} for deletion: {e}", from.display()),
+            }
+        }
+        std::thread::spawn(move || {
+            for dir in renamed {
+                let _ = fs::remove_dir_all(dir);
+            }
+        });
+        info!(topic = %name, "deleted topic");
+        Ok(topic)
+    }
+
+    /// Writes `klamm-topics.json` atomically.
+    fn persist_topics(&self) -> io::Result<()> {
+        let mut topics: Vec<StoredTopic> = self
+            .topics
+            .iter()
+            .map(|t| StoredTopic {
+                name: t.name.to_string(),
+                id: uuid_to_kafka_string(t.id),
+                partitions: t.partitions.len() as i32,
+                configs: t.overrides.clone(),
+                internal: t.internal,
+            })
+            .collect();
+        topics.sort_by(|a, b| a.name.cmp(&b.name));
+        let body = serde_json::to_vec_pretty(&StoredTopics { version: 1, topics })
+            .map_err(io::Error::other)?;
+        write_atomically(&self.data_dir.join(TOPICS_FILE), &body)
+    }
+
+    /// Writes the recovery-point and log-start-offset checkpoints.
+    pub fn write_checkpoints(&self) -> io::Result<()> {
+        let mut recovery = Vec::new();
+        let mut starts = Vec::new();
+        let mut hws = Vec::new();
+        for t in self.topics() {
+            for p in &t.partitions {
+                recovery.push((t.name.to_string(), p.index, p.recovery_point()));
+                starts.push((t.name.to_string(), p.index, p.log_start_offset()));
+                hws.push((t.name.to_string(), p.index, p.high_watermark()));
+            }
+        }
+        checkpoint::write(&self.data_dir, checkpoint::RECOVERY_POINT, &recovery)?;
+        checkpoint::write(&self.data_dir, checkpoint::LOG_START_OFFSET, &starts)?;
+        checkpoint::write(&self.data_dir, checkpoint::REPLICATION_OFFSET, &hws)
+    }
+
+    /// Clean shutdown: flush and close every partition, write checkpoints and the
+    /// clean-shutdown marker so the next start skips recovery.
+    pub fn shutdown(&self) -> io::Result<()> {
+        let mut first_error = None;
+        for p in self.all_partitions() {
+            if let Err(e) = p.close() {
+                warn!(partition = %p.name(), "close failed: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        self.write_checkpoints()?;
+        write_atomically(
+            &self.data_dir.join(CLEAN_SHUTDOWN_FILE),
+            b"{\"version\":0,\"brokerEpoch\":-1}",
+        )?;
+        info!("logs flushed and closed");
+        Ok(())
+    }
+}
+
+/// Kafka's `Topic.validate`.
+pub fn validate_topic_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::InvalidTopic(
+            "Topic name is illegal, it can't be empty".into(),
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(Error::InvalidTopic(
+            "Topic name cannot be \".\" or \"..\"".into(),
+        ));
+    }
+    if name.len() > MAX_TOPIC_NAME_LENGTH {
+        return Err(Error::InvalidTopic(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters, topic name: {name}"
+        )));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        return Err(Error::InvalidTopic(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Kafka's `Topic.hasCollision`: '.' and '_' map to the same metric name.
+fn has_collision(a: &str, b: &str) -> bool {
+    a != b && a.replace('.', "_") == b.replace('.', "_")
+}
+
+fn load_topics_file(dir: &Path) -> io::Result<StoredTopics> {
+    match fs::read(dir.join(TOPICS_FILE)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", dir.join(TOPICS_FILE).display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(StoredTopics::default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Partition directories whose topic is missing from the topics file (written by Kafka, or the
+/// file was lost) are adopted: the topic id comes from `partition.metadata`.
+fn adopt_orphan_dirs(dir: &Path, mut stored: StoredTopics) -> StoredTopics {
+    let known: HashSet<String> = stored.topics.iter().map(|t| t.name.clone()).collect();
+    let mut found: BTreeMap<String, (String, i32)> = BTreeMap::new();
+    let Ok(rd) = fs::read_dir(dir) else {
+        return stored;
+    };
+    for e in rd.filter_map(|e| e.ok()) {
+        if !e.path().is_dir() {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some((topic, part)) = name.rsplit_once('-') else {
+            continue;
+        };
+        let Ok(part) = part.parse::<i32>() else {
+            continue;
+        };
+        if known.contains(topic) || validate_topic_name(topic).is_err() {
+            continue;
+        }
+        let Ok(meta) = fs::read_to_string(e.path().join("partition.metadata")) else {
+            continue;
+        };
+        let Some(id) = meta
+            .lines()
+            .find_map(|l| l.strip_prefix("topic_id:"))
+            .map(|s| s.trim().to_string())
+        else {
+            continue;
+        };
+        let entry = found.entry(topic.to_string()).or_insert((id, 0));
+        entry.1 = entry.1.max(part + 1);
+    }
+    for (name, (id, partitions)) in found {
+        warn!(topic = %name, partitions, "adopting partition directories missing from the topics file");
+        stored.topics.push(StoredTopic {
+            internal: name.starts_with("__"),
+            name,
+            id,
+            partitions,
+            configs: BTreeMap::new(),
+        });
+    }
+    stored
+}
+
+fn remove_deleted_dirs(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.file_name().to_string_lossy().ends_with("-delete") {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Arc<Settings> {
+        let cli = crate::settings::Overrides {
+            data_dir: Some(dir.to_string_lossy().to_string()),
+            ..Default::default()
+        };
+        Arc::new(Settings::load(&cli).unwrap())
+    }
+
+    #[test]
+    fn topic_names_are_validated_like_kafka() {
+        assert!(validate_topic_name("orders.v1_x-2").is_ok());
+        for bad in ["", ".", "..", "bad topic!", &"x".repeat(250)] {
+            assert_eq!(validate_topic_name(bad).unwrap_err().code(), 17, "{bad}");
+        }
+        assert!(has_collision("a.b", "a_b"));
+        assert!(!has_collision("a.b", "a.b"));
+    }
+
+    #[test]
+    fn create_validate_delete_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let t = m
+            .create_topic(&NewTopic { name: "a.b".into(), num_partitions: 3, replication_factor: 1, ..Default::default() })
+            .unwrap();
+        assert_eq!(t.partitions.len(), 3);
+        let dup = m.create_topic(&NewTopic { name: "a.b".into(), num_partitions: 1, replication_factor: 1, ..Default::default() });
+        assert_eq!(dup.unwrap_err().code(), 36);
+        let coll = m.create_topic(&NewTopic { name: "a_b".into(), num_partitions: 1, replication_factor: 1, ..Default::default() });
+        assert_eq!(coll.unwrap_err().code(), 17);
+        let rf = m.create_topic(&NewTopic { name: "c".into(), num_partitions: 1, replication_factor: 3, ..Default::default() });
+        assert_eq!(rf.unwrap_err().code(), 38);
+        let parts = m.create_topic(&NewTopic { name: "c".into(), num_partitions: 0, replication_factor: 1, ..Default::default() });
+        assert_eq!(parts.unwrap_err().code(), 37);
+        let id = t.id;
+        m.shutdown().unwrap();
+        drop(m);
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let t = m.topic("a.b").unwrap();
+        assert_eq!(t.id, id);
+        assert_eq!(m.topic_by_id(id).unwrap().partitions.len(), 3);
+        m.delete_topic("a.b").unwrap();
+        assert!(m.topic("a.b").is_none());
+        assert_eq!(m.delete_topic("a.b").unwrap_err().code(), 3);
+    }
+}

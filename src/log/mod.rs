@@ -1,0 +1,20 @@
+//! Storage: Kafka's on-disk log layout, one directory per partition.
+//!
+//! `manager` knows the topics; `partition` owns a partition's segments, offsets and producer
+//! state; `segment` and `index` are the files; `batch` reads batch headers without decoding
+//! records; `validator` applies Kafka's produce-time rules; `records` walks individual records
+//! for the few consumers that need them.
+
+pub mod batch;
+pub mod checkpoint;
+pub mod config;
+pub mod index;
+pub mod manager;
+pub mod partition;
+pub mod producer_state;
+pub mod records;
+pub mod segment;
+pub mod validator;
+
+pub use manager::{LogManager, NewTopic, Topic};
+pub use partition::Partition;

@@ -1,0 +1,908 @@
+//! One topic-partition's log: segments, offsets, producer state, flushing and fetch wake-ups
+//! (the roles of Kafka's `UnifiedLog`, `LocalLog` and `Partition` on a single broker).
+//!
+//! Concurrency: every mutation happens under one short `std::sync::Mutex` (no I/O but the
+//! append's `writev` and, on roll, a tiny snapshot); fsync runs outside it on the blocking
+//! pool, and fetches read the segment file outside it. Appended bytes never change below the
+//! log end offset, so a reader holding a file handle and a byte range needs no lock.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN};
+use crate::log::config::LogConfig;
+use crate::log::producer_state::{self, ProducerStateManager, SequenceCheck};
+use crate::log::records::{self, RecordIter};
+use crate::log::segment::{self, LogSegment, SegmentLimits};
+use crate::log::validator::{AppendOrigin, ValidBatch};
+
+/// The leader epoch of every partition: a single broker is elected once (KRaft starts at 0).
+pub const LEADER_EPOCH: i32 = 0;
+
+/// How much to trust the files at start-up.
+#[derive(Clone, Copy, Debug)]
+pub enum Recovery {
+    /// The broker shut down cleanly: trust indexes and sizes.
+    Clean,
+    /// Unclean shutdown: validate every segment from the one holding this offset on.
+    From(i64),
+}
+
+/// The result of an append.
+#[derive(Clone, Copy, Debug)]
+pub struct AppendInfo {
+    pub base_offset: i64,
+    pub last_offset: i64,
+    pub log_append_time: i64,
+    pub log_start_offset: i64,
+    pub record_count: i32,
+    /// The batch was a retry of one already in the log; offsets are the original ones.
+    pub duplicate: bool,
+    /// `flush.messages` was reached: the caller must flush before acknowledging.
+    pub needs_flush: bool,
+    /// A segment was rolled; the previous one should be flushed in the background.
+    pub rolled_at: Option<i64>,
+}
+
+/// Records read for a fetch.
+#[derive(Clone, Debug)]
+pub struct FetchData {
+    pub records: Bytes,
+    pub high_watermark: i64,
+    pub last_stable_offset: i64,
+    pub log_start_offset: i64,
+}
+
+struct LogState {
+    segments: BTreeMap<i64, LogSegment>,
+    log_start_offset: i64,
+    next_offset: i64,
+    recovery_point: i64,
+    unflushed_messages: i64,
+    producers: ProducerStateManager,
+    poisoned: Option<String>,
+}
+
+impl LogState {
+    fn active(&mut self) -> &mut LogSegment {
+        self.segments
+            .values_mut()
+            .next_back()
+            .expect("a log always has an active segment")
+    }
+}
+
+/// A partition's log.
+pub struct Partition {
+    pub topic: Arc<str>,
+    pub topic_id: Uuid,
+    pub index: i32,
+    dir: PathBuf,
+    config: RwLock<Arc<LogConfig>>,
+    state: Mutex<LogState>,
+    waiters: Mutex<Vec<Arc<Notify>>>,
+    flush_lock: tokio::sync::Mutex<()>,
+    log_end_offset: AtomicI64,
+    log_start_offset: AtomicI64,
+    deleted: AtomicBool,
+}
+
+fn limits(config: &LogConfig) -> SegmentLimits {
+    SegmentLimits {
+        index_interval_bytes: config.index_interval_bytes.max(0) as u64,
+        max_index_bytes: config.segment_index_bytes.max(8) as usize,
+    }
+}
+
+/// `<topic>-<partition>`: Kafka's partition directory name.
+pub fn dir_name(topic: &str, partition: i32) -> String {
+    format!("{topic}-{partition}")
+}
+
+impl Partition {
+    /// Opens (or creates) the partition directory, recovering it as `recovery` says.
+    pub fn open(
+        topic: Arc<str>,
+        topic_id: Uuid,
+        index: i32,
+        data_dir: &Path,
+        config: Arc<LogConfig>,
+        recovery: Recovery,
+        checkpointed_log_start: Option<i64>,
+    ) -> io::Result<Partition> {
+        let dir = data_dir.join(dir_name(&topic, index));
+        fs::create_dir_all(&dir)?;
+        remove_leftovers(&dir)?;
+        write_partition_metadata(&dir, topic_id)?;
+        write_leader_epoch_checkpoint(&dir)?;
+
+        let mut bases: Vec<i64> = fs::read_dir(&dir)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.strip_suffix(".log")
+                    .and_then(|_| segment::offset_from_file_name(&name))
+            })
+            .collect();
+        bases.sort_unstable();
+
+        let recover_from = match recovery {
+            Recovery::Clean => None,
+            Recovery::From(point) => Some(
+                bases
+                    .iter()
+                    .copied()
+                    .filter(|b| *b <= point)
+                    .next_back()
+                    .unwrap_or(i64::MIN),
+            ),
+        };
+        let lim = limits(&config);
+        let mut segments = BTreeMap::new();
+        let mut expected_next: Option<i64> = None;
+        let mut cut_rest = false;
+        for (i, base) in bases.iter().copied().enumerate() {
+            if cut_rest || expected_next.is_some_and(|n| base < n) {
+                warn!(topic = %topic, partition = index, base, "deleting segment after a truncated or overlapping one");
+                delete_segment_files(&dir, base);
+                cut_rest = true;
+                continue;
+            }
+            let recover = recover_from.is_some_and(|from| base >= from);
+            let (seg, scan) = LogSegment::open(&dir, base, lim, recover, &mut |_| {})?;
+            if scan.invalid_bytes > 0 {
+                warn!(
+                    topic = %topic, partition = index, segment = base,
+                    valid_bytes = scan.valid_bytes, truncated_bytes = scan.invalid_bytes,
+                    "found invalid data in log segment: truncated the torn tail"
+                );
+                if i + 1 < bases.len() {
+                    cut_rest = true;
+                }
+            }
+            expected_next = Some(seg.next_offset());
+            segments.insert(base, seg);
+        }
+        // An empty segment is only useful as the active one.
+        let last_base = segments.keys().next_back().copied();
+        segments.retain(|base, seg| {
+            let keep = !seg.is_empty() || Some(*base) == last_base;
+            if !keep {
+                let _ = seg.delete_files();
+            }
+            keep
+        });
+        if segments.is_empty() {
+            let base = checkpointed_log_start.unwrap_or(0).max(0);
+            segments.insert(base, LogSegment::create(&dir, base, lim)?);
+        }
+        let first_base = *segments.keys().next().expect("non-empty");
+        let next_offset = segments
+            .values()
+            .next_back()
+            .map(|s| s.next_offset())
+            .unwrap_or(first_base);
+        let log_start_offset = checkpointed_log_start
+            .unwrap_or(first_base)
+            .clamp(first_base, next_offset);
+
+        // Producer state: newest snapshot at or below the log end, then replay the headers.
+        let (snap_offset, mut producers) =
+            ProducerStateManager::load_latest(&dir, next_offset).unwrap_or((log_start_offset, ProducerStateManager::new()));
+        for seg in segments.values() {
+            if seg.next_offset() <= snap_offset {
+                continue;
+            }
+            let start = if seg.base_offset >= snap_offset {
+                0
+            } else {
+                seg.translate_offset(snap_offset)?.map(|(p, _)| p).unwrap_or(seg.size())
+            };
+            seg.read_headers(start, seg.size(), &mut |_, h| {
+                if h.last_offset() >= snap_offset {
+                    producers.replay(h);
+                }
+                true
+            })?;
+        }
+        producer_state::clean_snapshots(&dir, next_offset, 3);
+
+        let recovery_point = match recovery {
+            Recovery::Clean => next_offset,
+            Recovery::From(_) => log_start_offset,
+        };
+        if recover_from.is_some() {
+            info!(topic = %topic, partition = index, log_end_offset = next_offset, "recovered partition");
+        }
+        let p = Partition {
+            topic,
+            topic_id,
+            index,
+            dir,
+            config: RwLock::new(config),
+            state: Mutex::new(LogState {
+                segments,
+                log_start_offset,
+                next_offset,
+                recovery_point,
+                unflushed_messages: 0,
+                producers,
+                poisoned: None,
+            }),
+            waiters: Mutex::new(Vec::new()),
+            flush_lock: tokio::sync::Mutex::new(()),
+            log_end_offset: AtomicI64::new(next_offset),
+            log_start_offset: AtomicI64::new(log_start_offset),
+            deleted: AtomicBool::new(false),
+        };
+        Ok(p)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LogState> {
+        // A panic while holding the lock leaves state we cannot trust for writes; the poison
+        // flag below then refuses them, so recovering the guard here is safe for reads.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config(&self) -> Arc<LogConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_config(&self, config: Arc<LogConfig>) {
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
+    }
+
+    /// `topic-partition`, for messages.
+    pub fn name(&self) -> String {
+        dir_name(&self.topic, self.index)
+    }
+
+    pub fn log_end_offset(&self) -> i64 {
+        self.log_end_offset.load(Ordering::Acquire)
+    }
+
+    /// The high watermark: everything appended, since a single broker is the whole ISR.
+    pub fn high_watermark(&self) -> i64 {
+        self.log_end_offset()
+    }
+
+    /// The last stable offset: the high watermark until transactions are open.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.high_watermark()
+    }
+
+    pub fn log_start_offset(&self) -> i64 {
+        self.log_start_offset.load(Ordering::Acquire)
+    }
+
+    pub fn recovery_point(&self) -> i64 {
+        self.lock().recovery_point
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+
+    /// Total bytes of all segments.
+    pub fn size_bytes(&self) -> u64 {
+        self.lock().segments.values().map(|s| s.size()).sum()
+    }
+
+    pub fn segment_count(&self) -> usize {
+        self.lock().segments.len()
+    }
+
+    /// Appends one validated batch, assigning offsets (Kafka's `UnifiedLog.append`).
+    pub fn append(&self, batch: &ValidBatch, origin: AppendOrigin) -> Result<AppendInfo> {
+        let config = self.config();
+        let bytes = &batch.bytes;
+        let header = BatchHeader::new(bytes)
+            .ok_or_else(|| Error::CorruptMessage("short record batch".into()))?;
+        let mut st = self.lock();
+        if self.is_deleted() {
+            return Err(Error::UnknownTopicOrPartition);
+        }
+        if let Some(reason) = &st.poisoned {
+            return Err(Error::KafkaStorage(reason.clone()));
+        }
+        if origin == AppendOrigin::Client {
+            if let SequenceCheck::Duplicate(dup) = st.producers.check(&header)? {
+                return Ok(AppendInfo {
+                    base_offset: dup.first_offset,
+                    last_offset: dup.last_offset,
+                    log_append_time: -1,
+                    log_start_offset: st.log_start_offset,
+                    record_count: batch.record_count,
+                    duplicate: true,
+                    needs_flush: false,
+                    rolled_at: None,
+                });
+            }
+        }
+        let base = st.next_offset;
+        let last = base + batch.last_offset_delta as i64;
+        let mut rolled_at = None;
+        let should_roll = st.active().should_roll(
+            bytes.len() as u64,
+            batch.max_timestamp,
+            last,
+            config.segment_bytes.max(0) as u64,
+            config.segment_ms,
+            config.segment_jitter_ms,
+        );
+        if should_roll {
+            self.roll(&mut st, base, &config)?;
+            rolled_at = Some(base);
+        }
+        let prefix = batch::patched_prefix(bytes, base, LEADER_EPOCH);
+        if let Err(e) = st
+            .active()
+            .append(&prefix, &bytes[16..], last, batch.max_timestamp)
+        {
+            let reason = format!("append to {} failed: {e}", self.name());
+            warn!("{reason}; refusing further writes to this partition");
+            st.poisoned = Some(reason.clone());
+            return Err(Error::KafkaStorage(reason));
+        }
+        st.producers.update(&header, base, last);
+        st.next_offset = last + 1;
+        st.unflushed_messages += batch.record_count as i64;
+        let needs_flush = st.unflushed_messages >= config.flush_messages;
+        let log_start_offset = st.log_start_offset;
+        self.log_end_offset.store(last + 1, Ordering::Release);
+        drop(st);
+        self.wake_waiters();
+        Ok(AppendInfo {
+            base_offset: base,
+            last_offset: last,
+            log_append_time: batch.log_append_time.unwrap_or(-1),
+            log_start_offset,
+            record_count: batch.record_count,
+            duplicate: false,
+            needs_flush,
+            rolled_at,
+        })
+    }
+
+    fn roll(&self, st: &mut LogState, new_base: i64, config: &LogConfig) -> Result<()> {
+        {
+            let active = st.active();
+            active.on_become_inactive();
+            active.persist_indexes()?;
+        }
+        let seg = LogSegment::create(&self.dir, new_base, limits(config))?;
+        st.segments.insert(new_base, seg);
+        // Kafka snapshots producer state at every roll so start-up replays one segment at most.
+        if let Err(e) = st.producers.write_snapshot(&self.dir, new_base) {
+            warn!(partition = %self.name(), "failed to write producer snapshot: {e}");
+        }
+        producer_state::clean_snapshots(&self.dir, new_base, 3);
+        Ok(())
+    }
+
+    /// Reads whole batches starting with the one that contains `fetch_offset`, up to
+    /// `max_bytes` (at least one batch when `min_one`; KIP-74).
+    pub fn read(&self, fetch_offset: i64, max_bytes: usize, min_one: bool) -> Result<FetchData> {
+        let (file, start_pos, end_pos, hw, log_start) = {
+            let st = self.lock();
+            if self.is_deleted() {
+                return Err(Error::UnknownTopicOrPartition);
+            }
+            let hw = st.next_offset;
+            let log_start = st.log_start_offset;
+            if fetch_offset < log_start || fetch_offset > hw {
+                return Err(Error::OffsetOutOfRange {
+                    offset: fetch_offset,
+                    log_start_offset: log_start,
+                    high_watermark: hw,
+                });
+            }
+            let empty = FetchData {
+                records: Bytes::new(),
+                high_watermark: hw,
+                last_stable_offset: hw,
+                log_start_offset: log_start,
+            };
+            if fetch_offset == hw || max_bytes == 0 && !min_one {
+                return Ok(empty);
+            }
+            // The segment holding the offset; if the offset is past its end (a gap left by
+            // compaction or an empty tail), the next segment.
+            let seg = st
+                .segments
+                .range(..=fetch_offset)
+                .next_back()
+                .map(|(_, s)| s)
+                .filter(|s| s.next_offset() > fetch_offset)
+                .or_else(|| st.segments.range(fetch_offset + 1..).next().map(|(_, s)| s));
+            let Some(seg) = seg else {
+                return Ok(empty);
+            };
+            let (_, pos) = if seg.base_offset > fetch_offset {
+                (seg.base_offset, 0)
+            } else {
+                seg.index_lookup(fetch_offset)
+            };
+            (seg.file(), pos as u64, seg.size(), hw, log_start)
+        };
+        let records = read_batches(&file, start_pos, end_pos, fetch_offset, max_bytes, min_one)?;
+        Ok(FetchData {
+            records,
+            high_watermark: hw,
+            last_stable_offset: hw,
+            log_start_offset: log_start,
+        })
+    }
+
+    /// fsyncs everything appended before `offset` (and the indexes), once; concurrent callers
+    /// share one fsync. After a failed fsync the partition refuses writes (fsyncgate: the
+    /// kernel may have dropped the dirty pages, so pretending would lose acknowledged data).
+    pub async fn flush_to(self: &Arc<Self>, offset: i64) -> Result<()> {
+        let _guard = self.flush_lock.lock().await;
+        let (files, target) = {
+            let mut st = self.lock();
+            if st.recovery_point >= offset.min(st.next_offset) {
+                return Ok(());
+            }
+            if let Some(reason) = &st.poisoned {
+                return Err(Error::KafkaStorage(reason.clone()));
+            }
+            let from = st.recovery_point;
+            let mut files = Vec::new();
+            let bases: Vec<i64> = st
+                .segments
+                .iter()
+                .filter(|(_, s)| s.next_offset() > from || s.is_empty())
+                .map(|(b, _)| *b)
+                .collect();
+            for b in bases {
+                if let Some(seg) = st.segments.get_mut(&b) {
+                    seg.persist_indexes()?;
+                    files.push(seg.file());
+                }
+            }
+            (files, st.next_offset)
+        };
+        let dir = self.dir.clone();
+        let result = tokio::task::spawn_blocking(move || -> io::Result<()> {
+            for f in files {
+                f.sync_data()?;
+            }
+            sync_dir(&dir)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut st = self.lock();
+        match result {
+            Ok(()) => {
+                if target > st.recovery_point {
+                    st.recovery_point = target;
+                }
+                if target >= st.next_offset {
+                    st.unflushed_messages = 0;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let reason = format!("fsync of {} failed: {e}", self.name());
+                warn!("{reason}; refusing further writes to this partition");
+                st.poisoned = Some(reason.clone());
+                Err(Error::KafkaStorage(reason))
+            }
+        }
+    }
+
+    /// Synchronous flush of everything (shutdown): indexes, log files, producer snapshot.
+    pub fn close(&self) -> io::Result<()> {
+        let mut st = self.lock();
+        let next = st.next_offset;
+        for seg in st.segments.values_mut() {
+            seg.on_become_inactive();
+            seg.flush()?;
+        }
+        st.producers.write_snapshot(&self.dir, next)?;
+        producer_state::clean_snapshots(&self.dir, next, 3);
+        st.recovery_point = next;
+        sync_dir(&self.dir)
+    }
+
+    /// True when unflushed data is older than `flush.ms` (checked by the background flusher).
+    pub fn flush_due(&self, last_flush: Instant) -> bool {
+        let cfg = self.config();
+        let st = self.lock();
+        st.recovery_point < st.next_offset
+            && cfg.flush_ms < i64::MAX
+            && last_flush.elapsed().as_millis() as i64 >= cfg.flush_ms
+    }
+
+    /// Registers a fetch waiting for data; appends wake it (no polling).
+    pub fn register_waiter(&self, n: &Arc<Notify>) {
+        let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.iter().any(|x| Arc::ptr_eq(x, n)) {
+            w.push(n.clone());
+        }
+    }
+
+    pub fn unregister_waiter(&self, n: &Arc<Notify>) {
+        let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        w.retain(|x| !Arc::ptr_eq(x, n));
+    }
+
+    fn wake_waiters(&self) {
+        let waiters = {
+            let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            if w.is_empty() {
+                return;
+            }
+            std::mem::take(&mut *w)
+        };
+        for n in waiters {
+            n.notify_one();
+        }
+    }
+
+    /// Marks the partition deleted: appends and reads fail, waiting fetches wake up.
+    pub fn mark_deleted(&self) {
+        self.deleted.store(true, Ordering::Release);
+        self.wake_waiters();
+    }
+
+    /// Producer state snapshot for DescribeProducers and friends.
+    pub fn with_producers<R>(&self, f: impl FnOnce(&ProducerStateManager) -> R) -> R {
+        f(&self.lock().producers)
+    }
+
+    /// ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp
+    /// (Kafka's `UnifiedLog.fetchOffsetByTimestamp` with KIP-734).
+    pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>> {
+        let (file_seg, max_ts, offset_of_max) = {
+            let st = self.lock();
+            let Some(seg) = st
+                .segments
+                .values()
+                .filter(|s| s.max_timestamp() >= 0)
+                .fold(None::<&LogSegment>, |best, s| match best {
+                    Some(b) if b.max_timestamp() >= s.max_timestamp() => Some(b),
+                    _ => Some(s),
+                })
+            else {
+                return Ok(None);
+            };
+            let (_, pos) = seg.index_lookup(seg.offset_of_max_timestamp());
+            ((seg.file(), pos as u64, seg.size()), seg.max_timestamp(), seg.offset_of_max_timestamp())
+        };
+        let (file, start, end) = file_seg;
+        let mut found = None;
+        scan_file_batches(&file, start, end, &mut |batch| {
+            let h = BatchHeader::new(batch).expect("complete batch");
+            if h.max_timestamp() == max_ts && h.last_offset() <= offset_of_max.max(h.last_offset()) {
+                found = Some(first_record_with(batch, &h, |ts| ts == max_ts));
+                return false;
+            }
+            true
+        })?;
+        Ok(found.flatten().map(|off| (max_ts, off)))
+    }
+
+    /// ListOffsets by timestamp: the first record with timestamp >= `target` at or after the
+    /// log start offset (Kafka's `LogSegment.findOffsetByTimestamp`).
+    pub fn offset_for_timestamp(&self, target: i64) -> Result<Option<(i64, i64)>> {
+        let candidates: Vec<(Arc<fs::File>, u64, u64)> = {
+            let st = self.lock();
+            let log_start = st.log_start_offset;
+            st.segments
+                .values()
+                .filter(|s| s.max_timestamp() >= target)
+                .map(|s| {
+                    let ts_pos = s.timestamp_start_position(target) as u64;
+                    let start_pos = if log_start > s.base_offset {
+                        s.index_lookup(log_start).1 as u64
+                    } else {
+                        0
+                    };
+                    (s.file(), ts_pos.max(start_pos), s.size())
+                })
+                .collect()
+        };
+        let log_start = self.log_start_offset();
+        for (file, start, end) in candidates {
+            let mut found: Option<(i64, i64)> = None;
+            let mut error = None;
+            scan_file_batches(&file, start, end, &mut |batch| {
+                let h = BatchHeader::new(batch).expect("complete batch");
+                if h.max_timestamp() < target || h.last_offset() < log_start {
+                    return true;
+                }
+                if h.is_log_append_time() {
+                    found = Some((h.max_timestamp(), h.base_offset().max(log_start)));
+                    return false;
+                }
+                match records_with_timestamps(batch, &h) {
+                    Ok(list) => {
+                        if let Some(&(ts, off)) =
+                            list.iter().find(|(ts, off)| *ts >= target && *off >= log_start)
+                        {
+                            found = Some((ts, off));
+                            return false;
+                        }
+                        true
+                    }
+                    Err(e) => {
+                        error = Some(e);
+                        false
+                    }
+                }
+            })?;
+            if let Some(e) = error {
+                return Err(Error::CorruptMessage(e.to_string()));
+            }
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `(timestamp, offset)` of every record in a batch (decompressing if needed).
+fn records_with_timestamps(
+    batch: &[u8],
+    h: &BatchHeader<'_>,
+) -> std::result::Result<Vec<(i64, i64)>, records::RecordsError> {
+    let section = records::records_section(batch)?;
+    let mut out = Vec::with_capacity(h.record_count().max(0) as usize);
+    for r in RecordIter::new(&section, h.record_count()) {
+        let r = r?;
+        out.push((
+            h.base_timestamp() + r.timestamp_delta,
+            h.base_offset() + r.offset_delta as i64,
+        ));
+    }
+    Ok(out)
+}
+
+fn first_record_with(batch: &[u8], h: &BatchHeader<'_>, pred: impl Fn(i64) -> bool) -> Option<i64> {
+    if h.is_log_append_time() {
+        return Some(h.base_offset());
+    }
+    records_with_timestamps(batch, h)
+        .ok()?
+        .into_iter()
+        .find(|(ts, _)| pred(*ts))
+        .map(|(_, off)| off)
+}
+
+/// Calls `f` with each complete batch in `[start, end)` of a segment file, until it returns
+/// false.
+fn scan_file_batches(
+    file: &fs::File,
+    start: u64,
+    end: u64,
+    f: &mut dyn FnMut(&[u8]) -> bool,
+) -> io::Result<()> {
+    let mut pos = start;
+    let mut buf = Vec::new();
+    while pos < end {
+        let want = (end - pos).min(1 << 20) as usize;
+        buf.resize(want, 0);
+        file.read_exact_at(&mut buf, pos)?;
+        let mut consumed = 0;
+        for (at, h) in Batches::new(&buf) {
+            if !f(&buf[at..at + h.size()]) {
+                return Ok(());
+            }
+            consumed = at + h.size();
+        }
+        if consumed == 0 {
+            let Some(h) = BatchHeader::new(&buf) else {
+                return Ok(());
+            };
+            let size = h.size() as u64;
+            if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + size > end {
+                return Ok(());
+            }
+            let mut big = vec![0u8; size as usize];
+            file.read_exact_at(&mut big, pos)?;
+            if !f(&big) {
+                return Ok(());
+            }
+            consumed = size as usize;
+        }
+        pos += consumed as u64;
+    }
+    Ok(())
+}
+
+/// Reads the batches for a fetch: from the batch containing `fetch_offset` (found by scanning
+/// forward from the index position `start`) through as many whole batches as fit `max_bytes`.
+/// One `pread` in the common case; the result is a slice of that buffer, not a copy.
+pub fn read_batches(
+    file: &fs::File,
+    start: u64,
+    end: u64,
+    fetch_offset: i64,
+    max_bytes: usize,
+    min_one: bool,
+) -> io::Result<Bytes> {
+    let mut pos = start;
+    // Skip whole batches below the fetch offset (at most about index.interval.bytes).
+    let mut header = [0u8; HEADER_LEN];
+    loop {
+        if pos + HEADER_LEN as u64 > end {
+            return Ok(Bytes::new());
+        }
+        file.read_exact_at(&mut header, pos)?;
+        let h = BatchHeader::new(&header).expect("full header");
+        if h.batch_length() < batch::MIN_BATCH_LENGTH {
+            return Ok(Bytes::new());
+        }
+        if h.last_offset() >= fetch_offset {
+            break;
+        }
+        pos += h.size() as u64;
+    }
+    let first_size = BatchHeader::new(&header).expect("full header").size();
+    let available = (end - pos) as usize;
+    let mut want = max_bytes.min(available);
+    if want < first_size {
+        if !min_one {
+            return Ok(Bytes::new());
+        }
+        want = first_size.min(available);
+    }
+    let mut buf = vec![0u8; want];
+    file.read_exact_at(&mut buf, pos)?;
+    // Trim a partial trailing batch so clients always receive whole batches.
+    let mut it = Batches::new(&buf);
+    for _ in it.by_ref() {}
+    let whole = it.position();
+    buf.truncate(whole);
+    Ok(Bytes::from(buf))
+}
+
+fn remove_leftovers(dir: &Path) -> io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.ends_with(".tmp") || name.ends_with(".deleted") || name.ends_with(".cleaned") {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+    Ok(())
+}
+
+fn delete_segment_files(dir: &Path, base: i64) {
+    for suffix in [".log", ".index", ".timeindex", ".txnindex"] {
+        let _ = fs::remove_file(dir.join(segment::file_name(base, suffix)));
+    }
+}
+
+/// `partition.metadata`: Kafka's record of the topic id a partition directory belongs to.
+fn write_partition_metadata(dir: &Path, topic_id: Uuid) -> io::Result<()> {
+    let path = dir.join("partition.metadata");
+    let content = format!(
+        "version: 0\ntopic_id: {}\n",
+        crate::cluster::uuid_to_kafka_string(topic_id)
+    );
+    if fs::read_to_string(&path).ok().as_deref() == Some(content.as_str()) {
+        return Ok(());
+    }
+    crate::cluster::write_atomically(&path, content.as_bytes())
+}
+
+/// `leader-epoch-checkpoint`: one epoch (0) starting at offset 0, in Kafka's text format.
+fn write_leader_epoch_checkpoint(dir: &Path) -> io::Result<()> {
+    let path = dir.join("leader-epoch-checkpoint");
+    if path.exists() {
+        return Ok(());
+    }
+    crate::cluster::write_atomically(&path, format!("0\n1\n{LEADER_EPOCH} 0\n").as_bytes())
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::test_support::batch;
+    use crate::log::validator;
+    use crate::settings::Settings;
+
+    fn cfg() -> Arc<LogConfig> {
+        Arc::new(LogConfig::new(&Settings::defaults(), &BTreeMap::new()))
+    }
+
+    fn valid(values: &[&[u8]], ts: i64, pid: i64, seq: i32) -> ValidBatch {
+        let b = Bytes::from(batch(values, ts, pid, if pid >= 0 { 0 } else { -1 }, seq));
+        validator::validate(&b, 9, &cfg(), AppendOrigin::Client, ts, "t-0").unwrap()
+    }
+
+    fn open(dir: &Path, recovery: Recovery) -> Partition {
+        Partition::open("t".into(), Uuid::nil(), 0, dir, cfg(), recovery, None).unwrap()
+    }
+
+    #[test]
+    fn append_read_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = open(dir.path(), Recovery::Clean);
+        let a = p.append(&valid(&[b"a", b"b"], 1000, -1, -1), AppendOrigin::Client).unwrap();
+        assert_eq!((a.base_offset, a.last_offset), (0, 1));
+        let b = p.append(&valid(&[b"c"], 1001, -1, -1), AppendOrigin::Client).unwrap();
+        assert_eq!(b.base_offset, 2);
+        assert_eq!(p.log_end_offset(), 3);
+
+        let d = p.read(1, 1 << 20, true).unwrap();
+        let first = BatchHeader::new(&d.records).unwrap();
+        assert_eq!(first.base_offset(), 0, "the batch containing offset 1");
+        assert_eq!(Batches::new(&d.records).count(), 2);
+        assert!(matches!(p.read(4, 100, true), Err(Error::OffsetOutOfRange { .. })));
+        assert!(p.read(3, 100, true).unwrap().records.is_empty());
+        // max_bytes smaller than the first batch still returns it with min_one.
+        assert_eq!(Batches::new(&p.read(0, 1, true).unwrap().records).count(), 1);
+        assert!(p.read(0, 1, false).unwrap().records.is_empty());
+
+        p.close().unwrap();
+        drop(p);
+        let p = open(dir.path(), Recovery::Clean);
+        assert_eq!(p.log_end_offset(), 3);
+        let c = p.append(&valid(&[b"d"], 1002, -1, -1), AppendOrigin::Client).unwrap();
+        assert_eq!(c.base_offset, 3);
+    }
+
+    #[test]
+    fn idempotent_retry_returns_original_offsets_across_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = open(dir.path(), Recovery::Clean);
+        let first = valid(&[b"a"], 1, 42, 0);
+        p.append(&first, AppendOrigin::Client).unwrap();
+        p.append(&valid(&[b"b"], 2, 42, 1), AppendOrigin::Client).unwrap();
+        drop(p); // no clean close: state must come back from the log
+        let p = open(dir.path(), Recovery::From(0));
+        let dup = p.append(&first, AppendOrigin::Client).unwrap();
+        assert!(dup.duplicate);
+        assert_eq!(dup.base_offset, 0);
+        let gap = p.append(&valid(&[b"c"], 3, 42, 5), AppendOrigin::Client);
+        assert_eq!(gap.unwrap_err().code(), 45);
+    }
+
+    #[test]
+    fn rolls_segments_and_reads_across_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut small = LogConfig::new(&Settings::defaults(), &BTreeMap::new());
+        small.segment_bytes = 300;
+        let p = Partition::open("t".into(), Uuid::nil(), 0, dir.path(), Arc::new(small), Recovery::Clean, None).unwrap();
+        let big = vec![1u8; 200];
+        for i in 0..5 {
+            p.append(&valid(&[&big], 10 + i, -1, -1), AppendOrigin::Client).unwrap();
+        }
+        assert_eq!(p.segment_count(), 5);
+        for off in 0..5 {
+            let d = p.read(off, 1 << 20, true).unwrap();
+            assert_eq!(BatchHeader::new(&d.records).unwrap().base_offset(), off);
+        }
+        assert_eq!(p.offset_for_timestamp(12).unwrap(), Some((12, 2)));
+        assert_eq!(p.offset_for_timestamp(99).unwrap(), None);
+        assert_eq!(p.max_timestamp_offset().unwrap(), Some((14, 4)));
+    }
+}

@@ -1,0 +1,641 @@
+//! One log segment: `<base offset>.log` with its `.index` and `.timeindex` (Kafka's
+//! `LogSegment`).
+//!
+//! Appends write the producer's batch bytes unchanged except for the 16-byte prefix (base offset,
+//! length, leader epoch) that the log assigns; the prefix and the body go out in one vectored
+//! write, so the produce path copies nothing. Reads hand out the shared file handle and a byte
+//! range; the caller reads outside the partition lock.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, IoSlice, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN, NO_TIMESTAMP};
+use crate::log::index::{self, OffsetIndex, TimeIndex};
+
+/// Chunk size for sequential scans (recovery, tail loading).
+const SCAN_CHUNK: usize = 1 << 20;
+
+/// `<20-digit zero-padded offset><suffix>`, Kafka's `LogFileUtils.filenamePrefixFromOffset`.
+pub fn file_name(offset: i64, suffix: &str) -> String {
+    format!("{offset:020}{suffix}")
+}
+
+/// Parses the base offset out of a segment or index file name.
+pub fn offset_from_file_name(name: &str) -> Option<i64> {
+    let stem = name.split('.').next()?;
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+/// Settings a segment needs for appends.
+#[derive(Clone, Copy, Debug)]
+pub struct SegmentLimits {
+    pub index_interval_bytes: u64,
+    pub max_index_bytes: usize,
+}
+
+/// What a full scan of a segment found.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScanResult {
+    /// Bytes of complete, valid batches from the start of the file.
+    pub valid_bytes: u64,
+    /// Bytes after them (a torn or corrupt tail).
+    pub invalid_bytes: u64,
+    /// Offset after the last valid batch (`None` if the segment holds no batch).
+    pub next_offset: Option<i64>,
+}
+
+/// An open segment.
+pub struct LogSegment {
+    pub base_offset: i64,
+    dir: PathBuf,
+    file: Arc<File>,
+    size: u64,
+    next_offset: i64,
+    offset_index: OffsetIndex,
+    time_index: TimeIndex,
+    bytes_since_last_index_entry: u64,
+    max_timestamp: i64,
+    offset_of_max_timestamp: i64,
+    /// maxTimestamp of the first batch: Kafka's `rollingBasedTimestamp` for `segment.ms`.
+    first_batch_timestamp: Option<i64>,
+    created: Instant,
+    limits: SegmentLimits,
+}
+
+fn open_log_file(path: &Path, truncate: bool) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    if truncate {
+        f.set_len(0)?;
+    }
+    Ok(f)
+}
+
+impl LogSegment {
+    /// Creates an empty segment at `base_offset` (replacing leftover files of that name).
+    pub fn create(dir: &Path, base_offset: i64, limits: SegmentLimits) -> io::Result<LogSegment> {
+        let file = open_log_file(&dir.join(file_name(base_offset, ".log")), true)?;
+        let _ = std::fs::remove_file(dir.join(file_name(base_offset, ".index")));
+        let _ = std::fs::remove_file(dir.join(file_name(base_offset, ".timeindex")));
+        Ok(LogSegment {
+            base_offset,
+            dir: dir.to_path_buf(),
+            file: Arc::new(file),
+            size: 0,
+            next_offset: base_offset,
+            offset_index: OffsetIndex::new(
+                dir.join(file_name(base_offset, ".index")),
+                base_offset,
+                limits.max_index_bytes,
+            ),
+            time_index: TimeIndex::new(
+                dir.join(file_name(base_offset, ".timeindex")),
+                base_offset,
+                limits.max_index_bytes,
+            ),
+            bytes_since_last_index_entry: 0,
+            max_timestamp: NO_TIMESTAMP,
+            offset_of_max_timestamp: base_offset - 1,
+            first_batch_timestamp: None,
+            created: Instant::now(),
+            limits,
+        })
+    }
+
+    /// Opens an existing segment. With `recover`, every batch is validated (CRC, lengths,
+    /// offsets), indexes are rebuilt and a torn tail is truncated; otherwise the indexes on disk
+    /// are trusted if they are consistent, and only the tail after the last index entry is read.
+    /// `on_batch` sees every valid batch that was scanned.
+    pub fn open(
+        dir: &Path,
+        base_offset: i64,
+        limits: SegmentLimits,
+        recover: bool,
+        on_batch: &mut dyn FnMut(&BatchHeader<'_>),
+    ) -> io::Result<(LogSegment, ScanResult)> {
+        let path = dir.join(file_name(base_offset, ".log"));
+        let file = open_log_file(&path, false)?;
+        let file_len = file.metadata()?.len();
+        let mut seg = LogSegment {
+            base_offset,
+            dir: dir.to_path_buf(),
+            file: Arc::new(file),
+            size: file_len,
+            next_offset: base_offset,
+            offset_index: OffsetIndex::new(
+                dir.join(file_name(base_offset, ".index")),
+                base_offset,
+                limits.max_index_bytes,
+            ),
+            time_index: TimeIndex::new(
+                dir.join(file_name(base_offset, ".timeindex")),
+                base_offset,
+                limits.max_index_bytes,
+            ),
+            bytes_since_last_index_entry: 0,
+            max_timestamp: NO_TIMESTAMP,
+            offset_of_max_timestamp: base_offset - 1,
+            first_batch_timestamp: None,
+            created: Instant::now(),
+            limits,
+        };
+        if !recover {
+            let oi = OffsetIndex::load(
+                dir.join(file_name(base_offset, ".index")),
+                base_offset,
+                limits.max_index_bytes,
+            );
+            let ti = TimeIndex::load(
+                dir.join(file_name(base_offset, ".timeindex")),
+                base_offset,
+                limits.max_index_bytes,
+            );
+            if let (Some(oi), Some(ti)) = (oi, ti) {
+                if (oi.last_position() as u64) < file_len.max(1) {
+                    seg.offset_index = oi;
+                    seg.time_index = ti;
+                    if let Some((ts, off)) = seg.time_index.last_entry() {
+                        seg.max_timestamp = ts;
+                        seg.offset_of_max_timestamp = off;
+                    }
+                    let start = seg.offset_index.last_position() as u64;
+                    let scan = seg.scan_from(start, false, on_batch)?;
+                    if scan.invalid_bytes == 0 {
+                        seg.first_batch_timestamp = seg.read_first_timestamp()?;
+                        return Ok((seg, scan));
+                    }
+                }
+            }
+        }
+        // Full recovery: rebuild indexes from the log and cut a torn or corrupt tail.
+        seg.offset_index.clear();
+        seg.time_index.clear();
+        seg.max_timestamp = NO_TIMESTAMP;
+        seg.offset_of_max_timestamp = base_offset - 1;
+        seg.bytes_since_last_index_entry = 0;
+        let scan = seg.scan_from(0, true, on_batch)?;
+        if scan.invalid_bytes > 0 {
+            seg.file.set_len(scan.valid_bytes)?;
+            seg.size = scan.valid_bytes;
+        }
+        seg.first_batch_timestamp = seg.read_first_timestamp()?;
+        seg.offset_index.persist()?;
+        seg.time_index.persist()?;
+        Ok((seg, scan))
+    }
+
+    fn read_first_timestamp(&self) -> io::Result<Option<i64>> {
+        if self.size < HEADER_LEN as u64 {
+            return Ok(None);
+        }
+        let mut h = [0u8; HEADER_LEN];
+        self.file.read_exact_at(&mut h, 0)?;
+        Ok(BatchHeader::new(&h).map(|h| h.max_timestamp()))
+    }
+
+    /// Scans batches from `start` to the end of the file, updating `next_offset`, the max
+    /// timestamp and the indexes. The scan stops at the first batch with a bad magic, bad CRC
+    /// (when `validate`), or non-increasing offsets.
+    fn scan_from(
+        &mut self,
+        start: u64,
+        validate: bool,
+        on_batch: &mut dyn FnMut(&BatchHeader<'_>),
+    ) -> io::Result<ScanResult> {
+        let end = self.size;
+        let mut pos = start;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut last_offset: Option<i64> = None;
+        'outer: while pos < end {
+            let want = (end - pos).min(SCAN_CHUNK as u64) as usize;
+            buf.resize(want, 0);
+            self.file.read_exact_at(&mut buf, pos)?;
+            let mut consumed = 0usize;
+            let mut invalid = false;
+            for (at, h) in Batches::new(&buf) {
+                let batch = &buf[at..at + h.size()];
+                let offsets_ok = h.base_offset() >= self.base_offset
+                    && h.last_offset_delta() >= 0
+                    && last_offset.is_none_or(|l| h.base_offset() > l)
+                    && h.last_offset() - self.base_offset <= u32::MAX as i64;
+                if h.magic() != 2 || !offsets_ok || (validate && !batch::crc_is_valid(batch)) {
+                    invalid = true;
+                    break;
+                }
+                on_batch(&h);
+                self.track_batch(&h, pos + at as u64);
+                last_offset = Some(h.last_offset());
+                consumed = at + h.size();
+            }
+            if invalid {
+                pos += consumed as u64;
+                break 'outer;
+            }
+            if consumed == 0 {
+                // A batch larger than the chunk, or a torn/invalid header at `pos`.
+                let Some(h) = BatchHeader::new(&buf) else { break };
+                let size = h.size() as u64;
+                if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + size > end {
+                    break;
+                }
+                if size as usize <= buf.len() {
+                    break; // a complete batch that the iterator rejected
+                }
+                let mut big = vec![0u8; size as usize];
+                self.file.read_exact_at(&mut big, pos)?;
+                let h = BatchHeader::new(&big).expect("read a full header");
+                let offsets_ok = h.base_offset() >= self.base_offset
+                    && h.last_offset_delta() >= 0
+                    && last_offset.is_none_or(|l| h.base_offset() > l);
+                if h.magic() != 2 || !offsets_ok || (validate && !batch::crc_is_valid(&big)) {
+                    break;
+                }
+                on_batch(&h);
+                self.track_batch(&h, pos);
+                last_offset = Some(h.last_offset());
+                pos += size;
+                continue;
+            }
+            pos += consumed as u64;
+        }
+        if let Some(l) = last_offset {
+            self.next_offset = l + 1;
+        }
+        Ok(ScanResult {
+            valid_bytes: pos,
+            invalid_bytes: end - pos,
+            next_offset: last_offset.map(|l| l + 1),
+        })
+    }
+
+    /// Updates the in-memory state (max timestamp, sparse indexes) for a batch already in the
+    /// file at `position`, exactly as [`LogSegment::append`] would have.
+    fn track_batch(&mut self, h: &BatchHeader<'_>, position: u64) {
+        if h.max_timestamp() > self.max_timestamp {
+            self.max_timestamp = h.max_timestamp();
+            self.offset_of_max_timestamp = h.last_offset();
+        }
+        if self.bytes_since_last_index_entry > self.limits.index_interval_bytes {
+            self.offset_index.append(h.last_offset(), position as u32);
+            self.time_index
+                .maybe_append(self.max_timestamp, self.offset_of_max_timestamp);
+            self.bytes_since_last_index_entry = 0;
+        }
+        self.bytes_since_last_index_entry += h.size() as u64;
+    }
+
+    /// Appends one batch: `prefix` is the patched first 16 bytes, `rest` the producer's bytes
+    /// from offset 16 on. Indexes are updated every `index.interval.bytes` (Kafka's
+    /// `LogSegment.append`).
+    pub fn append(
+        &mut self,
+        prefix: &[u8],
+        rest: &[u8],
+        last_offset: i64,
+        max_timestamp: i64,
+    ) -> io::Result<()> {
+        let position = self.size;
+        write_all_vectored(&self.file, &[prefix, rest])?;
+        let size = (prefix.len() + rest.len()) as u64;
+        self.size += size;
+        if self.first_batch_timestamp.is_none() {
+            self.first_batch_timestamp = Some(max_timestamp);
+        }
+        if max_timestamp > self.max_timestamp {
+            self.max_timestamp = max_timestamp;
+            self.offset_of_max_timestamp = last_offset;
+        }
+        if self.bytes_since_last_index_entry > self.limits.index_interval_bytes {
+            self.offset_index.append(last_offset, position as u32);
+            self.time_index
+                .maybe_append(self.max_timestamp, self.offset_of_max_timestamp);
+            self.bytes_since_last_index_entry = 0;
+        }
+        self.bytes_since_last_index_entry += size;
+        self.next_offset = last_offset + 1;
+        Ok(())
+    }
+
+    /// Kafka's `LogSegment.shouldRoll`.
+    pub fn should_roll(
+        &self,
+        incoming_size: u64,
+        incoming_max_timestamp: i64,
+        incoming_last_offset: i64,
+        segment_bytes: u64,
+        segment_ms: i64,
+        jitter_ms: i64,
+    ) -> bool {
+        let waited_ms = match self.first_batch_timestamp {
+            Some(ts) if ts >= 0 && incoming_max_timestamp >= 0 => incoming_max_timestamp - ts,
+            _ => self.created.elapsed().as_millis() as i64,
+        };
+        self.size > segment_bytes.saturating_sub(incoming_size)
+            || (self.size > 0 && waited_ms > segment_ms - jitter_ms)
+            || self.offset_index.is_full()
+            || self.time_index.is_full()
+            || incoming_last_offset - self.base_offset > i32::MAX as i64
+    }
+
+    /// Records the final max timestamp in the time index, as Kafka does when a segment stops
+    /// being active, so retention and ListOffsets see it after a restart.
+    pub fn on_become_inactive(&mut self) {
+        if self.max_timestamp >= 0 {
+            self.time_index
+                .maybe_append(self.max_timestamp, self.offset_of_max_timestamp);
+        }
+    }
+
+    /// Position of the batch that contains `offset` (or the first batch after it), scanning
+    /// forward from the nearest index entry. `None` when the segment has no such batch.
+    pub fn translate_offset(&self, offset: i64) -> io::Result<Option<(u64, i64)>> {
+        let (_, start) = self.offset_index.lookup(offset);
+        let mut pos = start as u64;
+        let mut buf = Vec::new();
+        while pos < self.size {
+            let want = (self.size - pos).min(64 * 1024) as usize;
+            buf.resize(want, 0);
+            self.file.read_exact_at(&mut buf, pos)?;
+            let mut consumed = 0usize;
+            for (at, h) in Batches::new(&buf) {
+                if h.last_offset() >= offset {
+                    return Ok(Some((pos + at as u64, h.base_offset())));
+                }
+                consumed = at + h.size();
+            }
+            if consumed == 0 {
+                // One batch bigger than the buffer: read its header to skip it.
+                let Some(h) = BatchHeader::new(&buf) else {
+                    return Ok(None);
+                };
+                if h.batch_length() < batch::MIN_BATCH_LENGTH {
+                    return Ok(None);
+                }
+                if h.last_offset() >= offset {
+                    return Ok(Some((pos, h.base_offset())));
+                }
+                consumed = h.size();
+            }
+            pos += consumed as u64;
+        }
+        Ok(None)
+    }
+
+    /// Batches (position and header bytes) from `position` to `end_position`, for scans such
+    /// as timestamp search and producer-state rebuild.
+    pub fn read_headers(
+        &self,
+        position: u64,
+        end_position: u64,
+        f: &mut dyn FnMut(u64, &BatchHeader<'_>) -> bool,
+    ) -> io::Result<()> {
+        let mut pos = position;
+        let end = end_position.min(self.size);
+        let mut buf = Vec::new();
+        while pos < end {
+            let want = (end - pos).min(SCAN_CHUNK as u64) as usize;
+            buf.resize(want, 0);
+            self.file.read_exact_at(&mut buf, pos)?;
+            let mut consumed = 0usize;
+            for (at, h) in Batches::new(&buf) {
+                if !f(pos + at as u64, &h) {
+                    return Ok(());
+                }
+                consumed = at + h.size();
+            }
+            if consumed == 0 {
+                let Some(h) = BatchHeader::new(&buf) else {
+                    return Ok(());
+                };
+                if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + h.size() as u64 > end {
+                    return Ok(());
+                }
+                if !f(pos, &h) {
+                    return Ok(());
+                }
+                consumed = h.size();
+            }
+            pos += consumed as u64;
+        }
+        Ok(())
+    }
+
+    /// Reads `len` bytes at `position` (one whole batch, typically).
+    pub fn read_bytes(&self, position: u64, len: usize) -> io::Result<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        self.file.read_exact_at(&mut v, position)?;
+        Ok(v)
+    }
+
+    /// Offset-index lookup: the last indexed `(offset, position)` at or before `offset`.
+    pub fn index_lookup(&self, offset: i64) -> (i64, u32) {
+        self.offset_index.lookup(offset)
+    }
+
+    /// Time-index lookup: a position at or before the first batch that may hold `timestamp`.
+    pub fn timestamp_start_position(&self, timestamp: i64) -> u32 {
+        let (_, offset) = self.time_index.lookup(timestamp);
+        self.offset_index.lookup(offset).1
+    }
+
+    /// Cuts the segment so that it ends before the batch that starts at `position`.
+    pub fn truncate_to_position(&mut self, position: u64, next_offset: i64) -> io::Result<()> {
+        self.file.set_len(position)?;
+        self.size = position;
+        self.next_offset = next_offset;
+        self.offset_index.truncate_to(next_offset);
+        self.time_index.truncate_to(next_offset);
+        Ok(())
+    }
+
+    /// Writes the indexes and fsyncs the log and index files.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.persist_indexes()?;
+        index::sync_file(self.offset_index.path())?;
+        index::sync_file(self.time_index.path())
+    }
+
+    /// Writes in-memory index entries to their files (no fsync).
+    pub fn persist_indexes(&mut self) -> io::Result<()> {
+        self.offset_index.persist()?;
+        self.time_index.persist()
+    }
+
+    /// A handle for fsync outside the partition lock.
+    pub fn file(&self) -> Arc<File> {
+        self.file.clone()
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn next_offset(&self) -> i64 {
+        self.next_offset
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// Largest batch timestamp in the segment (`-1` when none).
+    pub fn max_timestamp(&self) -> i64 {
+        self.max_timestamp
+    }
+
+    pub fn offset_of_max_timestamp(&self) -> i64 {
+        self.offset_of_max_timestamp
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join(file_name(self.base_offset, ".log"))
+    }
+
+    /// Every file belonging to this segment.
+    pub fn paths(&self) -> [PathBuf; 3] {
+        [
+            self.log_path(),
+            self.offset_index.path().to_path_buf(),
+            self.time_index.path().to_path_buf(),
+        ]
+    }
+
+    /// Removes the segment's files (the open handle keeps data readable for in-flight reads).
+    pub fn delete_files(&self) -> io::Result<()> {
+        for p in self.paths() {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `write_all` for two slices in one `writev` where possible.
+fn write_all_vectored(mut file: &File, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
+    let mut s: &mut [IoSlice<'_>] = &mut slices;
+    while !s.is_empty() {
+        let n = file.write_vectored(s)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "failed to write batch",
+            ));
+        }
+        IoSlice::advance_slices(&mut s, n);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::test_support::batch;
+
+    fn limits() -> SegmentLimits {
+        SegmentLimits {
+            index_interval_bytes: 100,
+            max_index_bytes: 1 << 20,
+        }
+    }
+
+    fn append(seg: &mut LogSegment, offset: i64, values: &[&[u8]], ts: i64) {
+        let b = batch(values, ts, -1, -1, -1);
+        let prefix = batch::patched_prefix(&b, offset, 0);
+        seg.append(&prefix, &b[16..], offset + values.len() as i64 - 1, ts + values.len() as i64 - 1)
+            .unwrap();
+    }
+
+    #[test]
+    fn append_translate_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = LogSegment::create(dir.path(), 0, limits()).unwrap();
+        let big = vec![7u8; 150];
+        for i in 0..10 {
+            append(&mut seg, i * 2, &[&big, b"x"], 1000 + i);
+        }
+        assert_eq!(seg.next_offset(), 20);
+        let (pos5, base5) = seg.translate_offset(5).unwrap().unwrap();
+        assert_eq!(base5, 4);
+        assert!(pos5 > 0);
+        assert!(seg.translate_offset(20).unwrap().is_none());
+        seg.on_become_inactive();
+        seg.flush().unwrap();
+        drop(seg);
+
+        let mut seen = 0;
+        let (seg, scan) = LogSegment::open(dir.path(), 0, limits(), false, &mut |_| seen += 1).unwrap();
+        assert_eq!(seg.next_offset(), 20);
+        assert_eq!(scan.invalid_bytes, 0);
+        assert!(seen >= 1);
+        assert_eq!(seg.translate_offset(5).unwrap().unwrap(), (pos5, 4));
+        assert_eq!(seg.max_timestamp(), 1010);
+    }
+
+    #[test]
+    fn recovery_truncates_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = LogSegment::create(dir.path(), 0, limits()).unwrap();
+        append(&mut seg, 0, &[b"a", b"b"], 1);
+        append(&mut seg, 2, &[b"c"], 2);
+        let good = seg.size();
+        seg.flush().unwrap();
+        drop(seg);
+        // Half a batch of garbage at the end.
+        let b = batch(&[b"torn"], 3, -1, -1, -1);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(file_name(0, ".log")))
+            .unwrap();
+        f.write_all(&b[..b.len() / 2]).unwrap();
+        drop(f);
+        let (seg, scan) = LogSegment::open(dir.path(), 0, limits(), true, &mut |_| {}).unwrap();
+        assert_eq!(scan.valid_bytes, good);
+        assert!(scan.invalid_bytes > 0);
+        assert_eq!(seg.size(), good);
+        assert_eq!(seg.next_offset(), 3);
+        assert_eq!(
+            std::fs::metadata(dir.path().join(file_name(0, ".log"))).unwrap().len(),
+            good
+        );
+    }
+
+    #[test]
+    fn recovery_stops_at_bad_crc() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = LogSegment::create(dir.path(), 0, limits()).unwrap();
+        append(&mut seg, 0, &[b"a"], 1);
+        let good = seg.size();
+        append(&mut seg, 1, &[b"b"], 2);
+        drop(seg);
+        let path = dir.path().join(file_name(0, ".log"));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+        let (seg, _) = LogSegment::open(dir.path(), 0, limits(), true, &mut |_| {}).unwrap();
+        assert_eq!(seg.size(), good);
+        assert_eq!(seg.next_offset(), 1);
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(file_name(42, ".log"), "00000000000000000042.log");
+        assert_eq!(offset_from_file_name("00000000000000000042.timeindex"), Some(42));
+        assert_eq!(offset_from_file_name("leader-epoch-checkpoint"), None);
+    }
+}

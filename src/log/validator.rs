@@ -1,0 +1,269 @@
+//! Header-level validation of produced batches (Kafka's `ProduceRequest.validateRecords`,
+//! `UnifiedLog.analyzeAndValidateRecords` and `LogValidator.validateBatch`), without decoding
+//! individual records.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::Error;
+use crate::log::batch::{self, BatchHeader, Compression, HEADER_LEN, LOG_OVERHEAD};
+use crate::log::config::LogConfig;
+
+/// Who is appending: clients are held to every rule; the broker's own coordinators may write
+/// control batches and skip the timestamp checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendOrigin {
+    Client,
+    Coordinator,
+}
+
+/// A batch that passed validation, possibly rewritten (LogAppendTime).
+#[derive(Clone, Debug)]
+pub struct ValidBatch {
+    pub bytes: Bytes,
+    pub record_count: i32,
+    pub last_offset_delta: i32,
+    pub max_timestamp: i64,
+    /// Set when the topic uses LogAppendTime: the time stamped into the batch.
+    pub log_append_time: Option<i64>,
+}
+
+/// Validates the records of one partition in a Produce request (v3+: exactly one batch).
+pub fn validate(
+    records: &Bytes,
+    produce_version: i16,
+    config: &LogConfig,
+    origin: AppendOrigin,
+    now_ms: i64,
+    topic_partition: &str,
+) -> Result<ValidBatch, Error> {
+    // ByteBufferLogInputStream: a frame shorter than the log overhead, or a batch that runs past
+    // the buffer, ends iteration; an implausibly small batch length is corruption.
+    let first = first_batch(records, produce_version)?;
+    let h = BatchHeader::new(&records[..first]).ok_or_else(|| {
+        Error::CorruptMessage(format!("Record is corrupt in topic partition {topic_partition}."))
+    })?;
+    if h.magic() != 2 {
+        return Err(Error::InvalidRecord(format!(
+            "Produce requests with version {produce_version} are only allowed to contain record batches with magic version 2"
+        )));
+    }
+    let compression = h.compression().ok_or_else(|| {
+        Error::CorruptMessage(format!(
+            "Unknown compression type id {} in topic partition {topic_partition}",
+            h.attributes() & 0x07
+        ))
+    })?;
+    if produce_version < 7 && compression == Compression::Zstd {
+        return Err(Error::UnsupportedCompressionType(format!(
+            "Produce requests with version {produce_version} are not allowed to use ZStandard compression"
+        )));
+    }
+    if first < records.len() {
+        return Err(Error::InvalidRecord(format!(
+            "Produce requests with version {produce_version} are only allowed to contain exactly one record batch per partition"
+        )));
+    }
+    if origin == AppendOrigin::Client && h.base_offset() != 0 {
+        return Err(Error::InvalidRecord(format!(
+            "The baseOffset of the record batch in the append to {topic_partition} should be 0, but it is {}",
+            h.base_offset()
+        )));
+    }
+    let size = h.size();
+    if size > config.max_message_bytes.max(0) as usize {
+        return Err(Error::MessageTooLarge(format!(
+            "The record batch size in the append to {topic_partition} is {size} bytes which exceeds the maximum configured value of {}.",
+            config.max_message_bytes
+        )));
+    }
+    if !batch::crc_is_valid(&records[..size]) {
+        return Err(Error::CorruptMessage(format!(
+            "Record is corrupt (stored crc = {}) in topic partition {topic_partition}.",
+            h.crc()
+        )));
+    }
+    let count_from_offsets = h.last_offset_delta() as i64 + 1;
+    if count_from_offsets <= 0 {
+        return Err(Error::InvalidRecord(format!(
+            "Batch has an invalid offset range: [0, {}] in partition {topic_partition}",
+            h.last_offset_delta()
+        )));
+    }
+    let count = h.record_count();
+    if count <= 0 {
+        return Err(Error::InvalidRecord(format!(
+            "Invalid reported count for record batch: {count} in partition {topic_partition}"
+        )));
+    }
+    if count_from_offsets != count as i64 {
+        return Err(Error::InvalidRecord(format!(
+            "Inconsistent batch offset range [0, {}] and count of records {count} in partition {topic_partition}",
+            h.last_offset_delta()
+        )));
+    }
+    if origin == AppendOrigin::Client {
+        if h.is_control() {
+            return Err(Error::InvalidRecord(format!(
+                "Clients are not allowed to write control records in partition {topic_partition}"
+            )));
+        }
+        if h.has_producer_id() && h.base_sequence() < 0 {
+            return Err(Error::InvalidRecord(format!(
+                "Invalid sequence number {} in record batch with producerId {} in partition {topic_partition}",
+                h.base_sequence(),
+                h.producer_id()
+            )));
+        }
+    }
+    if h.is_transactional() && !h.has_producer_id() {
+        return Err(Error::InvalidRecord(format!(
+            "Transactional record batch without a producer id in partition {topic_partition}"
+        )));
+    }
+
+    if config.log_append_time {
+        return Ok(stamp_log_append_time(records, &h, now_ms));
+    }
+    if origin == AppendOrigin::Client {
+        for ts in [h.base_timestamp(), h.max_timestamp()] {
+            check_timestamp(ts, now_ms, config, topic_partition)?;
+        }
+    }
+    Ok(ValidBatch {
+        bytes: records.clone(),
+        record_count: count,
+        last_offset_delta: h.last_offset_delta(),
+        max_timestamp: h.max_timestamp(),
+        log_append_time: None,
+    })
+}
+
+/// Size of the first batch, applying the framing rules of `ByteBufferLogInputStream.nextBatch`.
+fn first_batch(records: &Bytes, produce_version: i16) -> Result<usize, Error> {
+    let none = || {
+        Error::InvalidRecord(format!(
+            "Produce requests with version {produce_version} must have at least one record batch per partition"
+        ))
+    };
+    if records.len() < LOG_OVERHEAD {
+        return Err(none());
+    }
+    let len = i32::from_be_bytes([records[8], records[9], records[10], records[11]]);
+    if len < batch::MIN_BATCH_LENGTH {
+        return Err(Error::CorruptMessage(format!(
+            "Record size {len} is less than the minimum record overhead ({})",
+            batch::MIN_BATCH_LENGTH
+        )));
+    }
+    let size = LOG_OVERHEAD + len as usize;
+    if size > records.len() {
+        return Err(none());
+    }
+    if size < HEADER_LEN {
+        return Err(Error::CorruptMessage(
+            "Record batch is shorter than the v2 batch header".to_string(),
+        ));
+    }
+    Ok(size)
+}
+
+/// `LogValidator.validateTimestamp` for CreateTime topics (KIP-937 bounds).
+fn check_timestamp(ts: i64, now: i64, config: &LogConfig, tp: &str) -> Result<(), Error> {
+    if ts == batch::NO_TIMESTAMP {
+        return Ok(());
+    }
+    let too_old = now.saturating_sub(ts) > config.timestamp_before_max_ms;
+    let too_new = ts.saturating_sub(now) > config.timestamp_after_max_ms;
+    if too_old || too_new {
+        return Err(Error::InvalidTimestamp(format!(
+            "Timestamp {ts} of message with offset 0 is out of range. The timestamp should be within [{}, {}] in partition {tp}",
+            now.saturating_sub(config.timestamp_before_max_ms),
+            now.saturating_add(config.timestamp_after_max_ms)
+        )));
+    }
+    Ok(())
+}
+
+/// Rewrites the batch for a LogAppendTime topic: timestamp type bit and maxTimestamp set to
+/// `now`, CRC recomputed (Kafka's `MutableRecordBatch.setMaxTimestamp`).
+fn stamp_log_append_time(records: &Bytes, h: &BatchHeader<'_>, now: i64) -> ValidBatch {
+    let mut b = BytesMut::from(&records[..]);
+    let attributes = h.attributes() | 0x08;
+    b[batch::ATTRIBUTES..batch::ATTRIBUTES + 2].copy_from_slice(&attributes.to_be_bytes());
+    b[batch::MAX_TIMESTAMP..batch::MAX_TIMESTAMP + 8].copy_from_slice(&now.to_be_bytes());
+    let crc = batch::compute_crc(&b);
+    b[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
+    ValidBatch {
+        bytes: b.freeze(),
+        record_count: h.record_count(),
+        last_offset_delta: h.last_offset_delta(),
+        max_timestamp: now,
+        log_append_time: Some(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::test_support::batch;
+    use crate::settings::Settings;
+    use std::collections::BTreeMap;
+
+    fn cfg() -> LogConfig {
+        LogConfig::new(&Settings::defaults(), &BTreeMap::new())
+    }
+
+    fn check(b: Vec<u8>) -> Result<ValidBatch, Error> {
+        validate(&Bytes::from(b), 9, &cfg(), AppendOrigin::Client, 1_000_000, "t-0")
+    }
+
+    #[test]
+    fn accepts_a_good_batch() {
+        let v = check(batch(&[b"a", b"b"], 1_000_000, -1, -1, -1)).unwrap();
+        assert_eq!(v.record_count, 2);
+        assert_eq!(v.last_offset_delta, 1);
+    }
+
+    #[test]
+    fn rejects_with_kafka_codes() {
+        let good = batch(&[b"a"], 1_000_000, -1, -1, -1);
+        let mut bad_crc = good.clone();
+        let n = bad_crc.len() - 1;
+        bad_crc[n] ^= 1;
+        assert_eq!(check(bad_crc).unwrap_err().code(), 2);
+        let mut two = good.clone();
+        two.extend_from_slice(&good);
+        assert_eq!(check(two).unwrap_err().code(), 87);
+        assert_eq!(check(good[..good.len() - 3].to_vec()).unwrap_err().code(), 87);
+        let mut magic1 = good.clone();
+        magic1[batch::MAGIC] = 1;
+        assert_eq!(check(magic1).unwrap_err().code(), 87);
+        let mut tiny = good.clone();
+        tiny[8..12].copy_from_slice(&5i32.to_be_bytes());
+        assert_eq!(check(tiny).unwrap_err().code(), 2);
+        let future = batch(&[b"a"], 1_000_000 + 3_600_001, -1, -1, -1);
+        assert_eq!(check(future).unwrap_err().code(), 32);
+        let mut offset = good.clone();
+        offset[0..8].copy_from_slice(&5i64.to_be_bytes());
+        assert_eq!(check(offset).unwrap_err().code(), 87);
+        let bad_seq = batch(&[b"a"], 1_000_000, 5, 0, -1);
+        assert_eq!(check(bad_seq).unwrap_err().code(), 87);
+        let mut small = cfg();
+        small.max_message_bytes = 10;
+        let r = validate(&Bytes::from(good), 9, &small, AppendOrigin::Client, 1_000_000, "t-0");
+        assert_eq!(r.unwrap_err().code(), 10);
+    }
+
+    #[test]
+    fn log_append_time_rewrites_and_recomputes_crc() {
+        let mut c = cfg();
+        c.log_append_time = true;
+        let b = Bytes::from(batch(&[b"a"], 5, -1, -1, -1));
+        let v = validate(&b, 9, &c, AppendOrigin::Client, 777, "t-0").unwrap();
+        let h = BatchHeader::new(&v.bytes).unwrap();
+        assert!(h.is_log_append_time());
+        assert_eq!(h.max_timestamp(), 777);
+        assert!(batch::crc_is_valid(&v.bytes));
+        assert_eq!(v.log_append_time, Some(777));
+    }
+}

@@ -1,0 +1,122 @@
+//! The `klamm` binary: `klamm serve` runs the broker.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing::{error, warn};
+
+use klamm::settings::{Overrides, Settings};
+
+#[derive(Parser)]
+#[command(name = "klamm", version, about = "A single-node Kafka-compatible broker")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the broker.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML config file (config/klamm.toml documents every setting).
+    #[arg(long, env = "KLAMM_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (setting data.dir).
+    #[arg(long, env = "KLAMM_DATA_DIR")]
+    data_dir: Option<String>,
+    /// Kafka listener HOST:PORT (setting listen; default 0.0.0.0:9092).
+    #[arg(long, env = "KLAMM_LISTEN")]
+    listen: Option<String>,
+    /// HOST:PORT advertised to clients (setting advertised.listener).
+    #[arg(long, env = "KLAMM_ADVERTISED_LISTENER")]
+    advertised_listener: Option<String>,
+    /// HTTP listener for /metrics and /health (setting http.listen).
+    #[arg(long, env = "KLAMM_HTTP_LISTEN")]
+    http_listen: Option<String>,
+    /// Any setting by its Kafka name, e.g. --override num.partitions=3 (repeatable).
+    #[arg(long = "override", value_name = "KEY=VALUE", value_parser = parse_override)]
+    overrides: Vec<(String, String)>,
+    /// Log line format.
+    #[arg(long, env = "KLAMM_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+fn parse_override(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))?;
+    let k = k.trim();
+    if k.is_empty() {
+        return Err(format!("expected KEY=VALUE, got {s:?}"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing(args.log_format);
+    let overrides = Overrides {
+        config_file: args.config,
+        data_dir: args.data_dir,
+        listen: args.listen,
+        advertised_listener: args.advertised_listener,
+        http_listen: args.http_listen,
+        overrides: args.overrides,
+    };
+    let settings = match Settings::load(&overrides) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            error!("invalid configuration: {e}");
+            eprintln!("klamm: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for key in &settings.unknown_keys {
+        warn!("the configuration '{key}' was supplied but isn't a known config");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("klamm: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(klamm::server::run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("fatal: {e:#}");
+            eprintln!("klamm: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

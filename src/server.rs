@@ -1,0 +1,230 @@
+//! The accept loop, connection limits, background tasks and graceful shutdown.
+//!
+//! Shutdown follows mini-redis: a broadcast tells every connection to stop reading, each
+//! connection task holds a clone of an mpsc sender, and the server waits until all senders are
+//! dropped (every in-flight request answered) before it flushes and closes the logs.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc, watch, Semaphore};
+use tracing::{error, info, warn};
+
+use crate::broker::Broker;
+use crate::connection::{self, ConnectionLimits};
+use crate::log::LogManager;
+use crate::settings::Settings;
+
+/// How long shutdown waits for in-flight requests before closing the logs anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the broker until SIGTERM/SIGINT. Returns once the logs are flushed and closed.
+pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
+    let listen = settings.listen()?;
+    let started = Instant::now();
+    let logs = {
+        let s = settings.clone();
+        Arc::new(tokio::task::spawn_blocking(move || LogManager::open(s)).await??)
+    };
+    let listener = TcpListener::bind(listen).await?;
+    let bound = listener.local_addr()?;
+    let (shutdown_tx, _) = broadcast::channel::<()>(1);
+    let (stopping_tx, stopping_rx) = watch::channel(false);
+    let broker = Arc::new(Broker::new(settings.clone(), logs.clone(), bound, stopping_rx)?);
+
+    let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+
+    // The one line tests and scripts wait for.
+    println!(
+        "klamm listening on {bound} (advertised as {}:{})",
+        broker.advertised_host, broker.advertised_port
+    );
+    info!(
+        %bound,
+        advertised = %format!("{}:{}", broker.advertised_host, broker.advertised_port),
+        cluster_id = %broker.meta.cluster_id,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "serving"
+    );
+
+    let limits = ConnectionLimits {
+        max_request_bytes: settings.i32("socket.request.max.bytes").max(0) as usize,
+        idle_timeout: Duration::from_millis(
+            settings.i64("connections.max.idle.ms").clamp(1, i64::MAX / 2) as u64,
+        ),
+        queue: Arc::new(Semaphore::new(
+            settings.i32("queued.max.requests").max(1) as usize
+        )),
+    };
+    let max_connections = Arc::new(Semaphore::new(
+        (settings.i32("max.connections").max(1) as usize).min(Semaphore::MAX_PERMITS),
+    ));
+    let per_ip_limit = settings.i32("max.connections.per.ip").max(0) as usize;
+    let per_ip: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut signal => break,
+            p = max_connections.clone().acquire_owned() => p?,
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut signal => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        if !admit_ip(&per_ip, peer.ip(), per_ip_limit) {
+            warn!(%peer, "closing connection: max.connections.per.ip reached");
+            drop(stream);
+            continue;
+        }
+        let task = ConnTask {
+            broker: broker.clone(),
+            limits: limits.clone(),
+            shutdown: shutdown_tx.subscribe(),
+            per_ip: per_ip.clone(),
+            done: done_tx.clone(),
+        };
+        tokio::spawn(async move {
+            task.run(stream, peer).await;
+            drop(permit);
+        });
+    }
+
+    info!("shutting down: no new connections; finishing in-flight requests");
+    drop(listener);
+    let _ = stopping_tx.send(true);
+    let _ = shutdown_tx.send(());
+    drop(done_tx);
+    if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv()).await.is_err() {
+        warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}");
+    }
+    for task in background {
+        task.abort();
+    }
+    let closing = logs.clone();
+    tokio::task::spawn_blocking(move || closing.shutdown()).await??;
+    info!("shutdown complete");
+    Ok(())
+}
+
+struct ConnTask {
+    broker: Arc<Broker>,
+    limits: ConnectionLimits,
+    shutdown: broadcast::Receiver<()>,
+    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// Dropped when the connection ends; shutdown waits for every clone to go.
+    done: mpsc::Sender<()>,
+}
+
+impl ConnTask {
+    async fn run(self, stream: TcpStream, peer: SocketAddr) {
+        tracing::debug!(%peer, "connection opened");
+        connection::serve(stream, peer, self.broker, self.limits, self.shutdown).await;
+        let mut m = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&peer.ip()) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&peer.ip());
+            }
+        }
+        drop(self.done);
+    }
+}
+
+fn admit_ip(per_ip: &Mutex<HashMap<IpAddr, usize>>, ip: IpAddr, limit: usize) -> bool {
+    let mut m = per_ip.lock().unwrap_or_else(|e| e.into_inner());
+    let n = m.entry(ip).or_insert(0);
+    if *n >= limit {
+        if *n == 0 {
+            m.remove(&ip);
+        }
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+/// Periodic work, each an owned task: the flusher (`flush.ms` via
+/// `log.flush.scheduler.interval.ms`) and the recovery-point checkpointer.
+fn spawn_background_tasks(
+    broker: &Arc<Broker>,
+    shutdown: broadcast::Receiver<()>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    let s = &broker.settings;
+    let flush_every = s.i64("log.flush.scheduler.interval.ms");
+    if flush_every > 0 && flush_every < i64::MAX {
+        let logs = broker.logs.clone();
+        let mut shutdown = shutdown.resubscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(flush_every as u64));
+            let mut last_flush: HashMap<(String, i32), Instant> = HashMap::new();
+            loop {
+                tokio::select! {
+                    _ = shutdown.recv() => break,
+                    _ = tick.tick() => {}
+                }
+                for p in logs.all_partitions() {
+                    let key = (p.topic.to_string(), p.index);
+                    let last = *last_flush.entry(key.clone()).or_insert_with(Instant::now);
+                    if p.flush_due(last) {
+                        let end = p.log_end_offset();
+                        if let Err(e) = p.flush_to(end).await {
+                            error!(partition = %p.name(), "scheduled flush failed: {e}");
+                        }
+                        last_flush.insert(key, Instant::now());
+                    }
+                }
+            }
+        }));
+    }
+    let checkpoint_every = s.i64("log.flush.offset.checkpoint.interval.ms");
+    if checkpoint_every > 0 {
+        let logs = broker.logs.clone();
+        let mut shutdown = shutdown.resubscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(checkpoint_every as u64));
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.recv() => break,
+                    _ = tick.tick() => {}
+                }
+                let l = logs.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || l.write_checkpoints()).await {
+                    error!("writing offset checkpoints failed: {e}");
+                }
+            }
+        }));
+    }
+    tasks
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            error!("cannot listen for SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => info!("received SIGTERM"),
+        _ = tokio::signal::ctrl_c() => info!("received SIGINT"),
+    }
+}

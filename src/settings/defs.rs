@@ -1,0 +1,174 @@
+//! Every broker setting Klamm reads: Kafka's `server.properties` name, type, default and
+//! validation (from Kafka 4.1's `KafkaConfig`/`ServerLogConfigs`), plus the few Klamm-only
+//! settings (listeners, data directory, fsync-before-ack). `config/klamm.toml` lists the same
+//! entries; a unit test keeps the two in step.
+
+use super::value::{Kind, Validator};
+
+/// One broker setting.
+#[derive(Debug)]
+pub struct Def {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// `None` is Kafka's `null` default.
+    pub default: Option<&'static str>,
+    pub validator: Validator,
+    pub doc: &'static str,
+}
+
+const fn def(
+    name: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+    validator: Validator,
+    doc: &'static str,
+) -> Def {
+    Def {
+        name,
+        kind,
+        default,
+        validator,
+        doc,
+    }
+}
+
+use Kind::*;
+use Validator as V;
+
+const LONG_MAX: &str = "9223372036854775807";
+const INT_MAX: &str = "2147483647";
+
+/// The registry. Order is the order of `config/klamm.toml`.
+pub static DEFS: &[Def] = &[
+    // --- Klamm: where to listen and store -------------------------------------------------
+    def("data.dir", String, Some("klamm-data"), V::None,
+        "Directory holding the partition logs (Kafka's log.dirs, one directory)."),
+    def("listen", String, Some("0.0.0.0:9092"), V::None,
+        "HOST:PORT the Kafka listener binds (PLAINTEXT)."),
+    def("advertised.listener", String, None, V::None,
+        "HOST:PORT returned to clients in Metadata; default: the listen address with an unspecified host replaced by localhost."),
+    def("http.listen", String, Some("0.0.0.0:9644"), V::None,
+        "HOST:PORT of the HTTP endpoint serving /metrics and /health."),
+    // --- Identity ----------------------------------------------------------------------------
+    def("node.id", Int, Some("0"), V::AtLeast(0),
+        "The broker's node id, reported in Metadata and DescribeCluster."),
+    // --- Topics ------------------------------------------------------------------------------
+    def("num.partitions", Int, Some("1"), V::AtLeast(1),
+        "Default number of partitions for auto-created topics and CreateTopics with num_partitions -1."),
+    def("default.replication.factor", Int, Some("1"), V::AtLeast(1),
+        "Default replication factor; a single broker can only serve 1."),
+    def("auto.create.topics.enable", Boolean, Some("true"), V::None,
+        "Create unknown topics when Metadata or Produce names them."),
+    def("delete.topic.enable", Boolean, Some("true"), V::None,
+        "Allow DeleteTopics; when false it answers TOPIC_DELETION_DISABLED."),
+    def("message.max.bytes", Int, Some("1048588"), V::AtLeast(0),
+        "Largest record batch accepted (topic config max.message.bytes)."),
+    // --- Network -----------------------------------------------------------------------------
+    def("socket.request.max.bytes", Int, Some("104857600"), V::AtLeast(1),
+        "Largest request frame; bigger size prefixes close the connection without allocating."),
+    def("max.connections", Int, Some(INT_MAX), V::AtLeast(0),
+        "Maximum number of client connections; further connections wait in the accept backlog."),
+    def("max.connections.per.ip", Int, Some(INT_MAX), V::AtLeast(0),
+        "Maximum connections from one IP address; extra connections are closed."),
+    def("queued.max.requests", Int, Some("500"), V::AtLeast(1),
+        "Requests read ahead of processing, broker-wide, before connections stop reading."),
+    def("connections.max.idle.ms", Long, Some("600000"), V::None,
+        "Close connections idle for longer than this."),
+    // --- Log segments and indexes -------------------------------------------------------------
+    def("log.segment.bytes", Int, Some("1073741824"), V::AtLeast(1048576),
+        "Roll a new segment when the active one would exceed this size (topic segment.bytes)."),
+    def("log.roll.ms", Long, None, V::AtLeast(1),
+        "Roll a new segment after this long (topic segment.ms); when null, log.roll.hours applies."),
+    def("log.roll.hours", Int, Some("168"), V::AtLeast(1),
+        "Roll a new segment after this many hours (when log.roll.ms is null)."),
+    def("log.roll.jitter.ms", Long, None, V::AtLeast(0),
+        "Random jitter subtracted from the roll time (topic segment.jitter.ms)."),
+    def("log.roll.jitter.hours", Int, Some("0"), V::AtLeast(0),
+        "Roll jitter in hours (when log.roll.jitter.ms is null)."),
+    def("log.index.interval.bytes", Int, Some("4096"), V::AtLeast(0),
+        "Bytes of log between sparse offset-index entries (topic index.interval.bytes)."),
+    def("log.index.size.max.bytes", Int, Some("10485760"), V::AtLeast(4),
+        "Maximum size of an offset index; a full index rolls the segment (topic segment.index.bytes)."),
+    def("log.preallocate", Boolean, Some("false"), V::None,
+        "Preallocate segment files (topic preallocate)."),
+    // --- Flushing ------------------------------------------------------------------------------
+    def("log.flush.interval.messages", Long, Some(LONG_MAX), V::AtLeast(1),
+        "fsync a partition after this many appended records (topic flush.messages)."),
+    def("log.flush.interval.ms", Long, None, V::None,
+        "fsync a partition whose oldest unflushed data is older than this (topic flush.ms); when null, log.flush.scheduler.interval.ms applies."),
+    def("log.flush.scheduler.interval.ms", Long, Some(LONG_MAX), V::None,
+        "How often the flusher checks partitions against flush.ms."),
+    def("log.flush.offset.checkpoint.interval.ms", Int, Some("60000"), V::AtLeast(0),
+        "How often the recovery point (last flushed offset per partition) is checkpointed."),
+    def("log.flush.start.offset.checkpoint.interval.ms", Int, Some("60000"), V::AtLeast(0),
+        "How often log start offsets are checkpointed."),
+    def("log.flush.before.ack", Boolean, Some("false"), V::None,
+        "Klamm: fsync the appended batches before answering a produce request with acks=all (-1), so an acknowledged write survives power loss."),
+    // --- Timestamps ------------------------------------------------------------------------------
+    def("log.message.timestamp.type", String, Some("CreateTime"), V::OneOf(&["CreateTime", "LogAppendTime"]),
+        "Whether records keep the producer's timestamp or get the broker's append time (topic message.timestamp.type)."),
+    def("log.message.timestamp.before.max.ms", Long, Some(LONG_MAX), V::AtLeast(0),
+        "Reject batches whose timestamp is more than this far in the past (topic message.timestamp.before.max.ms)."),
+    def("log.message.timestamp.after.max.ms", Long, Some("3600000"), V::AtLeast(0),
+        "Reject batches whose timestamp is more than this far in the future (topic message.timestamp.after.max.ms)."),
+    // --- Retention -------------------------------------------------------------------------------
+    def("log.retention.ms", Long, None, V::None,
+        "Delete segments older than this (topic retention.ms); -1 keeps forever; null falls back to minutes, then hours."),
+    def("log.retention.minutes", Int, None, V::None,
+        "Retention in minutes (when log.retention.ms is null)."),
+    def("log.retention.hours", Int, Some("168"), V::None,
+        "Retention in hours (when log.retention.ms and log.retention.minutes are null)."),
+    def("log.retention.bytes", Long, Some("-1"), V::None,
+        "Delete the oldest segments while a partition is larger than this (topic retention.bytes); -1 is unlimited."),
+    def("log.retention.check.interval.ms", Long, Some("300000"), V::AtLeast(1),
+        "How often the retention task looks for deletable segments."),
+    def("log.segment.delete.delay.ms", Long, Some("60000"), V::AtLeast(0),
+        "Delay before a deleted segment's files are removed (topic file.delete.delay.ms)."),
+    def("log.cleanup.policy", List, Some("delete"), V::ListOf(&["compact", "delete"]),
+        "Default cleanup policy: delete, compact, or both (topic cleanup.policy)."),
+    // --- Log cleaner --------------------------------------------------------------------------------
+    def("log.cleaner.enable", Boolean, Some("true"), V::None,
+        "Run the log cleaner for compacted topics."),
+    def("log.cleaner.threads", Int, Some("1"), V::AtLeast(0),
+        "Number of cleaner tasks."),
+    def("log.cleaner.dedupe.buffer.size", Long, Some("134217728"), V::None,
+        "Memory for the cleaner's key-hash offset map."),
+    def("log.cleaner.io.buffer.size", Int, Some("524288"), V::AtLeast(0),
+        "I/O buffer size for cleaning."),
+    def("log.cleaner.io.buffer.load.factor", Double, Some("0.9"), V::None,
+        "Load factor of the cleaner's offset map."),
+    def("log.cleaner.io.max.bytes.per.second", Double, Some("1.7976931348623157E308"), V::None,
+        "Throttle for the cleaner's read and write I/O."),
+    def("log.cleaner.backoff.ms", Long, Some("15000"), V::AtLeast(0),
+        "Sleep between cleaner passes when there is nothing to clean."),
+    def("log.cleaner.min.cleanable.ratio", Double, Some("0.5"), V::DoubleBetween(0.0, 1.0),
+        "Minimum dirty ratio before a log is cleaned (topic min.cleanable.dirty.ratio)."),
+    def("log.cleaner.delete.retention.ms", Long, Some("86400000"), V::AtLeast(0),
+        "How long tombstones are kept after cleaning (topic delete.retention.ms)."),
+    def("log.cleaner.min.compaction.lag.ms", Long, Some("0"), V::AtLeast(0),
+        "Minimum age of a record before it can be compacted (topic min.compaction.lag.ms)."),
+    def("log.cleaner.max.compaction.lag.ms", Long, Some(LONG_MAX), V::AtLeast(1),
+        "Maximum age before a record must be compacted (topic max.compaction.lag.ms)."),
+    // --- Producer side ---------------------------------------------------------------------------------
+    def("compression.type", String, Some("producer"), V::OneOf(&["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]),
+        "Compression of stored batches: producer keeps what the producer sent (topic compression.type)."),
+    def("compression.gzip.level", Int, Some("-1"), V::Between(-1, 9),
+        "gzip level when compression.type=gzip (topic compression.gzip.level)."),
+    def("compression.lz4.level", Int, Some("9"), V::Between(1, 17),
+        "lz4 level when compression.type=lz4 (topic compression.lz4.level)."),
+    def("compression.zstd.level", Int, Some("3"), V::Between(-131072, 22),
+        "zstd level when compression.type=zstd (topic compression.zstd.level)."),
+    def("min.insync.replicas", Int, Some("1"), V::AtLeast(1),
+        "Minimum in-sync replicas for acks=all; a single broker satisfies only 1."),
+    def("unclean.leader.election.enable", Boolean, Some("false"), V::None,
+        "Accepted for compatibility; a single broker has no other replica to elect."),
+    def("producer.id.expiration.ms", Int, Some("86400000"), V::AtLeast(1),
+        "Forget an idempotent producer's sequence state after this long without writes."),
+    def("num.recovery.threads.per.data.dir", Int, Some("2"), V::AtLeast(1),
+        "Threads recovering partitions at start-up."),
+];
+
+/// Looks up a setting by its Kafka name.
+pub fn find(name: &str) -> Option<&'static Def> {
+    DEFS.iter().find(|d| d.name == name)
+}

@@ -1,0 +1,71 @@
+//! THE table of APIs Klamm serves and their version ranges. ApiVersions is built from it, the
+//! connection layer rejects anything outside it, and only fully implemented APIs appear here.
+
+use kafka_protocol::messages::ApiKey;
+
+/// One served API.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiRange {
+    pub key: ApiKey,
+    pub min: i16,
+    pub max: i16,
+}
+
+const fn api(key: ApiKey, min: i16, max: i16) -> ApiRange {
+    ApiRange { key, min, max }
+}
+
+/// Produce versions below this are advertised (Kafka 4 keeps advertising v0 because librdkafka
+/// disables compression otherwise, KAFKA-18659) but answered with UNSUPPORTED_VERSION.
+pub const PRODUCE_MIN_ACCEPTED: i16 = 3;
+
+/// Served APIs in API-key order, with Kafka 4.1's version ranges.
+pub static SERVED: &[ApiRange] = &[
+    api(ApiKey::Produce, 0, 13),
+    api(ApiKey::Fetch, 4, 18),
+    api(ApiKey::ListOffsets, 1, 10),
+    api(ApiKey::Metadata, 0, 13),
+    api(ApiKey::ApiVersions, 0, 4),
+    api(ApiKey::CreateTopics, 2, 7),
+    api(ApiKey::DeleteTopics, 1, 6),
+    api(ApiKey::InitProducerId, 0, 5),
+    api(ApiKey::DescribeCluster, 0, 2),
+];
+
+/// The served range of `key`, if Klamm serves it.
+pub fn range(key: ApiKey) -> Option<ApiRange> {
+    SERVED.iter().copied().find(|r| r.key == key)
+}
+
+/// True when `version` of `key` is in the advertised range.
+pub fn is_served(key: ApiKey, version: i16) -> bool {
+    range(key).is_some_and(|r| version >= r.min && version <= r.max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::*;
+    use kafka_protocol::protocol::Message;
+
+    /// Every advertised version must be decodable by the protocol crate (Produce v0-2 aside,
+    /// which is answered without decoding).
+    #[test]
+    fn served_versions_are_within_the_codec() {
+        for r in SERVED {
+            let codec = r.key.valid_versions();
+            let min = if r.key == ApiKey::Produce { PRODUCE_MIN_ACCEPTED } else { r.min };
+            assert!(codec.min <= min && r.max <= codec.max, "{:?} {}..{} vs {}", r.key, r.min, r.max, codec);
+        }
+        assert_eq!(ProduceRequest::VERSIONS.min, 3);
+    }
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        let keys: Vec<i16> = SERVED.iter().map(|r| r.key as i16).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(keys, sorted);
+    }
+}
