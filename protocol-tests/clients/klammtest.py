@@ -1,0 +1,551 @@
+"""Shared helpers for Klamm's third-party-client tests.
+
+- `Broker`: starts `klamm serve` on a fresh data dir and a free loopback port, parses the
+  ready line, keeps stderr in a log file, and stops it with SIGTERM / SIGKILL.
+- `Rec` / `gen_records`: deterministic test records (keys, null keys, null and empty values,
+  binary bytes, headers incl. repeated names, empty and null header values, timestamps).
+- `assert_same_records`: compares what a client read back with what was produced:
+  per partition, in order, offsets consecutive from a base, keys, values, headers, timestamps.
+- confluent-kafka helpers (`cf_*`) used by several test modules as the reference client.
+
+Every wait is bounded (TIMEOUT seconds at most) and polls with short intervals.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = float(os.environ.get("KLAMM_TEST_TIMEOUT", "30"))
+READY_RE = re.compile(r"klamm listening on (\S+) \(advertised as (\S+)\)")
+
+
+def klamm_bin() -> Path:
+    return Path(os.environ.get("KLAMM_BIN", REPO_ROOT / "target" / "release" / "klamm"))
+
+
+def unique_topic(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def wait_until(pred, timeout: float = TIMEOUT, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------
+# Broker process
+# --------------------------------------------------------------------------------------
+
+# Brokers whose stderr tail is attached to a failing test's report (see conftest.py).
+LIVE_BROKERS: list["Broker"] = []
+
+
+class Broker:
+    """One `klamm serve` process (restartable on the same data dir)."""
+
+    def __init__(self, overrides: Iterable[str] = (), name: str = "klamm"):
+        self.overrides = list(overrides)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self.data_dir = self.root / "data"
+        self.data_dir.mkdir()
+        self.stderr_path = self.root / "klamm.stderr.log"
+        self.stdout_path = self.root / "klamm.stdout.log"
+        self.proc: Optional[subprocess.Popen] = None
+        self.bootstrap: Optional[str] = None
+        self.advertised: Optional[str] = None
+        self.starts = 0
+        self.exit_codes: list[int] = []
+        LIVE_BROKERS.append(self)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> "Broker":
+        assert self.proc is None or self.proc.poll() is not None, "broker already running"
+        binary = klamm_bin()
+        if not binary.is_file():
+            raise AssertionError(
+                f"klamm binary not found at {binary} (build it with `cargo build --release` "
+                f"or point KLAMM_BIN at it)"
+            )
+        cmd = [str(binary), "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"]
+        for o in self.overrides:
+            cmd += ["--override", o]
+        self.starts += 1
+        with open(self.stderr_path, "ab") as err:
+            err.write(f"\n===== start #{self.starts}: {' '.join(cmd)}\n".encode())
+            err.flush()
+            env = dict(os.environ)
+            env.setdefault("RUST_BACKTRACE", "1")
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
+            )
+        ready = threading.Event()
+        found: dict = {}
+        proc = self.proc
+        stdout_path = self.stdout_path
+
+        def pump():
+            # Reads stdout for the whole life of the process so it can never block on a full pipe.
+            with open(stdout_path, "ab") as out:
+                for raw in iter(proc.stdout.readline, b""):
+                    out.write(raw)
+                    out.flush()
+                    if not ready.is_set():
+                        m = READY_RE.search(raw.decode("utf-8", "replace"))
+                        if m:
+                            found["listen"], found["advertised"] = m.group(1), m.group(2)
+                            ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, name=f"klamm-stdout-{proc.pid}", daemon=True).start()
+        if not ready.wait(TIMEOUT) or "listen" not in found:
+            rc = proc.poll()
+            if rc is None:
+                proc.kill()
+                proc.wait(10)
+            raise AssertionError(
+                f"klamm did not print its ready line within {TIMEOUT}s (exit code {proc.poll()}).\n"
+                f"stdout:\n{self._tail(self.stdout_path)}\nstderr:\n{self.stderr_tail()}"
+            )
+        self.bootstrap = found["listen"]
+        self.advertised = found["advertised"]
+        return self
+
+    def stop(self, timeout: float = TIMEOUT) -> int:
+        """SIGTERM and wait; returns the exit code (SIGKILLs and raises if it does not exit)."""
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return p.returncode if p is not None else 0
+        self._mark("SIGTERM")
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+            raise AssertionError(f"klamm did not exit within {timeout}s of SIGTERM")
+        self.exit_codes.append(rc)
+        return rc
+
+    def kill9(self) -> None:
+        p = self.proc
+        assert p is not None and p.poll() is None, "broker not running"
+        self._mark("SIGKILL (kill -9)")
+        p.send_signal(signal.SIGKILL)
+        p.wait(TIMEOUT)
+        self.exit_codes.append(p.returncode)
+
+    def restart(self, kill: bool = False) -> "Broker":
+        if kill:
+            self.kill9()
+        else:
+            rc = self.stop()
+            assert rc == 0, f"klamm exited with code {rc} on SIGTERM (expected 0)"
+        return self.start()
+
+    def _mark(self, what: str) -> None:
+        with open(self.stderr_path, "ab") as err:
+            err.write(f"===== test harness: {what} -> pid {self.proc.pid}\n".encode())
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def cleanup(self) -> None:
+        if self.running():
+            self.proc.kill()
+            self.proc.wait(10)
+        if self in LIVE_BROKERS:
+            LIVE_BROKERS.remove(self)
+        if not os.environ.get("KLAMM_KEEP_TMP"):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- logs ----------------------------------------------------------------------------
+    @staticmethod
+    def _tail(path: Path, lines: int = 80) -> str:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return "(no file)"
+        text = data[-64 * 1024 :].decode("utf-8", "replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stderr_tail(self, lines: int = 80) -> str:
+        return self._tail(self.stderr_path, lines)
+
+    @property
+    def host(self) -> str:
+        return self.bootstrap.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bootstrap.rsplit(":", 1)[1])
+
+
+# --------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------
+
+Header = tuple  # (str, Optional[bytes])
+
+
+@dataclass(frozen=True)
+class Rec:
+    partition: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: tuple = ()
+    timestamp: Optional[int] = None  # ms; None = let the client pick "now"
+
+
+@dataclass
+class Got:
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: tuple = ()
+    timestamp: Optional[int] = None
+    timestamp_type: Optional[str] = None  # "create" | "append" | None
+    extra: dict = field(default_factory=dict)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def gen_records(
+    per_partition: int,
+    partitions: int = 3,
+    *,
+    seed: int = 1,
+    ascii_only: bool = False,
+    null_header_values: bool = True,
+    with_timestamps: bool = True,
+    headers: bool = True,
+) -> list[Rec]:
+    """Records interleaved round-robin over the partitions, in produce order.
+
+    Per partition index i: every 5th record has a null key, i % 7 == 3 a null value,
+    i % 11 == 4 an empty (non-null) value; headers cycle through none / one / repeated
+    names + binary / empty + null values. Header names are never numeric and repeated
+    names are adjacent (kafkajs carries headers as an object).
+    """
+    rnd = random.Random(seed)
+    base_ts = now_ms() - 60_000
+    out = []
+    for i in range(per_partition):
+        for p in range(partitions):
+            if i % 5 == 0:
+                key = None
+            elif ascii_only:
+                key = f"key-{p}-{i}".encode()
+            else:
+                key = b"k\x00" + bytes([p, i % 256]) + f"-{i}".encode() + b"\xff"
+            if i % 7 == 3:
+                value = None
+            elif i % 11 == 4:
+                value = b""
+            elif ascii_only:
+                value = (f"value-{p}-{i}-" + "abc" * (i % 40)).encode()
+            else:
+                n = rnd.randrange(1, 400)
+                value = bytes(rnd.randrange(256) for _ in range(n // 3)) + b"repetitive " * (n // 20) + b"\x00\xff"
+            hdrs: tuple = ()
+            if headers:
+                kind = i % 4
+                if kind == 1:
+                    hdrs = (("trace-id", f"t-{p}-{i}".encode()),)
+                elif kind == 2:
+                    hdrs = (("dup", b"first"), ("dup", b"second"), ("bin", b"\x00\x01\xfe\xff" if not ascii_only else b"bin"))
+                elif kind == 3:
+                    hdrs = (("empty", b""),) + ((("nullh", None),) if null_header_values else ())
+            ts = base_ts + i * 3 + p if with_timestamps else None
+            out.append(Rec(p, key, value, hdrs, ts))
+    return out
+
+
+def large_records(partitions: int = 3, size: int = 900_000, seed: int = 7) -> list[Rec]:
+    rnd = random.Random(seed)
+    recs = []
+    for p in range(partitions):
+        for i in range(2):
+            recs.append(
+                Rec(p, f"large-{p}-{i}".encode(), rnd.randbytes(size), (("size", str(size).encode()),), now_ms())
+            )
+    return recs
+
+
+def _short(v) -> str:
+    if v is None:
+        return "None"
+    if isinstance(v, (bytes, bytearray)):
+        return repr(bytes(v[:40])) + (f"...({len(v)} bytes)" if len(v) > 40 else "")
+    return repr(v)
+
+
+def group_by_partition(items) -> dict:
+    out: dict = {}
+    for it in items:
+        out.setdefault(it.partition, []).append(it)
+    return out
+
+
+def assert_same_records(
+    expected: list[Rec],
+    got: dict | list,
+    *,
+    base_offsets: Optional[dict] = None,
+    check_timestamps: bool = True,
+    ts_window: Optional[tuple] = None,
+    check_headers: bool = True,
+    client: str = "",
+):
+    """`got` is {partition: [Got...]} or a flat list of Got (in the order the client returned them).
+
+    Asserts, per partition: same count; offsets consecutive from base (0 by default); for each
+    record the same key, value, headers and, when the record has an explicit timestamp, the same
+    CreateTime. Records with timestamp None must have a timestamp inside `ts_window` if given.
+    """
+    if isinstance(got, list):
+        got = group_by_partition(got)
+    exp_by_p = group_by_partition(expected)
+    problems = []
+    extra_parts = set(got) - set(exp_by_p)
+    for p in extra_parts:
+        if got[p]:
+            problems.append(f"partition {p}: {len(got[p])} unexpected records")
+    for p, exp in sorted(exp_by_p.items()):
+        g = got.get(p, [])
+        base = (base_offsets or {}).get(p, 0)
+        if len(g) != len(exp):
+            problems.append(f"partition {p}: expected {len(exp)} records, got {len(g)}")
+        for i, (e, r) in enumerate(zip(exp, g)):
+            diffs = []
+            if r.offset != base + i:
+                diffs.append(f"offset {r.offset} != {base + i}")
+            if r.key != e.key:
+                diffs.append(f"key {_short(r.key)} != {_short(e.key)}")
+            if r.value != e.value:
+                diffs.append(f"value {_short(r.value)} != {_short(e.value)}")
+            if check_headers and tuple(tuple(h) for h in r.headers) != tuple(e.headers):
+                diffs.append(f"headers {r.headers!r} != {e.headers!r}")
+            if check_timestamps:
+                if e.timestamp is not None:
+                    if r.timestamp != e.timestamp:
+                        diffs.append(f"timestamp {r.timestamp} != {e.timestamp}")
+                    if r.timestamp_type not in (None, "create"):
+                        diffs.append(f"timestamp type {r.timestamp_type} != create")
+                elif ts_window is not None:
+                    lo, hi = ts_window
+                    if r.timestamp is None or not (lo <= r.timestamp <= hi):
+                        diffs.append(f"timestamp {r.timestamp} outside [{lo}, {hi}]")
+            if diffs:
+                problems.append(f"partition {p} record #{i}: " + "; ".join(diffs))
+            if len(problems) > 15:
+                break
+    if problems:
+        head = f"[{client}] " if client else ""
+        raise AssertionError(head + "records read back differ from records produced:\n  " + "\n  ".join(problems[:20]))
+
+
+# --------------------------------------------------------------------------------------
+# confluent-kafka (librdkafka) helpers — the reference client
+# --------------------------------------------------------------------------------------
+
+
+def cf_create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futs = admin.create_topics(
+        [NewTopic(topic, num_partitions=partitions, replication_factor=1)],
+        operation_timeout=10,
+        request_timeout=TIMEOUT,
+    )
+    futs[topic].result(timeout=TIMEOUT)
+    cf_wait_partitions(bootstrap, topic, partitions)
+
+
+def cf_wait_partitions(bootstrap: str, topic: str, partitions: int) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+
+    def ok():
+        md = admin.list_topics(topic, timeout=5)
+        t = md.topics.get(topic)
+        return t is not None and t.error is None and len(t.partitions) == partitions
+
+    wait_until(ok, what=f"metadata for {topic} with {partitions} partitions")
+
+
+def cf_producer(bootstrap: str, **conf):
+    from confluent_kafka import Producer
+
+    base = {
+        "bootstrap.servers": bootstrap,
+        "linger.ms": 5,
+        "message.timeout.ms": int(TIMEOUT * 1000),
+        "socket.timeout.ms": 10000,
+    }
+    base.update(conf)
+    return Producer(base)
+
+
+def cf_produce(bootstrap: str, topic: str, recs: list[Rec], **conf) -> list:
+    """Produces `recs` (explicit partitions) and returns [(partition, offset, error)] per record."""
+    producer = cf_producer(bootstrap, **conf)
+    results: list = [None] * len(recs)
+
+    def cb_for(idx):
+        def cb(err, msg):
+            results[idx] = (msg.partition(), msg.offset(), err)
+
+        return cb
+
+    for idx, r in enumerate(recs):
+        kwargs = dict(value=r.value, key=r.key, partition=r.partition, on_delivery=cb_for(idx))
+        if r.headers:
+            kwargs["headers"] = list(r.headers)
+        if r.timestamp is not None:
+            kwargs["timestamp"] = r.timestamp
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                producer.produce(topic, **kwargs)
+                break
+            except BufferError:
+                if time.monotonic() > deadline:
+                    raise
+                producer.poll(0.05)
+        producer.poll(0)
+    remaining = producer.flush(TIMEOUT)
+    assert remaining == 0, f"{remaining} messages still undelivered after {TIMEOUT}s"
+    missing = [i for i, x in enumerate(results) if x is None]
+    assert not missing, f"no delivery report for records {missing[:10]}"
+    return results
+
+
+def cf_assert_delivered(results: list, recs: list[Rec], *, offsets_known: bool = True, base: Optional[dict] = None):
+    errors = [(i, e) for i, (_, _, e) in enumerate(results) if e is not None]
+    assert not errors, f"delivery errors: {errors[:5]}"
+    if offsets_known:
+        nxt = dict(base or {})
+        for r, (p, off, _) in zip(recs, results):
+            assert p == r.partition
+            exp = nxt.get(p, 0)
+            assert off == exp, f"delivery report offset {off} on partition {p}, expected {exp}"
+            nxt[p] = exp + 1
+
+
+def cf_consumer(bootstrap: str, **conf):
+    from confluent_kafka import Consumer
+
+    base = {
+        "bootstrap.servers": bootstrap,
+        # Consumer groups are a later issue: a dummy group.id satisfies the client, and only
+        # assign() is used, with no commits.
+        "group.id": "klamm-test-unused-group",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "auto.offset.reset": "earliest",
+        "fetch.wait.max.ms": 100,
+        "socket.timeout.ms": 10000,
+    }
+    base.update(conf)
+    return Consumer(base)
+
+
+def cf_consume(bootstrap: str, topic: str, partitions: Iterable[int], expected: Optional[dict] = None, **conf) -> dict:
+    """Reads partitions from the beginning until EOF (and at least `expected[p]` records).
+
+    Returns {partition: [Got]} in the order the client delivered them.
+    """
+    from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, KafkaError, TopicPartition
+
+    partitions = list(partitions)
+    consumer = cf_consumer(bootstrap, **conf)
+    got: dict = {p: [] for p in partitions}
+    at_eof: set = set()
+    errors: list = []
+    try:
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        deadline = time.monotonic() + TIMEOUT
+
+        def done(p):
+            return p in at_eof and (expected is None or len(got[p]) >= expected.get(p, 0))
+
+        while not all(done(p) for p in partitions):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"confluent-kafka consume of {topic} timed out: got "
+                    f"{ {p: len(v) for p, v in got.items()} }, expected {expected}, eof {sorted(at_eof)}, "
+                    f"errors {errors[-5:]}"
+                )
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    at_eof.add(msg.partition())
+                    continue
+                if err.fatal():
+                    raise AssertionError(f"fatal consumer error: {err}")
+                errors.append(str(err))
+                continue
+            at_eof.discard(msg.partition())
+            ts_type, ts = msg.timestamp()
+            got[msg.partition()].append(
+                Got(
+                    partition=msg.partition(),
+                    offset=msg.offset(),
+                    key=msg.key(),
+                    value=msg.value(),
+                    headers=tuple(msg.headers() or ()),
+                    timestamp=ts,
+                    timestamp_type={TIMESTAMP_CREATE_TIME: "create", TIMESTAMP_LOG_APPEND_TIME: "append"}.get(ts_type),
+                )
+            )
+    finally:
+        consumer.close()
+    return got
+
+
+def cf_watermarks(bootstrap: str, topic: str, partition: int) -> tuple:
+    from confluent_kafka import TopicPartition
+
+    consumer = cf_consumer(bootstrap)
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=TIMEOUT)
+    finally:
+        consumer.close()
+
+
+def cf_roundtrip_smoke(bootstrap: str, n: int = 20) -> None:
+    """Creates a fresh 1-partition topic, produces n records acks=all and reads them back."""
+    topic = unique_topic("smoke")
+    recs = gen_records(n, partitions=1, seed=99)
+    res = cf_produce(bootstrap, topic, recs, acks="all")
+    cf_assert_delivered(res, recs)
+    got = cf_consume(bootstrap, topic, [0], expected={0: n})
+    assert_same_records(recs, got, client="confluent-kafka smoke")
