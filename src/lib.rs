@@ -7,6 +7,7 @@
 
 pub mod broker;
 pub mod cluster;
+pub mod configs;
 pub mod connection;
 pub mod error;
 pub mod handlers;

@@ -9,8 +9,8 @@ use kafka_protocol::messages::create_topics_response::{CreatableTopicConfigs, Cr
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
 use super::{sb, RequestContext};
+use crate::configs;
 use crate::error::Error;
-use crate::log::config;
 use crate::log::NewTopic;
 
 pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -93,15 +93,15 @@ fn create_one(ctx: &RequestContext, t: CreatableTopic, validate_only: bool) -> C
 
 /// The created topic's configs with their sources (CreateTopics v5+, KIP-525).
 fn describe_configs(ctx: &RequestContext, overrides: &BTreeMap<String, String>) -> Vec<CreatableTopicConfigs> {
-    config::describe(&ctx.broker.settings, overrides)
+    configs::describe_topic(&ctx.broker.logs.config_view(), overrides)
         .into_iter()
         .map(|e| {
             CreatableTopicConfigs::default()
-                .with_name(sb(e.def.name))
+                .with_name(sb(&e.name))
                 .with_value(e.value.as_deref().map(sb))
-                .with_read_only(false)
+                .with_read_only(e.read_only)
                 .with_config_source(e.source as i8)
-                .with_is_sensitive(false)
+                .with_is_sensitive(e.sensitive)
         })
         .collect()
 }

@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod checkpoint;
 pub mod config;
+pub mod deletion;
 pub mod index;
 pub mod manager;
 pub mod partition;
