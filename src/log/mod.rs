@@ -6,7 +6,10 @@
 //! for the few consumers that need them.
 
 pub mod batch;
+pub mod batch_builder;
 pub mod checkpoint;
+pub mod cleaner;
+pub mod compression;
 pub mod config;
 pub mod deletion;
 pub mod index;

@@ -107,6 +107,11 @@ pub struct Partition {
     deleted: AtomicBool,
 }
 
+/// The segment limits a topic config implies.
+pub fn segment_limits(config: &LogConfig) -> SegmentLimits {
+    limits(config)
+}
+
 fn limits(config: &LogConfig) -> SegmentLimits {
     SegmentLimits {
         index_interval_bytes: config.index_interval_bytes.max(0) as u64,
