@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
+use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
 use crate::settings::Settings;
 
@@ -36,6 +37,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let broker = Arc::new(Broker::new(settings.clone(), logs.clone(), bound, stopping_rx)?);
 
     let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    let cleaner = LogCleaner::start(logs.clone());
 
     // The one line tests and scripts wait for.
     println!(
@@ -113,6 +115,8 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     for task in background {
         task.abort();
     }
+    // The cleaner abandons a cleaning in progress (its `.cleaned` files go) and stops.
+    tokio::task::spawn_blocking(move || cleaner.shutdown()).await?;
     let closing = logs.clone();
     tokio::task::spawn_blocking(move || closing.shutdown()).await??;
     info!("shutdown complete");
@@ -157,7 +161,8 @@ fn admit_ip(per_ip: &Mutex<HashMap<IpAddr, usize>>, ip: IpAddr, limit: usize) ->
 }
 
 /// Periodic work, each an owned task: the flusher (`flush.ms` via
-/// `log.flush.scheduler.interval.ms`) and the recovery-point checkpointer.
+/// `log.flush.scheduler.interval.ms`), the recovery-point and log-start-offset checkpointers,
+/// and retention (`log.retention.check.interval.ms`, Kafka's `LogManager.cleanupLogs`).
 fn spawn_background_tasks(
     broker: &Arc<Broker>,
     shutdown: broadcast::Receiver<()>,
@@ -186,6 +191,38 @@ fn spawn_background_tasks(
                         }
                         last_flush.insert(key, Instant::now());
                     }
+                }
+            }
+        }));
+    }
+    let retention_every = s.i64("log.retention.check.interval.ms").max(1);
+    {
+        let logs = broker.logs.clone();
+        let mut shutdown = shutdown.resubscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(retention_every as u64));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.recv() => break,
+                    _ = tick.tick() => {}
+                }
+                let l = logs.clone();
+                let deleted = tokio::task::spawn_blocking(move || {
+                    let n = l.delete_old_segments(crate::broker::now_ms());
+                    if n > 0 {
+                        // The log start offsets moved: checkpoint them now.
+                        if let Err(e) = l.write_checkpoints() {
+                            error!("writing offset checkpoints failed: {e}");
+                        }
+                    }
+                    n
+                })
+                .await
+                .unwrap_or(0);
+                if deleted > 0 {
+                    metrics::counter!("klamm_log_segments_deleted_total").increment(deleted as u64);
                 }
             }
         }));

@@ -5,8 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::resource_type;
 use crate::error::Error;
-use crate::settings::Kind;
+use crate::log::config as topic_config;
+use crate::log::manager::validate_topic_name;
+use crate::log::LogManager;
+use crate::settings::{defs, Kind};
 
 /// `AlterConfigOp.OpType` ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +119,97 @@ pub fn apply_incremental(
         }
     }
     Ok(out)
+}
+
+/// What an alter request does to a resource's explicit configs.
+pub enum AlterTarget {
+    /// AlterConfigs: this is the complete new set.
+    Replace(BTreeMap<String, String>),
+    /// IncrementalAlterConfigs: apply these operations.
+    Incremental(Vec<AlterOp>),
+}
+
+/// Resources named more than once in a request (each such entry fails with INVALID_REQUEST).
+pub fn duplicate_resources<'a>(resources: impl Iterator<Item = (i8, &'a str)>) -> HashSet<(i8, String)> {
+    let mut seen = HashSet::new();
+    let mut dups = HashSet::new();
+    for (t, n) in resources {
+        if !seen.insert((t, n.to_string())) {
+            dups.insert((t, n.to_string()));
+        }
+    }
+    dups
+}
+
+/// Applies an alter request to one resource: a topic's overrides or a dynamic broker layer.
+pub fn alter_resource(
+    logs: &LogManager,
+    node_id: i32,
+    kind: i8,
+    name: &str,
+    target: AlterTarget,
+    validate_only: bool,
+) -> Result<(), Error> {
+    match kind {
+        resource_type::TOPIC => {
+            if name.is_empty() {
+                return Err(Error::InvalidRequest("Default topic resources are not allowed.".into()));
+            }
+            validate_topic_name(name)?;
+            let configs = match target {
+                AlterTarget::Replace(c) => c,
+                AlterTarget::Incremental(ops) => {
+                    let current = logs.topic(name).map(|t| t.overrides.clone()).unwrap_or_default();
+                    apply_incremental(
+                        &current,
+                        &ops,
+                        |n| topic_config::find(n).map(|d| d.kind),
+                        |n| {
+                            let def = topic_config::find(n)?;
+                            let primary = topic_config::primary_broker_synonym(def)?;
+                            defs::find(primary)?.default.map(str::to_string)
+                        },
+                    )?
+                }
+            };
+            logs.alter_topic_configs(name, &configs, validate_only)
+        }
+        resource_type::BROKER => {
+            let per_broker = !name.is_empty();
+            if per_broker {
+                let id: i32 = name
+                    .parse()
+                    .map_err(|_| Error::InvalidRequest(format!("Node id must be an integer, but it is: {name}")))?;
+                if id != node_id {
+                    return Err(Error::InvalidRequest(format!(
+                        "Unexpected broker id, expected {node_id}, but received {name}"
+                    )));
+                }
+            }
+            let configs = match target {
+                AlterTarget::Replace(c) => c,
+                AlterTarget::Incremental(ops) => {
+                    let current = logs.config_view().dynamic.layer(per_broker).clone();
+                    for op in &ops {
+                        if matches!(op.op, OpType::Append | OpType::Subtract) && defs::find(&op.name).is_none() {
+                            return Err(Error::InvalidConfig(format!("Unknown config name: {}", op.name)));
+                        }
+                    }
+                    apply_incremental(
+                        &current,
+                        &ops,
+                        |n| defs::find(n).map(|d| d.kind),
+                        |n| defs::find(n).and_then(|d| d.default).map(str::to_string),
+                    )?
+                }
+            };
+            logs.alter_broker_configs(per_broker, &configs, validate_only)
+        }
+        resource_type::BROKER_LOGGER => Err(Error::InvalidRequest(
+            "BROKER_LOGGER resources are not supported: Klamm's log levels are set with RUST_LOG".into(),
+        )),
+        other => Err(Error::InvalidRequest(format!("Unknown resource type {other}"))),
+    }
 }
 
 #[cfg(test)]
