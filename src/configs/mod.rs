@@ -275,3 +275,68 @@ mod tests {
         assert_eq!(cluster[0].source, ConfigSource::DynamicDefaultBroker);
     }
 }
+
+/// The README's tables of every topic config and broker setting with its default, generated
+/// from the registries so the documentation cannot drift (a unit test compares them).
+pub fn render_readme_tables() -> String {
+    let defaults = Settings::defaults();
+    let view = BrokerConfigView {
+        base: Arc::new(Settings::defaults()),
+        dynamic: DynamicConfigs::default(),
+        effective: Arc::new(defaults),
+    };
+    let mut out = String::new();
+    out.push_str("### Topic configs\n\n");
+    out.push_str("Set with CreateTopics, AlterConfigs or IncrementalAlterConfigs; unset configs follow the broker setting named in the third column.\n\n");
+    out.push_str("| config | default | broker default from | |\n|---|---|---|---|\n");
+    for e in describe_topic(&view, &BTreeMap::new()) {
+        let def = topic_config::find(&e.name).expect("registry entry");
+        let from = topic_config::primary_broker_synonym(def)
+            .map(|s| format!("`{}`", broker_synonyms(s).join("`, `")))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            e.name,
+            e.value.as_deref().map(|v| format!("`{v}`")).unwrap_or_else(|| "null".into()),
+            from,
+            def.doc
+        ));
+    }
+    out.push_str("\n### Broker settings\n\n");
+    out.push_str("Set in `config/klamm.toml`, the environment or `--override`; the ones marked dynamic can also be changed at run time with AlterConfigs on the broker (`0`) or cluster-default (empty name) resource, take effect at once and persist in `klamm-broker-configs.json`.\n\n");
+    out.push_str("| setting | default | dynamic | |\n|---|---|---|---|\n");
+    for def in defs::DEFS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            def.name,
+            def.default.map(|v| format!("`{v}`")).unwrap_or_else(|| "null".into()),
+            if defs::is_dynamic(def.name) { "yes" } else { "" },
+            def.doc
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod readme_tests {
+    /// README.md's config tables (between the markers) are the generated ones. Regenerate with
+    /// `KLAMM_WRITE_README=1 cargo test --lib configs`.
+    #[test]
+    fn readme_lists_every_config_with_its_default() {
+        const BEGIN: &str = "<!-- configs:begin (generated: KLAMM_WRITE_README=1 cargo test --lib configs) -->\n";
+        const END: &str = "<!-- configs:end -->";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap_or_default();
+        let tables = super::render_readme_tables();
+        let (Some(b), Some(e)) = (readme.find(BEGIN), readme.find(END)) else {
+            panic!("README.md has no generated config section; add the markers");
+        };
+        let current = &readme[b + BEGIN.len()..e];
+        if current != tables && std::env::var_os("KLAMM_WRITE_README").is_some() {
+            let updated = format!("{}{}{}{}", &readme[..b], BEGIN, tables, &readme[e..]);
+            std::fs::write(&path, updated).unwrap();
+            return;
+        }
+        assert_eq!(current, tables, "regenerate with KLAMM_WRITE_README=1 cargo test --lib configs");
+    }
+}
