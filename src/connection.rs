@@ -129,7 +129,7 @@ async fn process(
                 correlation_id: req.header.correlation_id,
             };
             let body = match handlers::handle(&ctx, req.body).await {
-                Outcome::Respond(body) => body,
+                Outcome::Respond(body) => *body,
                 Outcome::NoResponse => return Ok(None),
                 Outcome::Close => return Err(()),
             };

@@ -12,6 +12,7 @@ pub mod error;
 pub mod handlers;
 pub mod log;
 pub mod protocol;
+pub mod security;
 pub mod server;
 pub mod settings;
 pub mod versions;

@@ -96,9 +96,14 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
     }
 
     let read_committed = v >= 4 && req.isolation_level == READ_COMMITTED;
-    let max_bytes = if req.max_bytes <= 0 { 0 } else { req.max_bytes as usize };
+    let max_bytes = if req.max_bytes <= 0 {
+        0
+    } else {
+        req.max_bytes as usize
+    };
     let min_bytes = req.min_bytes.max(0) as usize;
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
 
     let waiter = Arc::new(Notify::new());
     let mut registered = false;
@@ -172,7 +177,10 @@ fn read_all(
         let mut pd = PartitionData::default().with_partition_index(fp.partition);
         let result = t.partition.as_ref().map_err(Clone::clone).and_then(|p| {
             let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
-            if v >= 12 && fp.last_fetched_epoch > LEADER_EPOCH && fp.fetch_offset > p.log_end_offset() {
+            if v >= 12
+                && fp.last_fetched_epoch > LEADER_EPOCH
+                && fp.fetch_offset > p.log_end_offset()
+            {
                 return Ok(Diverging(p.log_end_offset()));
             }
             p.read(fp.fetch_offset, limit, min_one).map(Read)

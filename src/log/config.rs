@@ -292,7 +292,11 @@ pub struct ConfigEntry {
 fn broker_synonyms(def: &'static TopicDef) -> &'static [&'static str] {
     match &def.default {
         D::Broker(name) => std::slice::from_ref(name),
-        D::RetentionMs => &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
+        D::RetentionMs => &[
+            "log.retention.ms",
+            "log.retention.minutes",
+            "log.retention.hours",
+        ],
         D::SegmentMs => &["log.roll.ms", "log.roll.hours"],
         D::SegmentJitterMs => &["log.roll.jitter.ms", "log.roll.jitter.hours"],
         D::FlushMs => &["log.flush.interval.ms", "log.flush.scheduler.interval.ms"],
@@ -330,13 +334,10 @@ pub fn describe(settings: &Settings, overrides: &BTreeMap<String, String>) -> Ve
                     source,
                 });
             }
-            let effective = overrides
-                .get(def.name)
-                .cloned()
-                .or_else(|| {
-                    let v = default_value(def, settings);
-                    (!v.is_null()).then(|| v.to_string())
-                });
+            let effective = overrides.get(def.name).cloned().or_else(|| {
+                let v = default_value(def, settings);
+                (!v.is_null()).then(|| v.to_string())
+            });
             let source = synonyms
                 .first()
                 .map(|s| s.source)

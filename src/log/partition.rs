@@ -144,8 +144,7 @@ impl Partition {
                 bases
                     .iter()
                     .copied()
-                    .filter(|b| *b <= point)
-                    .next_back()
+                    .rfind(|b| *b <= point)
                     .unwrap_or(i64::MIN),
             ),
         };
@@ -199,8 +198,8 @@ impl Partition {
             .clamp(first_base, next_offset);
 
         // Producer state: newest snapshot at or below the log end, then replay the headers.
-        let (snap_offset, mut producers) =
-            ProducerStateManager::load_latest(&dir, next_offset).unwrap_or((log_start_offset, ProducerStateManager::new()));
+        let (snap_offset, mut producers) = ProducerStateManager::load_latest(&dir, next_offset)
+            .unwrap_or((log_start_offset, ProducerStateManager::new()));
         for seg in segments.values() {
             if seg.next_offset() <= snap_offset {
                 continue;
@@ -208,7 +207,9 @@ impl Partition {
             let start = if seg.base_offset >= snap_offset {
                 0
             } else {
-                seg.translate_offset(snap_offset)?.map(|(p, _)| p).unwrap_or(seg.size())
+                seg.translate_offset(snap_offset)?
+                    .map(|(p, _)| p)
+                    .unwrap_or(seg.size())
             };
             seg.read_headers(start, seg.size(), &mut |_, h| {
                 if h.last_offset() >= snap_offset {
@@ -588,13 +589,18 @@ impl Partition {
                 return Ok(None);
             };
             let (_, pos) = seg.index_lookup(seg.offset_of_max_timestamp());
-            ((seg.file(), pos as u64, seg.size()), seg.max_timestamp(), seg.offset_of_max_timestamp())
+            (
+                (seg.file(), pos as u64, seg.size()),
+                seg.max_timestamp(),
+                seg.offset_of_max_timestamp(),
+            )
         };
         let (file, start, end) = file_seg;
         let mut found = None;
         scan_file_batches(&file, start, end, &mut |batch| {
             let h = BatchHeader::new(batch).expect("complete batch");
-            if h.max_timestamp() == max_ts && h.last_offset() <= offset_of_max.max(h.last_offset()) {
+            if h.max_timestamp() == max_ts && h.last_offset() <= offset_of_max.max(h.last_offset())
+            {
                 found = Some(first_record_with(batch, &h, |ts| ts == max_ts));
                 return false;
             }
@@ -638,8 +644,9 @@ impl Partition {
                 }
                 match records_with_timestamps(batch, &h) {
                     Ok(list) => {
-                        if let Some(&(ts, off)) =
-                            list.iter().find(|(ts, off)| *ts >= target && *off >= log_start)
+                        if let Some(&(ts, off)) = list
+                            .iter()
+                            .find(|(ts, off)| *ts >= target && *off >= log_start)
                         {
                             found = Some((ts, off));
                             return false;
@@ -846,9 +853,13 @@ mod tests {
     fn append_read_and_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let p = open(dir.path(), Recovery::Clean);
-        let a = p.append(&valid(&[b"a", b"b"], 1000, -1, -1), AppendOrigin::Client).unwrap();
+        let a = p
+            .append(&valid(&[b"a", b"b"], 1000, -1, -1), AppendOrigin::Client)
+            .unwrap();
         assert_eq!((a.base_offset, a.last_offset), (0, 1));
-        let b = p.append(&valid(&[b"c"], 1001, -1, -1), AppendOrigin::Client).unwrap();
+        let b = p
+            .append(&valid(&[b"c"], 1001, -1, -1), AppendOrigin::Client)
+            .unwrap();
         assert_eq!(b.base_offset, 2);
         assert_eq!(p.log_end_offset(), 3);
 
@@ -856,17 +867,25 @@ mod tests {
         let first = BatchHeader::new(&d.records).unwrap();
         assert_eq!(first.base_offset(), 0, "the batch containing offset 1");
         assert_eq!(Batches::new(&d.records).count(), 2);
-        assert!(matches!(p.read(4, 100, true), Err(Error::OffsetOutOfRange { .. })));
+        assert!(matches!(
+            p.read(4, 100, true),
+            Err(Error::OffsetOutOfRange { .. })
+        ));
         assert!(p.read(3, 100, true).unwrap().records.is_empty());
         // max_bytes smaller than the first batch still returns it with min_one.
-        assert_eq!(Batches::new(&p.read(0, 1, true).unwrap().records).count(), 1);
+        assert_eq!(
+            Batches::new(&p.read(0, 1, true).unwrap().records).count(),
+            1
+        );
         assert!(p.read(0, 1, false).unwrap().records.is_empty());
 
         p.close().unwrap();
         drop(p);
         let p = open(dir.path(), Recovery::Clean);
         assert_eq!(p.log_end_offset(), 3);
-        let c = p.append(&valid(&[b"d"], 1002, -1, -1), AppendOrigin::Client).unwrap();
+        let c = p
+            .append(&valid(&[b"d"], 1002, -1, -1), AppendOrigin::Client)
+            .unwrap();
         assert_eq!(c.base_offset, 3);
     }
 
@@ -876,7 +895,8 @@ mod tests {
         let p = open(dir.path(), Recovery::Clean);
         let first = valid(&[b"a"], 1, 42, 0);
         p.append(&first, AppendOrigin::Client).unwrap();
-        p.append(&valid(&[b"b"], 2, 42, 1), AppendOrigin::Client).unwrap();
+        p.append(&valid(&[b"b"], 2, 42, 1), AppendOrigin::Client)
+            .unwrap();
         drop(p); // no clean close: state must come back from the log
         let p = open(dir.path(), Recovery::From(0));
         let dup = p.append(&first, AppendOrigin::Client).unwrap();
@@ -891,10 +911,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut small = LogConfig::new(&Settings::defaults(), &BTreeMap::new());
         small.segment_bytes = 300;
-        let p = Partition::open("t".into(), Uuid::nil(), 0, dir.path(), Arc::new(small), Recovery::Clean, None).unwrap();
+        let p = Partition::open(
+            "t".into(),
+            Uuid::nil(),
+            0,
+            dir.path(),
+            Arc::new(small),
+            Recovery::Clean,
+            None,
+        )
+        .unwrap();
         let big = vec![1u8; 200];
         for i in 0..5 {
-            p.append(&valid(&[&big], 10 + i, -1, -1), AppendOrigin::Client).unwrap();
+            p.append(&valid(&[&big], 10 + i, -1, -1), AppendOrigin::Client)
+                .unwrap();
         }
         assert_eq!(p.segment_count(), 5);
         for off in 0..5 {
