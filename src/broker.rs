@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use crate::cluster::{MetaProperties, ProducerIdManager};
 use crate::log::LogManager;
+use crate::security::scram::ScramStore;
 use crate::settings::Settings;
 
 /// Everything a request handler may need.
@@ -19,6 +20,7 @@ pub struct Broker {
     pub advertised_host: String,
     pub advertised_port: i32,
     pub producer_ids: ProducerIdManager,
+    pub scram: ScramStore,
     /// Flips to true when shutdown starts, so long-polling requests return at once.
     pub shutting_down: watch::Receiver<bool>,
 }
@@ -38,6 +40,7 @@ impl Broker {
         Ok(Broker {
             node_id: settings.node_id(),
             producer_ids: ProducerIdManager::open(&data_dir)?,
+            scram: ScramStore::open(&data_dir)?,
             settings,
             logs,
             meta,

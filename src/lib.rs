@@ -13,6 +13,8 @@ pub mod error;
 pub mod handlers;
 pub mod log;
 pub mod protocol;
+pub mod security;
+pub mod send;
 pub mod server;
 pub mod settings;
 pub mod versions;

@@ -10,7 +10,11 @@ use tracing::{error, warn};
 use klamm::settings::{Overrides, Settings};
 
 #[derive(Parser)]
-#[command(name = "klamm", version, about = "A single-node Kafka-compatible broker")]
+#[command(
+    name = "klamm",
+    version,
+    about = "A single-node Kafka-compatible broker"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -104,7 +108,10 @@ fn serve(args: ServeArgs) -> ExitCode {
     for key in &settings.unknown_keys {
         warn!("the configuration '{key}' was supplied but isn't a known config");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("klamm: cannot start the runtime: {e}");

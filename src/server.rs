@@ -34,7 +34,12 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
     let (stopping_tx, stopping_rx) = watch::channel(false);
-    let broker = Arc::new(Broker::new(settings.clone(), logs.clone(), bound, stopping_rx)?);
+    let broker = Arc::new(Broker::new(
+        settings.clone(),
+        logs.clone(),
+        bound,
+        stopping_rx,
+    )?);
 
     let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
     let cleaner = LogCleaner::start(logs.clone());
@@ -55,7 +60,9 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let limits = ConnectionLimits {
         max_request_bytes: settings.i32("socket.request.max.bytes").max(0) as usize,
         idle_timeout: Duration::from_millis(
-            settings.i64("connections.max.idle.ms").clamp(1, i64::MAX / 2) as u64,
+            settings
+                .i64("connections.max.idle.ms")
+                .clamp(1, i64::MAX / 2) as u64,
         ),
         queue: Arc::new(Semaphore::new(
             settings.i32("queued.max.requests").max(1) as usize
@@ -109,7 +116,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let _ = stopping_tx.send(true);
     let _ = shutdown_tx.send(());
     drop(done_tx);
-    if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv())
+        .await
+        .is_err()
+    {
         warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}");
     }
     for task in background {
@@ -240,7 +250,8 @@ fn spawn_background_tasks(
                     _ = tick.tick() => {}
                 }
                 let l = logs.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || l.write_checkpoints()).await {
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || l.write_checkpoints()).await
+                {
                     error!("writing offset checkpoints failed: {e}");
                 }
             }

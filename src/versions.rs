@@ -37,14 +37,37 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::ElectLeaders, 0, 2),
     api(ApiKey::IncrementalAlterConfigs, 0, 1),
     api(ApiKey::ListPartitionReassignments, 0, 0),
+    api(ApiKey::DescribeUserScramCredentials, 0, 0),
+    api(ApiKey::AlterUserScramCredentials, 0, 0),
     api(ApiKey::DescribeCluster, 0, 2),
     api(ApiKey::DescribeProducers, 0, 0),
     api(ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
-/// The served range of `key`, if Klamm serves it.
+/// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer
+/// (ILLEGAL_SASL_STATE, SECURITY_DISABLED), but not advertised: Klamm has no SASL and no ACLs.
+/// Java clients and tools do send them (see shared/wire-captures/java), and get Kafka's answer.
+pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[
+    api(ApiKey::SaslHandshake, 0, 1),
+    api(ApiKey::DescribeAcls, 1, 3),
+    api(ApiKey::CreateAcls, 1, 3),
+    api(ApiKey::DeleteAcls, 1, 3),
+    api(ApiKey::SaslAuthenticate, 0, 2),
+];
+
+/// The advertised range of `key`, if Klamm advertises it.
 pub fn range(key: ApiKey) -> Option<ApiRange> {
     SERVED.iter().copied().find(|r| r.key == key)
+}
+
+/// The range Klamm answers for `key`: advertised, or answered as Kafka's PLAINTEXT listener.
+pub fn answered_range(key: ApiKey) -> Option<ApiRange> {
+    range(key).or_else(|| {
+        ANSWERED_NOT_ADVERTISED
+            .iter()
+            .copied()
+            .find(|r| r.key == key)
+    })
 }
 
 /// True when `version` of `key` is in the advertised range.
@@ -64,10 +87,30 @@ mod tests {
     fn served_versions_are_within_the_codec() {
         for r in SERVED {
             let codec = r.key.valid_versions();
-            let min = if r.key == ApiKey::Produce { PRODUCE_MIN_ACCEPTED } else { r.min };
-            assert!(codec.min <= min && r.max <= codec.max, "{:?} {}..{} vs {}", r.key, r.min, r.max, codec);
+            let min = if r.key == ApiKey::Produce {
+                PRODUCE_MIN_ACCEPTED
+            } else {
+                r.min
+            };
+            assert!(
+                codec.min <= min && r.max <= codec.max,
+                "{:?} {}..{} vs {}",
+                r.key,
+                r.min,
+                r.max,
+                codec
+            );
         }
         assert_eq!(ProduceRequest::VERSIONS.min, 3);
+    }
+
+    #[test]
+    fn answered_versions_are_within_the_codec() {
+        for r in ANSWERED_NOT_ADVERTISED {
+            let codec = r.key.valid_versions();
+            assert!(codec.min <= r.min && r.max <= codec.max, "{:?}", r.key);
+            assert!(range(r.key).is_none());
+        }
     }
 
     #[test]

@@ -297,7 +297,11 @@ pub fn render_readme_tables() -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
             e.name,
-            e.value.as_deref().map(|v| format!("`{v}`")).unwrap_or_else(|| "null".into()),
+            match e.value.as_deref() {
+                None => "null".to_string(),
+                Some("") => "(empty)".to_string(),
+                Some(v) => format!("`{v}`"),
+            },
             from,
             def.doc
         ));

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::create_topics_response::{CreatableTopicConfigs, CreatableTopicResult};
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
 use super::{sb, RequestContext};
@@ -36,7 +38,11 @@ pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsRes
     CreateTopicsResponse::default().with_topics(topics)
 }
 
-fn create_one(ctx: &RequestContext, t: CreatableTopic, validate_only: bool) -> CreatableTopicResult {
+fn create_one(
+    ctx: &RequestContext,
+    t: CreatableTopic,
+    validate_only: bool,
+) -> CreatableTopicResult {
     let mut configs = BTreeMap::new();
     for c in &t.configs {
         match &c.value {
@@ -59,7 +65,12 @@ fn create_one(ctx: &RequestContext, t: CreatableTopic, validate_only: bool) -> C
         assignments: t
             .assignments
             .iter()
-            .map(|a| (a.partition_index, a.broker_ids.iter().map(|b| b.0).collect()))
+            .map(|a| {
+                (
+                    a.partition_index,
+                    a.broker_ids.iter().map(|b| b.0).collect(),
+                )
+            })
             .collect(),
         configs,
         internal: false,
@@ -69,13 +80,20 @@ fn create_one(ctx: &RequestContext, t: CreatableTopic, validate_only: bool) -> C
         logs.validate_new_topic(&new_topic)
             .map(|(partitions, overrides)| (None, partitions, overrides))
     } else {
-        logs.create_topic(&new_topic)
-            .map(|topic| (Some(topic.id), topic.partitions.len() as i32, topic.overrides.clone()))
+        logs.create_topic(&new_topic).map(|topic| {
+            (
+                Some(topic.id),
+                topic.partitions.len() as i32,
+                topic.overrides.clone(),
+            )
+        })
     };
     match result {
         Err(e) => failed(ctx, t, &e),
         Ok((id, partitions, overrides)) => {
-            let mut r = CreatableTopicResult::default().with_name(t.name).with_error_code(0);
+            let mut r = CreatableTopicResult::default()
+                .with_name(t.name)
+                .with_error_code(0);
             if ctx.version >= 5 {
                 r.num_partitions = partitions;
                 r.replication_factor = 1;

@@ -34,9 +34,15 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
             Error::TopicDeletionDisabled
         };
         let names: Vec<Option<String>> = if v >= 6 {
-            req.topics.iter().map(|t| t.name.as_ref().map(|n| n.as_str().to_string())).collect()
+            req.topics
+                .iter()
+                .map(|t| t.name.as_ref().map(|n| n.as_str().to_string()))
+                .collect()
         } else {
-            req.topic_names.iter().map(|n| Some(n.as_str().to_string())).collect()
+            req.topic_names
+                .iter()
+                .map(|n| Some(n.as_str().to_string()))
+                .collect()
         };
         let resp = names
             .iter()
@@ -51,28 +57,49 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
     if v >= 6 {
         for t in &req.topics {
             match (&t.name, t.topic_id.is_nil()) {
-                (None, true) => out.push(result(None, Uuid::nil(), ResponseError::InvalidRequest.code(),
-                    Some("Neither topic name nor id were specified.".into()))),
+                (None, true) => out.push(result(
+                    None,
+                    Uuid::nil(),
+                    ResponseError::InvalidRequest.code(),
+                    Some("Neither topic name nor id were specified.".into()),
+                )),
                 (None, false) => ids.push(t.topic_id),
                 (Some(n), true) => names.push(n.as_str().to_string()),
-                (Some(n), false) => out.push(result(Some(n.as_str()), t.topic_id,
+                (Some(n), false) => out.push(result(
+                    Some(n.as_str()),
+                    t.topic_id,
                     ResponseError::InvalidRequest.code(),
-                    Some("You may not specify both topic name and topic id.".into()))),
+                    Some("You may not specify both topic name and topic id.".into()),
+                )),
             }
         }
     } else {
-        names = req.topic_names.iter().map(|n: &TopicName| n.as_str().to_string()).collect();
+        names = req
+            .topic_names
+            .iter()
+            .map(|n: &TopicName| n.as_str().to_string())
+            .collect();
     }
     let name_counts = counts(&names);
     let id_counts = counts(&ids);
     for (name, n) in &name_counts {
         if *n > 1 {
-            out.push(result(Some(name), Uuid::nil(), ResponseError::InvalidRequest.code(), Some("Duplicate topic name.".into())));
+            out.push(result(
+                Some(name),
+                Uuid::nil(),
+                ResponseError::InvalidRequest.code(),
+                Some("Duplicate topic name.".into()),
+            ));
         }
     }
     for (id, n) in &id_counts {
         if *n > 1 {
-            out.push(result(None, *id, ResponseError::InvalidRequest.code(), Some("Duplicate topic id.".into())));
+            out.push(result(
+                None,
+                *id,
+                ResponseError::InvalidRequest.code(),
+                Some("Duplicate topic id.".into()),
+            ));
         }
     }
 
@@ -80,7 +107,12 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
     let mut seen_names = std::collections::HashSet::new();
     for id in ids.iter().filter(|id| id_counts[*id] == 1) {
         match logs.topic_by_id(*id) {
-            None => out.push(result(None, *id, ResponseError::UnknownTopicId.code(), None)),
+            None => out.push(result(
+                None,
+                *id,
+                ResponseError::UnknownTopicId.code(),
+                None,
+            )),
             Some(t) => {
                 seen_names.insert(t.name.to_string());
                 out.push(delete(ctx, &t.name, *id, &result));
@@ -89,7 +121,12 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
     }
     for name in names.iter().filter(|n| name_counts[*n] == 1) {
         match logs.topic(name) {
-            None => out.push(result(Some(name), Uuid::nil(), ResponseError::UnknownTopicOrPartition.code(), None)),
+            None => out.push(result(
+                Some(name),
+                Uuid::nil(),
+                ResponseError::UnknownTopicOrPartition.code(),
+                None,
+            )),
             Some(t) if seen_names.contains(name) => out.push(result(
                 Some(name),
                 t.id,
@@ -102,15 +139,19 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
     DeleteTopicsResponse::default().with_responses(out)
 }
 
+/// Builds one topic's result: name, id, error code, error message.
+type ResultFn<'a> = dyn Fn(Option<&str>, Uuid, i16, Option<String>) -> DeletableTopicResult + 'a;
+
 fn delete(
     ctx: &RequestContext,
     name: &str,
     id: Uuid,
-    result: &dyn Fn(Option<&str>, Uuid, i16, Option<String>) -> DeletableTopicResult,
+    result: &ResultFn<'_>,
 ) -> DeletableTopicResult {
     let logs = &ctx.broker.logs;
     if logs.topic(name).is_some_and(|t| t.internal) {
-        let e = Error::TopicAuthorizationFailed(format!("Internal topic {name} cannot be deleted."));
+        let e =
+            Error::TopicAuthorizationFailed(format!("Internal topic {name} cannot be deleted."));
         return result(Some(name), id, e.code(), Some(e.message()));
     }
     match logs.delete_topic(name) {

@@ -46,9 +46,18 @@ pub fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsRespo
                     let mut r = ListOffsetsPartitionResponse::default()
                         .with_partition_index(p.partition_index);
                     let result = if dups.contains(&(name.clone(), p.partition_index)) {
-                        Err(Error::InvalidRequest("Duplicate partition in request".into()))
+                        Err(Error::InvalidRequest(
+                            "Duplicate partition in request".into(),
+                        ))
                     } else {
-                        lookup(ctx, topic.as_deref(), p.partition_index, p.current_leader_epoch, p.timestamp, read_committed)
+                        lookup(
+                            ctx,
+                            topic.as_deref(),
+                            p.partition_index,
+                            p.current_leader_epoch,
+                            p.timestamp,
+                            read_committed,
+                        )
                     };
                     match result {
                         Ok((timestamp, offset)) => {

@@ -21,15 +21,18 @@ pub mod list_partition_reassignments;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+pub mod scram_credentials;
+pub mod unsupported_security;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind, TopicName};
+use kafka_protocol::messages::{ApiKey, FetchResponse, RequestKind, ResponseKind, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use tracing::warn;
 
 use crate::broker::Broker;
+use crate::send::FileSlice;
 
 /// Who sent a request, and which API/version it is.
 pub struct RequestContext {
@@ -43,7 +46,9 @@ pub struct RequestContext {
 
 /// What the connection does after a handler ran.
 pub enum Outcome {
-    Respond(ResponseKind),
+    Respond(Box<ResponseKind>),
+    /// A Fetch response whose records (one entry per partition, in order) are file regions.
+    RespondFetch(Box<FetchResponse>, Vec<Option<FileSlice>>),
     /// acks=0 produce: no response.
     NoResponse,
     /// Kafka closes the connection (e.g. an acks=0 produce that failed, so the client notices).
@@ -52,21 +57,53 @@ pub enum Outcome {
 
 /// Dispatches a decoded request to its handler.
 pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
-    use Outcome::Respond;
+    #[allow(non_snake_case)]
+    fn Respond(r: ResponseKind) -> Outcome {
+        Outcome::Respond(Box::new(r))
+    }
     match body {
         RequestKind::Produce(r) => produce::handle(ctx, r).await,
-        RequestKind::Fetch(r) => Respond(ResponseKind::Fetch(fetch::handle(ctx, r).await)),
-        RequestKind::ListOffsets(r) => Respond(ResponseKind::ListOffsets(list_offsets::handle(ctx, r))),
+        RequestKind::Fetch(r) => fetch::handle(ctx, r).await,
+        RequestKind::ListOffsets(r) => {
+            Respond(ResponseKind::ListOffsets(list_offsets::handle(ctx, r)))
+        }
         RequestKind::Metadata(r) => Respond(ResponseKind::Metadata(metadata::handle(ctx, r))),
-        RequestKind::ApiVersions(r) => Respond(ResponseKind::ApiVersions(api_versions::handle(ctx, r))),
-        RequestKind::CreateTopics(r) => Respond(ResponseKind::CreateTopics(create_topics::handle(ctx, r))),
-        RequestKind::DeleteTopics(r) => Respond(ResponseKind::DeleteTopics(delete_topics::handle(ctx, r))),
-        RequestKind::InitProducerId(r) => {
-            Respond(ResponseKind::InitProducerId(init_producer_id::handle(ctx, r).await))
+        RequestKind::ApiVersions(r) => {
+            Respond(ResponseKind::ApiVersions(api_versions::handle(ctx, r)))
         }
-        RequestKind::DescribeCluster(r) => {
-            Respond(ResponseKind::DescribeCluster(describe_cluster::handle(ctx, r)))
+        RequestKind::CreateTopics(r) => {
+            Respond(ResponseKind::CreateTopics(create_topics::handle(ctx, r)))
         }
+        RequestKind::DeleteTopics(r) => {
+            Respond(ResponseKind::DeleteTopics(delete_topics::handle(ctx, r)))
+        }
+        RequestKind::InitProducerId(r) => Respond(ResponseKind::InitProducerId(
+            init_producer_id::handle(ctx, r).await,
+        )),
+        RequestKind::DescribeCluster(r) => Respond(ResponseKind::DescribeCluster(
+            describe_cluster::handle(ctx, r),
+        )),
+        RequestKind::AlterUserScramCredentials(r) => Respond(
+            ResponseKind::AlterUserScramCredentials(scram_credentials::alter(ctx, r)),
+        ),
+        RequestKind::DescribeUserScramCredentials(r) => Respond(
+            ResponseKind::DescribeUserScramCredentials(scram_credentials::describe(ctx, r)),
+        ),
+        RequestKind::SaslHandshake(_) => Respond(ResponseKind::SaslHandshake(
+            unsupported_security::sasl_handshake(),
+        )),
+        RequestKind::SaslAuthenticate(_) => Respond(ResponseKind::SaslAuthenticate(
+            unsupported_security::sasl_authenticate(),
+        )),
+        RequestKind::DescribeAcls(_) => Respond(ResponseKind::DescribeAcls(
+            unsupported_security::describe_acls(),
+        )),
+        RequestKind::CreateAcls(r) => Respond(ResponseKind::CreateAcls(
+            unsupported_security::create_acls(r),
+        )),
+        RequestKind::DeleteAcls(r) => Respond(ResponseKind::DeleteAcls(
+            unsupported_security::delete_acls(r),
+        )),
         RequestKind::DeleteRecords(r) => {
             Respond(ResponseKind::DeleteRecords(delete_records::handle(ctx, r).await))
         }
@@ -114,11 +151,13 @@ pub fn topic_name(s: &str) -> TopicName {
 /// is configured (`AclEntry.supportedOperations`).
 pub mod authorized_operations {
     /// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
-    pub const TOPIC: i32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+    pub const TOPIC: i32 =
+        (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
     /// READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
     pub const GROUP: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
     /// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
-    pub const CLUSTER: i32 = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+    pub const CLUSTER: i32 =
+        (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
     /// Kafka's "not requested" marker (`Integer.MIN_VALUE`).
     pub const OMITTED: i32 = i32::MIN;
 }

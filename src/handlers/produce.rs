@@ -85,11 +85,15 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
 
     if acks == 0 {
         // Kafka closes the connection when an acks=0 produce fails, so the client notices.
-        return if any_error { Outcome::Close } else { Outcome::NoResponse };
+        return if any_error {
+            Outcome::Close
+        } else {
+            Outcome::NoResponse
+        };
     }
-    Outcome::Respond(ResponseKind::Produce(
+    Outcome::Respond(Box::new(ResponseKind::Produce(
         ProduceResponse::default().with_responses(responses),
-    ))
+    )))
 }
 
 fn append_one(
@@ -160,11 +164,19 @@ fn error_response(v: i16, index: i32, e: &Error) -> PartitionProduceResponse {
 
 fn mark_flush_failure(responses: &mut [TopicProduceResponse], p: &Partition, e: &Error, v: i16) {
     for tr in responses.iter_mut() {
-        let same_topic = if v >= 13 { tr.topic_id == p.topic_id } else { tr.name.as_str() == &*p.topic };
+        let same_topic = if v >= 13 {
+            tr.topic_id == p.topic_id
+        } else {
+            tr.name.as_str() == &*p.topic
+        };
         if !same_topic {
             continue;
         }
-        for pr in tr.partition_responses.iter_mut().filter(|r| r.index == p.index) {
+        for pr in tr
+            .partition_responses
+            .iter_mut()
+            .filter(|r| r.index == p.index)
+        {
             *pr = error_response(v, p.index, e);
         }
     }

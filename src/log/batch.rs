@@ -258,7 +258,12 @@ impl<'a> Iterator for Batches<'a> {
         }
         let at = self.pos;
         self.pos += size;
-        Some((at, BatchHeader { bytes: &rest[..size] }))
+        Some((
+            at,
+            BatchHeader {
+                bytes: &rest[..size],
+            },
+        ))
     }
 }
 

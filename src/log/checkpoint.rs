@@ -38,7 +38,8 @@ pub fn read(dir: &Path, name: &str) -> Offsets {
     let mut out = Offsets::with_capacity(count);
     for line in lines.take(count) {
         let mut parts = line.split_whitespace();
-        let (Some(t), Some(p), Some(o), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(t), Some(p), Some(o), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Offsets::new();
         };
@@ -71,7 +72,12 @@ mod tests {
     #[test]
     fn roundtrip() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), RECOVERY_POINT, &[("a".into(), 0, 5), ("b-c".into(), 2, 7)]).unwrap();
+        write(
+            dir.path(),
+            RECOVERY_POINT,
+            &[("a".into(), 0, 5), ("b-c".into(), 2, 7)],
+        )
+        .unwrap();
         let m = read(dir.path(), RECOVERY_POINT);
         assert_eq!(m.get(&("a".to_string(), 0)), Some(&5));
         assert_eq!(m.get(&("b-c".to_string(), 2)), Some(&7));

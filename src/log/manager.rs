@@ -52,7 +52,9 @@ impl std::fmt::Debug for Topic {
 
 impl Topic {
     pub fn partition(&self, index: i32) -> Option<&Arc<Partition>> {
-        usize::try_from(index).ok().and_then(|i| self.partitions.get(i))
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i))
     }
 }
 
@@ -158,15 +160,15 @@ impl LogManager {
                         recovery,
                         log_starts.get(&key).copied(),
                     ) {
-                        Ok(part) => opened
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push((t.name.clone(), *p, Arc::new(part))),
+                        Ok(part) => opened.lock().unwrap_or_else(|e| e.into_inner()).push((
+                            t.name.clone(),
+                            *p,
+                            Arc::new(part),
+                        )),
                         Err(e) => {
-                            *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(io::Error::new(
-                                e.kind(),
-                                format!("opening {}-{p}: {e}", t.name),
-                            ));
+                            *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(
+                                io::Error::new(e.kind(), format!("opening {}-{p}: {e}", t.name)),
+                            );
                         }
                     }
                 });
@@ -260,11 +262,7 @@ impl LogManager {
         if self.topics.contains_key(&t.name) {
             return Err(Error::TopicAlreadyExists(t.name.clone()));
         }
-        if let Some(other) = self
-            .topics
-            .iter()
-            .find(|e| has_collision(e.key(), &t.name))
-        {
+        if let Some(other) = self.topics.iter().find(|e| has_collision(e.key(), &t.name)) {
             return Err(Error::InvalidTopic(format!(
                 "Topic '{}' collides with existing topic: {}",
                 t.name,
@@ -402,7 +400,9 @@ impl LogManager {
         }) {
             Ok(t) => Ok(t),
             // Lost a race with another creator: use theirs.
-            Err(Error::TopicAlreadyExists(_)) => self.topic(name).ok_or(Error::UnknownTopicOrPartition),
+            Err(Error::TopicAlreadyExists(_)) => {
+                self.topic(name).ok_or(Error::UnknownTopicOrPartition)
+            }
             Err(e) => Err(e),
         }
     }
@@ -834,16 +834,41 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = LogManager::open(settings(dir.path())).unwrap();
         let t = m
-            .create_topic(&NewTopic { name: "a.b".into(), num_partitions: 3, replication_factor: 1, ..Default::default() })
+            .create_topic(&NewTopic {
+                name: "a.b".into(),
+                num_partitions: 3,
+                replication_factor: 1,
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(t.partitions.len(), 3);
-        let dup = m.create_topic(&NewTopic { name: "a.b".into(), num_partitions: 1, replication_factor: 1, ..Default::default() });
+        let dup = m.create_topic(&NewTopic {
+            name: "a.b".into(),
+            num_partitions: 1,
+            replication_factor: 1,
+            ..Default::default()
+        });
         assert_eq!(dup.unwrap_err().code(), 36);
-        let coll = m.create_topic(&NewTopic { name: "a_b".into(), num_partitions: 1, replication_factor: 1, ..Default::default() });
+        let coll = m.create_topic(&NewTopic {
+            name: "a_b".into(),
+            num_partitions: 1,
+            replication_factor: 1,
+            ..Default::default()
+        });
         assert_eq!(coll.unwrap_err().code(), 17);
-        let rf = m.create_topic(&NewTopic { name: "c".into(), num_partitions: 1, replication_factor: 3, ..Default::default() });
+        let rf = m.create_topic(&NewTopic {
+            name: "c".into(),
+            num_partitions: 1,
+            replication_factor: 3,
+            ..Default::default()
+        });
         assert_eq!(rf.unwrap_err().code(), 38);
-        let parts = m.create_topic(&NewTopic { name: "c".into(), num_partitions: 0, replication_factor: 1, ..Default::default() });
+        let parts = m.create_topic(&NewTopic {
+            name: "c".into(),
+            num_partitions: 0,
+            replication_factor: 1,
+            ..Default::default()
+        });
         assert_eq!(parts.unwrap_err().code(), 37);
         let id = t.id;
         m.shutdown().unwrap();

@@ -184,8 +184,9 @@ impl ProducerStateManager {
 
     /// Forgets producers idle for longer than `producer.id.expiration.ms`.
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) {
-        self.producers
-            .retain(|_, e| e.current_txn_first_offset.is_some() || now_ms - e.last_timestamp < expiration_ms);
+        self.producers.retain(|_, e| {
+            e.current_txn_first_offset.is_some() || now_ms - e.last_timestamp < expiration_ms
+        });
     }
 
     /// Writes `<offset>.snapshot` in Kafka's ProducerSnapshot v1 format and fsyncs it.
@@ -203,7 +204,9 @@ impl ProducerStateManager {
             buf.extend_from_slice(&e.epoch.to_be_bytes());
             buf.extend_from_slice(&last.map(|b| b.last_seq).unwrap_or(-1).to_be_bytes());
             buf.extend_from_slice(&last.map(|b| b.last_offset).unwrap_or(-1).to_be_bytes());
-            let delta = last.map(|b| (b.last_offset - b.first_offset) as i32).unwrap_or(0);
+            let delta = last
+                .map(|b| (b.last_offset - b.first_offset) as i32)
+                .unwrap_or(0);
             buf.extend_from_slice(&delta.to_be_bytes());
             buf.extend_from_slice(&e.last_timestamp.to_be_bytes());
             buf.extend_from_slice(&e.coordinator_epoch.to_be_bytes());
@@ -386,7 +389,10 @@ mod tests {
         // Too old to be recognised as a duplicate: a sequence error, as in Kafka.
         assert!(s.check(&hdr(&first)).is_err());
         let recent = batch(&[b"x"], 3, 1, 0, 3);
-        assert!(matches!(s.check(&hdr(&recent)).unwrap(), SequenceCheck::Duplicate(_)));
+        assert!(matches!(
+            s.check(&hdr(&recent)).unwrap(),
+            SequenceCheck::Duplicate(_)
+        ));
     }
 
     #[test]
@@ -402,9 +408,18 @@ mod tests {
         assert_eq!(e.epoch, 3);
         assert_eq!(
             e.batches.back().copied().unwrap(),
-            BatchMetadata { first_seq: 10, last_seq: 12, first_offset: 200, last_offset: 202, timestamp: 52 }
+            BatchMetadata {
+                first_seq: 10,
+                last_seq: 12,
+                first_offset: 200,
+                last_offset: 202,
+                timestamp: 52
+            }
         );
-        assert!(matches!(loaded.check(&hdr(&b)).unwrap(), SequenceCheck::Duplicate(_)));
+        assert!(matches!(
+            loaded.check(&hdr(&b)).unwrap(),
+            SequenceCheck::Duplicate(_)
+        ));
         assert!(ProducerStateManager::load_latest(dir.path(), 100).is_none());
     }
 }

@@ -41,7 +41,9 @@ pub fn read_varlong(buf: &[u8], pos: &mut usize) -> Result<i64, RecordsError> {
     let mut value: u64 = 0;
     let mut shift = 0;
     loop {
-        let b = *buf.get(*pos).ok_or(RecordsError::Malformed("truncated varint"))?;
+        let b = *buf
+            .get(*pos)
+            .ok_or(RecordsError::Malformed("truncated varint"))?;
         *pos += 1;
         value |= ((b & 0x7f) as u64) << shift;
         if b & 0x80 == 0 {
@@ -201,9 +203,8 @@ fn snappy_decompress(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     if data.len() >= 16 && &data[..8] == XERIAL_MAGIC {
         let mut pos = 16;
         while pos + 4 <= data.len() {
-            let len =
-                u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
-                    as usize;
+            let len = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
+                as usize;
             pos += 4;
             let block = data
                 .get(pos..pos + len)
@@ -259,7 +260,9 @@ mod tests {
 
         let raw = snap::raw::Encoder::new().compress_vec(&data).unwrap();
         assert_eq!(decompress(Compression::Snappy, &raw).unwrap(), data);
-        let mut xerial = vec![0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1];
+        let mut xerial = vec![
+            0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
+        ];
         xerial.extend_from_slice(&(raw.len() as u32).to_be_bytes());
         xerial.extend_from_slice(&raw);
         assert_eq!(decompress(Compression::Snappy, &xerial).unwrap(), data);

@@ -251,7 +251,9 @@ impl LogSegment {
             }
             if consumed == 0 {
                 // A batch larger than the chunk, or a torn/invalid header at `pos`.
-                let Some(h) = BatchHeader::new(&buf) else { break };
+                let Some(h) = BatchHeader::new(&buf) else {
+                    break;
+                };
                 let size = h.size() as u64;
                 if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + size > end {
                     break;
@@ -450,6 +452,11 @@ impl LogSegment {
         self.offset_index.lookup(offset)
     }
 
+    /// Offset-index lookup by file position: the last indexed batch starting at or before it.
+    pub fn index_lookup_position(&self, position: u32) -> (i64, u32) {
+        self.offset_index.lookup_position(position)
+    }
+
     /// Time-index lookup: a position at or before the first batch that may hold `timestamp`.
     pub fn timestamp_start_position(&self, timestamp: i64) -> u32 {
         let (_, offset) = self.time_index.lookup(timestamp);
@@ -619,8 +626,13 @@ mod tests {
     fn append(seg: &mut LogSegment, offset: i64, values: &[&[u8]], ts: i64) {
         let b = batch(values, ts, -1, -1, -1);
         let prefix = batch::patched_prefix(&b, offset, 0);
-        seg.append(&prefix, &b[16..], offset + values.len() as i64 - 1, ts + values.len() as i64 - 1)
-            .unwrap();
+        seg.append(
+            &prefix,
+            &b[16..],
+            offset + values.len() as i64 - 1,
+            ts + values.len() as i64 - 1,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -641,7 +653,8 @@ mod tests {
         drop(seg);
 
         let mut seen = 0;
-        let (seg, scan) = LogSegment::open(dir.path(), 0, limits(), false, &mut |_| seen += 1).unwrap();
+        let (seg, scan) =
+            LogSegment::open(dir.path(), 0, limits(), false, &mut |_| seen += 1).unwrap();
         assert_eq!(seg.next_offset(), 20);
         assert_eq!(scan.invalid_bytes, 0);
         assert!(seen >= 1);
@@ -672,7 +685,9 @@ mod tests {
         assert_eq!(seg.size(), good);
         assert_eq!(seg.next_offset(), 3);
         assert_eq!(
-            std::fs::metadata(dir.path().join(file_name(0, ".log"))).unwrap().len(),
+            std::fs::metadata(dir.path().join(file_name(0, ".log")))
+                .unwrap()
+                .len(),
             good
         );
     }
@@ -698,7 +713,10 @@ mod tests {
     #[test]
     fn file_names() {
         assert_eq!(file_name(42, ".log"), "00000000000000000042.log");
-        assert_eq!(offset_from_file_name("00000000000000000042.timeindex"), Some(42));
+        assert_eq!(
+            offset_from_file_name("00000000000000000042.timeindex"),
+            Some(42)
+        );
         assert_eq!(offset_from_file_name("leader-epoch-checkpoint"), None);
     }
 }

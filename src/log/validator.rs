@@ -43,7 +43,9 @@ pub fn validate(
     // the buffer, ends iteration; an implausibly small batch length is corruption.
     let first = first_batch(records, produce_version)?;
     let h = BatchHeader::new(&records[..first]).ok_or_else(|| {
-        Error::CorruptMessage(format!("Record is corrupt in topic partition {topic_partition}."))
+        Error::CorruptMessage(format!(
+            "Record is corrupt in topic partition {topic_partition}."
+        ))
     })?;
     if h.magic() != 2 {
         return Err(Error::InvalidRecord(format!(
@@ -270,7 +272,14 @@ mod tests {
     }
 
     fn check(b: Vec<u8>) -> Result<ValidBatch, Error> {
-        validate(&Bytes::from(b), 9, &cfg(), AppendOrigin::Client, 1_000_000, "t-0")
+        validate(
+            &Bytes::from(b),
+            9,
+            &cfg(),
+            AppendOrigin::Client,
+            1_000_000,
+            "t-0",
+        )
     }
 
     #[test]
@@ -290,7 +299,10 @@ mod tests {
         let mut two = good.clone();
         two.extend_from_slice(&good);
         assert_eq!(check(two).unwrap_err().code(), 87);
-        assert_eq!(check(good[..good.len() - 3].to_vec()).unwrap_err().code(), 87);
+        assert_eq!(
+            check(good[..good.len() - 3].to_vec()).unwrap_err().code(),
+            87
+        );
         let mut magic1 = good.clone();
         magic1[batch::MAGIC] = 1;
         assert_eq!(check(magic1).unwrap_err().code(), 87);
@@ -306,7 +318,14 @@ mod tests {
         assert_eq!(check(bad_seq).unwrap_err().code(), 87);
         let mut small = cfg();
         small.max_message_bytes = 10;
-        let r = validate(&Bytes::from(good), 9, &small, AppendOrigin::Client, 1_000_000, "t-0");
+        let r = validate(
+            &Bytes::from(good),
+            9,
+            &small,
+            AppendOrigin::Client,
+            1_000_000,
+            "t-0",
+        );
         assert_eq!(r.unwrap_err().code(), 10);
     }
 

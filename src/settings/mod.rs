@@ -78,10 +78,7 @@ impl Settings {
         Self::load_with_env(cli, env)
     }
 
-    fn load_with_env(
-        cli: &Overrides,
-        env: config::Environment,
-    ) -> Result<Settings, SettingsError> {
+    fn load_with_env(cli: &Overrides, env: config::Environment) -> Result<Settings, SettingsError> {
         // Raw values by Kafka name, later layers replacing earlier ones.
         let mut raw: BTreeMap<String, (String, String)> = BTreeMap::new();
         if let Some(path) = &cli.config_file {
@@ -322,16 +319,16 @@ fn config_value_to_string(key: &str, v: config::Value) -> Result<String, Setting
             "Invalid value for configuration {key}: expected a value, found a table"
         ))),
         config::ValueKind::Nil => Ok(String::new()),
-        _ => v.into_string().map_err(|e| SettingsError::Invalid(e.to_string())),
+        _ => v
+            .into_string()
+            .map_err(|e| SettingsError::Invalid(e.to_string())),
     }
 }
 
 /// Flattens a parsed source into `name -> raw value`. Both spellings of a Kafka name work in
 /// TOML: a quoted key (`"max.connections.per.ip" = 10`) and dotted tables
 /// (`log.segment.bytes = 1048576`); quoting is needed where one name is a prefix of another.
-fn flatten(
-    tree: BTreeMap<String, config::Value>,
-) -> Result<Vec<(String, String)>, SettingsError> {
+fn flatten(tree: BTreeMap<String, config::Value>) -> Result<Vec<(String, String)>, SettingsError> {
     fn walk(
         prefix: &str,
         v: config::Value,
@@ -469,7 +466,9 @@ mod tests {
             overrides: vec![("num.partitions".into(), "0".into())],
             ..Default::default()
         };
-        let err = Settings::load_with_env(&cli, no_env()).unwrap_err().to_string();
+        let err = Settings::load_with_env(&cli, no_env())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("num.partitions"), "{err}");
     }
 
@@ -480,7 +479,11 @@ mod tests {
             std::fs::write(&path, render_default_toml()).unwrap();
         }
         let on_disk = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(on_disk, render_default_toml(), "regenerate with KLAMM_WRITE_CONFIG=1 cargo test");
+        assert_eq!(
+            on_disk,
+            render_default_toml(),
+            "regenerate with KLAMM_WRITE_CONFIG=1 cargo test"
+        );
         let cli = Overrides {
             config_file: Some(path),
             ..Default::default()
@@ -489,7 +492,12 @@ mod tests {
         assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
         let defaults = Settings::defaults();
         for def in DEFS {
-            assert_eq!(loaded.get(def.name).value, defaults.get(def.name).value, "{}", def.name);
+            assert_eq!(
+                loaded.get(def.name).value,
+                defaults.get(def.name).value,
+                "{}",
+                def.name
+            );
         }
     }
 

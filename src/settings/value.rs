@@ -224,7 +224,10 @@ mod tests {
             Ok(Value::Int(3))
         );
         let err = parse("num.partitions", Kind::Int, Validator::AtLeast(1), "0").unwrap_err();
-        assert!(err.contains("num.partitions") && err.contains("at least 1"), "{err}");
+        assert!(
+            err.contains("num.partitions") && err.contains("at least 1"),
+            "{err}"
+        );
         assert!(parse("x", Kind::Int, Validator::None, "3000000000").is_err());
         assert_eq!(
             parse("x", Kind::Long, Validator::None, "3000000000"),

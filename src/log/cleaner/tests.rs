@@ -84,12 +84,12 @@ fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
     let mut out = Vec::new();
     let mut next = p.log_start_offset();
     while next < p.log_end_offset() {
-        let d = p.read(next, 1 << 20, true).unwrap();
-        if d.records.is_empty() {
+        let d = p.read(next, 1 << 20, true).unwrap().records.read_to_bytes().unwrap();
+        if d.is_empty() {
             break;
         }
-        for (at, h) in Batches::new(&d.records) {
-            let batch = &d.records[at..at + h.size()];
+        for (at, h) in Batches::new(&d) {
+            let batch = &d[at..at + h.size()];
             assert!(crate::log::batch::crc_is_valid(batch));
             let s = records_section(batch).unwrap();
             for r in RecordIter::new(&s, h.record_count()) {
@@ -158,8 +158,8 @@ fn keeps_latest_value_per_key_with_offsets_and_tombstone_horizon() {
         );
         assert_eq!(got[0].2, None);
         // The tombstone's batch now carries a delete horizon.
-        let d = p.read(4, 1 << 20, true).unwrap();
-        let h = BatchHeader::new(&d.records).unwrap();
+        let d = p.read(4, 1 << 20, true).unwrap().records.read_to_bytes().unwrap();
+        let h = BatchHeader::new(&d).unwrap();
         assert!(h.attributes() & DELETE_HORIZON_MASK != 0);
         assert_eq!(h.base_timestamp(), now + 1000);
 

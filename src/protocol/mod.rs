@@ -13,6 +13,8 @@ use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::versions;
 
+pub mod fetch_response;
+
 /// A decoded request.
 #[derive(Debug)]
 pub struct Request {
@@ -27,7 +29,10 @@ pub struct Request {
 pub enum Decoded {
     Request(Box<Request>),
     /// KIP-511: ApiVersions above our range.
-    UnsupportedApiVersions { correlation_id: i32, version: i16 },
+    UnsupportedApiVersions {
+        correlation_id: i32,
+        version: i16,
+    },
     /// Produce v0-2.
     LegacyProduce(LegacyProduce),
 }
@@ -67,7 +72,7 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
     let version = i16::from_be_bytes([frame[2], frame[3]]);
     let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
     let api_key = ApiKey::try_from(raw_key).map_err(|_| DecodeError::UnknownApiKey(raw_key))?;
-    let range = versions::range(api_key).ok_or(DecodeError::UnknownApiKey(raw_key))?;
+    let range = versions::answered_range(api_key).ok_or(DecodeError::UnknownApiKey(raw_key))?;
     if api_key == ApiKey::ApiVersions && version > range.max {
         return Ok(Decoded::UnsupportedApiVersions {
             correlation_id,
@@ -90,11 +95,15 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
         RequestHeader::decode(&mut frame, header_version).map_err(|e| malformed(e.to_string()))?;
     let body =
         RequestKind::decode(api_key, &mut frame, version).map_err(|e| malformed(e.to_string()))?;
+    // Kafka's parsers ignore bytes after the body (some clients send them, e.g. librdkafka's
+    // Metadata v13), and so does Klamm.
     if frame.has_remaining() {
-        return Err(malformed(format!(
-            "{} bytes left after the body",
-            frame.remaining()
-        )));
+        tracing::debug!(
+            ?api_key,
+            version,
+            trailing = frame.remaining(),
+            "ignoring bytes after the request body"
+        );
     }
     Ok(Decoded::Request(Box::new(Request {
         header,
@@ -255,22 +264,34 @@ mod tests {
         f.put_i16(0);
         f.put_i32(1);
         f.put_i16(-1);
-        assert!(matches!(decode(f.freeze()), Err(DecodeError::UnknownApiKey(9999))));
+        assert!(matches!(
+            decode(f.freeze()),
+            Err(DecodeError::UnknownApiKey(9999))
+        ));
         let mut f = BytesMut::new();
         f.put_i16(3);
         f.put_i16(99);
         f.put_i32(1);
         f.put_i16(-1);
-        assert!(matches!(decode(f.freeze()), Err(DecodeError::UnsupportedVersion { .. })));
+        assert!(matches!(
+            decode(f.freeze()),
+            Err(DecodeError::UnsupportedVersion { .. })
+        ));
         let mut f = BytesMut::new();
         f.put_i16(18);
         f.put_i16(99);
         f.put_i32(7);
         assert!(matches!(
             decode(f.freeze()),
-            Ok(Decoded::UnsupportedApiVersions { correlation_id: 7, .. })
+            Ok(Decoded::UnsupportedApiVersions {
+                correlation_id: 7,
+                ..
+            })
         ));
-        assert!(matches!(decode(Bytes::from_static(b"\x00\x03")), Err(DecodeError::Truncated)));
+        assert!(matches!(
+            decode(Bytes::from_static(b"\x00\x03")),
+            Err(DecodeError::Truncated)
+        ));
     }
 
     #[test]
