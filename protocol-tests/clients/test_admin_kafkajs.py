@@ -49,7 +49,10 @@ def configs_of(described):
 
 
 def describe(bootstrap, topic, names=None):
-    return configs_of(ok(run(bootstrap, {"op": "describeConfigs", "resources": [{"type": "TOPIC", "name": topic, "configNames": names}], "includeSynonyms": True})[0]))
+    resource = {"type": "TOPIC", "name": topic}
+    if names is not None:
+        resource["configNames"] = names
+    return configs_of(ok(run(bootstrap, {"op": "describeConfigs", "resources": [resource], "includeSynonyms": True})[0]))
 
 
 def test_create_describe_alter(broker):

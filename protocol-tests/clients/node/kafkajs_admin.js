@@ -41,6 +41,8 @@ async function run(a, op) {
     case 'createPartitions':
       return a.createPartitions({ topicPartitions: op.topicPartitions, validateOnly: !!op.validateOnly })
     case 'deleteTopicRecords':
+      // kafkajs looks the leaders up in its metadata cache: load the topic first.
+      await a.fetchTopicMetadata({ topics: [op.topic] })
       return a.deleteTopicRecords({ topic: op.topic, partitions: op.partitions })
     case 'deleteTopics':
       return a.deleteTopics({ topics: op.topics, timeout: 10000 })

@@ -146,12 +146,28 @@ impl Inner {
             }
             let cleaned = id < self.wanted_threads() && self.clean_filthiest();
             if !cleaned {
-                let backoff = self.logs.settings().i64("log.cleaner.backoff.ms").max(1) as u64;
-                let g = self.wake.0.lock().unwrap_or_else(|e| e.into_inner());
-                if self.stop.load(Ordering::Acquire) {
-                    break;
-                }
-                let _ = self.wake.1.wait_timeout(g, Duration::from_millis(backoff));
+                self.back_off();
+            }
+        }
+    }
+
+    /// Sleeps `log.cleaner.backoff.ms`, in slices of at most a second so that a dynamic change
+    /// of the setting applies within a second, and returns at once on shutdown.
+    fn back_off(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let backoff = Duration::from_millis(self.logs.settings().i64("log.cleaner.backoff.ms").max(1) as u64);
+            let left = backoff.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return;
+            }
+            let g = self.wake.0.lock().unwrap_or_else(|e| e.into_inner());
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            let _ = self.wake.1.wait_timeout(g, left.min(Duration::from_secs(1)));
+            if self.stop.load(Ordering::Acquire) {
+                return;
             }
         }
     }
