@@ -8,6 +8,7 @@
 
 mod broker;
 mod client;
+mod compaction;
 mod consume;
 mod latency;
 mod produce;
@@ -149,6 +150,7 @@ fn run(cli: &Cli) -> Result<bool> {
     eprintln!("klamm-bench: broker at {}", target.bootstrap());
 
     let admin = Admin::connect(target.bootstrap())?;
+    let data_dir = target.data_dir();
     let mut reports = Vec::with_capacity(selected.len());
     for scenario in &mut selected {
         target.check_alive()?;
@@ -156,6 +158,7 @@ fn run(cli: &Cli) -> Result<bool> {
             bootstrap: target.bootstrap(),
             admin: &admin,
             probe: target.probe(),
+            data_dir: data_dir.as_deref(),
             settings: &settings,
         };
         reports.push(run_scenario(scenario.as_mut(), &env, cli.runs));

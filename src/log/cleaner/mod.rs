@@ -35,6 +35,9 @@ pub const CHECKPOINT_FILE: &str = "cleaner-offset-checkpoint";
 
 type TopicPartition = (String, i32);
 
+/// Nice value of cleaner threads.
+const CLEANER_NICE: i32 = 10;
+
 struct Inner {
     logs: Arc<LogManager>,
     stop: AtomicBool,
@@ -139,6 +142,11 @@ impl Inner {
     }
 
     fn run(self: Arc<Self>, id: usize) {
+        // Cleaning is background work: below-normal CPU priority (nice 10) so that on a busy
+        // machine appends and fetches get the CPU first. Linux applies it to this thread only.
+        if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), CLEANER_NICE) {
+            warn!(thread = id, "could not lower the log cleaner's priority: {e}");
+        }
         info!(thread = id, "log cleaner started");
         while !self.stop.load(Ordering::Acquire) {
             if id == 0 {
