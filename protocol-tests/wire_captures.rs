@@ -541,7 +541,9 @@ fn expected_errors(body: &RequestKind, v: i16) -> Vec<i16> {
             .iter()
             .filter(|res| match res.resource_type {
                 RESOURCE_TOPIC => false,
-                RESOURCE_BROKER => !(res.resource_name.is_empty() || res.resource_name.as_str() == "0"),
+                RESOURCE_BROKER => {
+                    !(res.resource_name.is_empty() || res.resource_name.as_str() == "0")
+                }
                 _ => true,
             })
             .map(|_| code::INVALID_REQUEST)
@@ -852,9 +854,16 @@ fn check_content(
             assert_eq!(resp.error_code, code::NONE);
         }
         (RequestKind::DescribeConfigs(req), Some(ResponseKind::DescribeConfigs(resp))) => {
-            assert_eq!(resp.results.len(), req.resources.len(), "one result per resource");
+            assert_eq!(
+                resp.results.len(),
+                req.resources.len(),
+                "one result per resource"
+            );
             for (res, r) in req.resources.iter().zip(&resp.results) {
-                assert_eq!((r.resource_type, r.resource_name.as_str()), (res.resource_type, res.resource_name.as_str()));
+                assert_eq!(
+                    (r.resource_type, r.resource_name.as_str()),
+                    (res.resource_type, res.resource_name.as_str())
+                );
                 if r.error_code != code::NONE {
                     assert!(r.error_message.is_some());
                     continue;
@@ -862,15 +871,30 @@ fn check_content(
                 let names: Vec<&str> = r.configs.iter().map(|c| c.name.as_str()).collect();
                 match &res.configuration_keys {
                     Some(keys) if !keys.is_empty() => {
-                        assert!(names.iter().all(|n| keys.iter().any(|k| k.as_str() == *n)), "only the named keys: {names:?}");
+                        assert!(
+                            names.iter().all(|n| keys.iter().any(|k| k.as_str() == *n)),
+                            "only the named keys: {names:?}"
+                        );
                     }
                     _ if res.resource_type == RESOURCE_TOPIC => {
-                        assert!(names.contains(&"cleanup.policy") && names.contains(&"retention.ms"), "{names:?}");
-                        let seg = r.configs.iter().find(|c| c.name.as_str() == "segment.bytes").expect("segment.bytes");
+                        assert!(
+                            names.contains(&"cleanup.policy") && names.contains(&"retention.ms"),
+                            "{names:?}"
+                        );
+                        let seg = r
+                            .configs
+                            .iter()
+                            .find(|c| c.name.as_str() == "segment.bytes")
+                            .expect("segment.bytes");
                         assert_eq!(seg.value.as_ref().map(|v| v.as_str()), Some("1073741824"));
                     }
-                    _ if res.resource_name.is_empty() => assert!(names.is_empty(), "no dynamic cluster defaults"),
-                    _ => assert!(names.contains(&"log.retention.hours") && names.contains(&"num.partitions"), "{names:?}"),
+                    _ if res.resource_name.is_empty() => {
+                        assert!(names.is_empty(), "no dynamic cluster defaults")
+                    }
+                    _ => assert!(
+                        names.contains(&"log.retention.hours") && names.contains(&"num.partitions"),
+                        "{names:?}"
+                    ),
                 }
             }
         }
@@ -883,9 +907,17 @@ fn check_content(
                 assert!(dir.total_bytes > 0 && dir.usable_bytes > 0);
             }
             for t in req.topics.iter().flatten() {
-                let got = dir.topics.iter().find(|x| x.name.as_str() == t.topic.as_str()).expect("requested topic listed");
+                let got = dir
+                    .topics
+                    .iter()
+                    .find(|x| x.name.as_str() == t.topic.as_str())
+                    .expect("requested topic listed");
                 for p in &t.partitions {
-                    let part = got.partitions.iter().find(|x| x.partition_index == *p).expect("requested partition listed");
+                    let part = got
+                        .partitions
+                        .iter()
+                        .find(|x| x.partition_index == *p)
+                        .expect("requested partition listed");
                     assert!(part.partition_size > 0, "two records are stored");
                 }
             }
@@ -893,20 +925,33 @@ fn check_content(
                 assert_eq!(dir.topics.len(), prep.partitions.len());
             }
         }
-        (RequestKind::DescribeTopicPartitions(req), Some(ResponseKind::DescribeTopicPartitions(resp))) => {
+        (
+            RequestKind::DescribeTopicPartitions(req),
+            Some(ResponseKind::DescribeTopicPartitions(resp)),
+        ) => {
             let mut want: Vec<String> = req.topics.iter().map(|t| t.name.to_string()).collect();
             want.sort();
-            let got: Vec<String> = resp.topics.iter().map(|t| t.name.as_ref().map(|n| n.to_string()).unwrap_or_default()).collect();
+            let got: Vec<String> = resp
+                .topics
+                .iter()
+                .map(|t| t.name.as_ref().map(|n| n.to_string()).unwrap_or_default())
+                .collect();
             assert_eq!(got, want, "every named topic, in name order");
             for t in &resp.topics {
-                let id = ids.get(t.name.as_ref().map(|n| n.as_str()).unwrap_or_default()).copied().unwrap_or_default();
+                let id = ids
+                    .get(t.name.as_ref().map(|n| n.as_str()).unwrap_or_default())
+                    .copied()
+                    .unwrap_or_default();
                 assert_eq!(t.topic_id, id);
                 assert_eq!(t.partitions.len(), 1);
                 assert_eq!(t.partitions[0].leader_id.0, 0);
             }
             assert!(resp.next_cursor.is_none());
         }
-        (RequestKind::ListPartitionReassignments(_), Some(ResponseKind::ListPartitionReassignments(resp))) => {
+        (
+            RequestKind::ListPartitionReassignments(_),
+            Some(ResponseKind::ListPartitionReassignments(resp)),
+        ) => {
             assert_eq!(resp.error_code, code::NONE);
             assert!(resp.topics.is_empty(), "a single broker never reassigns");
         }

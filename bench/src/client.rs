@@ -8,7 +8,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
@@ -93,7 +95,12 @@ impl Admin {
     }
 
     /// [`Admin::create_topic`] with topic config overrides.
-    pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) -> Result<()> {
+    pub fn create_topic_with(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<()> {
         let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
         for (k, v) in configs {
             topic = topic.set(k, v);
@@ -134,8 +141,12 @@ impl Admin {
         }
     }
 
-    /// Replaces a resource's explicit configs (AlterConfigs).
-    pub fn alter_configs(&self, resource: ResourceSpecifier<'_>, configs: &[(&str, &str)]) -> Result<()> {
+    /// Replaces a resource's explicit configs (`AlterConfigs`).
+    pub fn alter_configs(
+        &self,
+        resource: ResourceSpecifier<'_>,
+        configs: &[(&str, &str)],
+    ) -> Result<()> {
         let mut alter = AlterConfig::new(resource);
         for (k, v) in configs {
             alter = alter.set(k, v);

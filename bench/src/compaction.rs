@@ -3,7 +3,7 @@
 //!
 //! Both scenarios fill a topic with keyed 1 KiB records (10 versions of each of 25,600 keys,
 //! ~256 MiB in 16 MiB segments) under `cleanup.policy=delete`, then switch it to `compact`
-//! with AlterConfigs, which the broker applies at once, and watch the partition's segment files
+//! with `AlterConfigs`, which the broker applies at once, and watch the partition's segment files
 //! in the broker's data directory until the cleaner is done (no `.cleaned`/`.swap` files, the
 //! log shrunk and stable). They need a broker the bench started (for the data directory) and set
 //! the dynamic broker config `log.cleaner.backoff.ms=100` so an idle cleaner notices quickly.
@@ -48,24 +48,35 @@ fn data_dir<'a>(env: &Env<'a>) -> Result<&'a Path> {
 /// Makes an idle cleaner look for work every 100 ms (a dynamic broker config; the cleaner
 /// picks up the change within a second).
 fn fast_cleaner_backoff(env: &Env<'_>) -> Result<()> {
-    env.admin
-        .alter_configs(ResourceSpecifier::Broker(0), &[("log.cleaner.backoff.ms", "100")])?;
+    env.admin.alter_configs(
+        ResourceSpecifier::Broker(0),
+        &[("log.cleaner.backoff.ms", "100")],
+    )?;
     thread::sleep(Duration::from_millis(1200));
     Ok(())
 }
 
 /// Creates the topic and fills it with keyed records (untimed). Returns the partition directory.
 fn fill_topic(env: &Env<'_>, topic: &str) -> Result<PathBuf> {
-    env.admin
-        .create_topic_with(topic, 1, &[("cleanup.policy", "delete"), ("segment.bytes", SEGMENT_BYTES)])?;
-    let producer: BaseProducer<DeliveryErrors> = throughput_config(env.bootstrap, Acks::One, env.settings.run_timeout)
-        .create_with_context(DeliveryErrors::default())
-        .context("creating the fill producer")?;
+    env.admin.create_topic_with(
+        topic,
+        1,
+        &[
+            ("cleanup.policy", "delete"),
+            ("segment.bytes", SEGMENT_BYTES),
+        ],
+    )?;
+    let producer: BaseProducer<DeliveryErrors> =
+        throughput_config(env.bootstrap, Acks::One, env.settings.run_timeout)
+            .create_with_context(DeliveryErrors::default())
+            .context("creating the fill producer")?;
     let deadline = Instant::now() + env.settings.run_timeout;
     let value = payload(ONE_KIB);
     for i in 0..FILL_RECORDS {
         let key = format!("key-{:08}", i % KEYS);
-        let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(key.as_bytes()).payload(&value);
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
+            .key(key.as_bytes())
+            .payload(&value);
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -97,9 +108,13 @@ fn segments(dir: &Path) -> Result<(Vec<u64>, bool)> {
     for e in fs::read_dir(dir).with_context(|| dir.display().to_string())? {
         let e = e?;
         let name = e.file_name().to_string_lossy().to_string();
-        if name.ends_with(".cleaned") || name.ends_with(".swap") {
+        let ext = Path::new(&name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("");
+        if ext == "cleaned" || ext == "swap" {
             busy = true;
-        } else if name.ends_with(".log") {
+        } else if ext == "log" {
             logs.push((name, e.metadata()?.len()));
         }
     }
@@ -165,7 +180,8 @@ impl Scenario for CleanThroughput {
             let dirty: u64 = sizes[..sizes.len().saturating_sub(1)].iter().sum();
             let window = env.start_window();
             let start = Instant::now();
-            env.admin.alter_configs(ResourceSpecifier::Topic(&topic), &compact_configs())?;
+            env.admin
+                .alter_configs(ResourceSpecifier::Topic(&topic), &compact_configs())?;
             let end = wait_until_cleaned(&dir, dirty, env.settings.run_timeout)?;
             let cpu = window.finish(env.probe).broker_cpu;
             let cleaned_records = FILL_RECORDS * dirty / (sizes.iter().sum::<u64>().max(1));
@@ -231,7 +247,8 @@ impl Scenario for ProduceWhileCleaning {
             let solo = produce_into(&alone)?;
             let (sizes, _) = segments(&dir)?;
             let dirty: u64 = sizes[..sizes.len().saturating_sub(1)].iter().sum();
-            env.admin.alter_configs(ResourceSpecifier::Topic(&compacted), &compact_configs())?;
+            env.admin
+                .alter_configs(ResourceSpecifier::Topic(&compacted), &compact_configs())?;
             // Give the cleaner (polling every 100 ms) time to pick the topic up, then produce.
             let started = Instant::now();
             thread::sleep(Duration::from_millis(150));

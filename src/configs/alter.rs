@@ -55,7 +55,9 @@ pub struct AlterOp {
 pub fn check_ops(ops: &[(String, Option<i8>, Option<String>)]) -> Result<(), Error> {
     let mut seen = HashSet::new();
     if ops.iter().any(|(n, _, _)| !seen.insert(n.as_str())) {
-        return Err(Error::InvalidRequest("Error due to duplicate config keys".into()));
+        return Err(Error::InvalidRequest(
+            "Error due to duplicate config keys".into(),
+        ));
     }
     let nulls: Vec<&str> = ops
         .iter()
@@ -130,7 +132,9 @@ pub enum AlterTarget {
 }
 
 /// Resources named more than once in a request (each such entry fails with INVALID_REQUEST).
-pub fn duplicate_resources<'a>(resources: impl Iterator<Item = (i8, &'a str)>) -> HashSet<(i8, String)> {
+pub fn duplicate_resources<'a>(
+    resources: impl Iterator<Item = (i8, &'a str)>,
+) -> HashSet<(i8, String)> {
     let mut seen = HashSet::new();
     let mut dups = HashSet::new();
     for (t, n) in resources {
@@ -153,13 +157,18 @@ pub fn alter_resource(
     match kind {
         resource_type::TOPIC => {
             if name.is_empty() {
-                return Err(Error::InvalidRequest("Default topic resources are not allowed.".into()));
+                return Err(Error::InvalidRequest(
+                    "Default topic resources are not allowed.".into(),
+                ));
             }
             validate_topic_name(name)?;
             let configs = match target {
                 AlterTarget::Replace(c) => c,
                 AlterTarget::Incremental(ops) => {
-                    let current = logs.topic(name).map(|t| t.overrides.clone()).unwrap_or_default();
+                    let current = logs
+                        .topic(name)
+                        .map(|t| t.overrides.clone())
+                        .unwrap_or_default();
                     apply_incremental(
                         &current,
                         &ops,
@@ -177,9 +186,9 @@ pub fn alter_resource(
         resource_type::BROKER => {
             let per_broker = !name.is_empty();
             if per_broker {
-                let id: i32 = name
-                    .parse()
-                    .map_err(|_| Error::InvalidRequest(format!("Node id must be an integer, but it is: {name}")))?;
+                let id: i32 = name.parse().map_err(|_| {
+                    Error::InvalidRequest(format!("Node id must be an integer, but it is: {name}"))
+                })?;
                 if id != node_id {
                     return Err(Error::InvalidRequest(format!(
                         "Unexpected broker id, expected {node_id}, but received {name}"
@@ -191,8 +200,13 @@ pub fn alter_resource(
                 AlterTarget::Incremental(ops) => {
                     let current = logs.config_view().dynamic.layer(per_broker).clone();
                     for op in &ops {
-                        if matches!(op.op, OpType::Append | OpType::Subtract) && defs::find(&op.name).is_none() {
-                            return Err(Error::InvalidConfig(format!("Unknown config name: {}", op.name)));
+                        if matches!(op.op, OpType::Append | OpType::Subtract)
+                            && defs::find(&op.name).is_none()
+                        {
+                            return Err(Error::InvalidConfig(format!(
+                                "Unknown config name: {}",
+                                op.name
+                            )));
                         }
                     }
                     apply_incremental(
@@ -206,9 +220,12 @@ pub fn alter_resource(
             logs.alter_broker_configs(per_broker, &configs, validate_only)
         }
         resource_type::BROKER_LOGGER => Err(Error::InvalidRequest(
-            "BROKER_LOGGER resources are not supported: Klamm's log levels are set with RUST_LOG".into(),
+            "BROKER_LOGGER resources are not supported: Klamm's log levels are set with RUST_LOG"
+                .into(),
         )),
-        other => Err(Error::InvalidRequest(format!("Unknown resource type {other}"))),
+        other => Err(Error::InvalidRequest(format!(
+            "Unknown resource type {other}"
+        ))),
     }
 }
 
@@ -226,7 +243,13 @@ mod tests {
 
     #[test]
     fn set_delete_append_subtract() {
-        let kind = |n: &str| if n == "cleanup.policy" { Some(Kind::List) } else { Some(Kind::Long) };
+        let kind = |n: &str| {
+            if n == "cleanup.policy" {
+                Some(Kind::List)
+            } else {
+                Some(Kind::Long)
+            }
+        };
         let default = |n: &str| (n == "cleanup.policy").then(|| "delete".to_string());
         let mut cur = BTreeMap::new();
         cur.insert("retention.ms".to_string(), "5".to_string());
@@ -244,18 +267,36 @@ mod tests {
         assert!(!out.contains_key("retention.ms"));
         assert_eq!(out["segment.ms"], "100");
         assert_eq!(out["cleanup.policy"], "delete,compact");
-        let out = apply_incremental(&out, &[op("cleanup.policy", OpType::Subtract, Some("delete"))], kind, default).unwrap();
+        let out = apply_incremental(
+            &out,
+            &[op("cleanup.policy", OpType::Subtract, Some("delete"))],
+            kind,
+            default,
+        )
+        .unwrap();
         assert_eq!(out["cleanup.policy"], "compact");
-        let err = apply_incremental(&out, &[op("segment.ms", OpType::Append, Some("1"))], kind, default).unwrap_err();
+        let err = apply_incremental(
+            &out,
+            &[op("segment.ms", OpType::Append, Some("1"))],
+            kind,
+            default,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), 40);
         assert!(err.to_string().contains("segment.ms"));
     }
 
     #[test]
     fn request_checks() {
-        let dup = vec![("a".to_string(), Some(0), Some("1".to_string())), ("a".to_string(), Some(0), Some("2".to_string()))];
+        let dup = vec![
+            ("a".to_string(), Some(0), Some("1".to_string())),
+            ("a".to_string(), Some(0), Some("2".to_string())),
+        ];
         assert_eq!(check_ops(&dup).unwrap_err().code(), 42);
-        let null = vec![("a".to_string(), Some(0), None), ("b".to_string(), Some(1), None)];
+        let null = vec![
+            ("a".to_string(), Some(0), None),
+            ("b".to_string(), Some(1), None),
+        ];
         let e = check_ops(&null).unwrap_err();
         assert_eq!(e.to_string(), "Null value not supported for : a");
     }

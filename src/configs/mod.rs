@@ -83,7 +83,11 @@ pub fn broker_synonyms(name: &str) -> Vec<&str> {
         }
         "log.flush.interval.ms" => vec!["log.flush.interval.ms", "log.flush.scheduler.interval.ms"],
         "log.retention.ms" | "log.retention.minutes" | "log.retention.hours" => {
-            vec!["log.retention.ms", "log.retention.minutes", "log.retention.hours"]
+            vec![
+                "log.retention.ms",
+                "log.retention.minutes",
+                "log.retention.hours",
+            ]
         }
         other => vec![other],
     }
@@ -116,9 +120,14 @@ fn config_synonyms(view: &BrokerConfigView, primary: &str, names: &[&str]) -> Ve
     for n in names {
         if let Some(raw) = defs::find(n).and_then(|d| d.default) {
             let def = defs::find(n).expect("found above");
-            let v = crate::settings::value::parse(def.name, def.kind, crate::settings::Validator::None, raw)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| raw.to_string());
+            let v = crate::settings::value::parse(
+                def.name,
+                def.kind,
+                crate::settings::Validator::None,
+                raw,
+            )
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| raw.to_string());
             all.push(syn(n, Some(v), ConfigSource::Default));
         }
     }
@@ -138,11 +147,21 @@ fn syn(name: &str, value: Option<String>, source: ConfigSource) -> Synonym {
 
 /// Every topic config with its effective value, source and synonyms (Kafka's
 /// `ConfigHelper.createTopicConfigEntry`), for a topic with `overrides`.
-pub fn describe_topic(view: &BrokerConfigView, overrides: &BTreeMap<String, String>) -> Vec<ConfigEntry> {
-    TOPIC_DEFS.iter().map(|def| topic_entry(view, overrides, def)).collect()
+pub fn describe_topic(
+    view: &BrokerConfigView,
+    overrides: &BTreeMap<String, String>,
+) -> Vec<ConfigEntry> {
+    TOPIC_DEFS
+        .iter()
+        .map(|def| topic_entry(view, overrides, def))
+        .collect()
 }
 
-fn topic_entry(view: &BrokerConfigView, overrides: &BTreeMap<String, String>, def: &'static TopicDef) -> ConfigEntry {
+fn topic_entry(
+    view: &BrokerConfigView,
+    overrides: &BTreeMap<String, String>,
+    def: &'static TopicDef,
+) -> ConfigEntry {
     let value = overrides.get(def.name).cloned().or_else(|| {
         let v = topic_config::default_value(def, &view.effective);
         (!v.is_null()).then(|| v.to_string())
@@ -154,7 +173,10 @@ fn topic_entry(view: &BrokerConfigView, overrides: &BTreeMap<String, String>, de
     if overrides.contains_key(def.name) {
         synonyms.insert(0, syn(def.name, value.clone(), ConfigSource::DynamicTopic));
     }
-    let source = synonyms.first().map(|s| s.source).unwrap_or(ConfigSource::Default);
+    let source = synonyms
+        .first()
+        .map(|s| s.source)
+        .unwrap_or(ConfigSource::Default);
     ConfigEntry {
         name: def.name.to_string(),
         value,
@@ -189,7 +211,12 @@ pub fn describe_broker(view: &BrokerConfigView, per_broker: bool) -> Vec<ConfigE
     }
 }
 
-fn broker_entry(view: &BrokerConfigView, name: &str, value: Option<String>, per_broker: bool) -> ConfigEntry {
+fn broker_entry(
+    view: &BrokerConfigView,
+    name: &str,
+    value: Option<String>,
+    per_broker: bool,
+) -> ConfigEntry {
     let def = defs::find(name);
     let sensitive = def.is_some_and(|d| d.kind == Kind::Password);
     let synonyms: Vec<Synonym> = config_synonyms(view, name, &broker_synonyms(name))
@@ -202,7 +229,10 @@ fn broker_entry(view: &BrokerConfigView, name: &str, value: Option<String>, per_
             s
         })
         .collect();
-    let source = synonyms.first().map(|s| s.source).unwrap_or(ConfigSource::Default);
+    let source = synonyms
+        .first()
+        .map(|s| s.source)
+        .unwrap_or(ConfigSource::Default);
     ConfigEntry {
         name: name.to_string(),
         value: if sensitive { None } else { value },
@@ -242,7 +272,14 @@ mod tests {
         assert_eq!(cp.source, ConfigSource::DynamicTopic);
         assert_eq!(cp.value.as_deref(), Some("compact"));
         assert_eq!(cp.synonyms.len(), 2);
-        assert_eq!(cp.synonyms[1], syn("log.cleanup.policy", Some("delete".into()), ConfigSource::Default));
+        assert_eq!(
+            cp.synonyms[1],
+            syn(
+                "log.cleanup.policy",
+                Some("delete".into()),
+                ConfigSource::Default
+            )
+        );
         // retention.ms: log.retention.ms has no default, so Kafka drops the hours synonym.
         let r = entry(&list, "retention.ms");
         assert_eq!(r.value.as_deref(), Some("604800000"));
@@ -250,14 +287,19 @@ mod tests {
         assert!(r.synonyms.is_empty());
         let sb = entry(&list, "segment.bytes");
         assert_eq!(sb.synonyms[0].name, "log.segment.bytes");
-        assert_eq!(entry(&list, "min.cleanable.dirty.ratio").value.as_deref(), Some("0.5"));
+        assert_eq!(
+            entry(&list, "min.cleanable.dirty.ratio").value.as_deref(),
+            Some("0.5")
+        );
     }
 
     #[test]
     fn dynamic_broker_layers() {
         let mut d = DynamicConfigs::default();
-        d.cluster_default.insert("log.retention.ms".into(), "1000".into());
-        d.per_broker.insert("log.retention.ms".into(), "2000".into());
+        d.cluster_default
+            .insert("log.retention.ms".into(), "1000".into());
+        d.per_broker
+            .insert("log.retention.ms".into(), "2000".into());
         let v = view(Settings::defaults(), d);
         let list = describe_topic(&v, &BTreeMap::new());
         let r = entry(&list, "retention.ms");
@@ -313,8 +355,14 @@ pub fn render_readme_tables() -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
             def.name,
-            def.default.map(|v| format!("`{v}`")).unwrap_or_else(|| "null".into()),
-            if defs::is_dynamic(def.name) { "yes" } else { "" },
+            def.default
+                .map(|v| format!("`{v}`"))
+                .unwrap_or_else(|| "null".into()),
+            if defs::is_dynamic(def.name) {
+                "yes"
+            } else {
+                ""
+            },
             def.doc
         ));
     }
@@ -327,7 +375,8 @@ mod readme_tests {
     /// `KLAMM_WRITE_README=1 cargo test --lib configs`.
     #[test]
     fn readme_lists_every_config_with_its_default() {
-        const BEGIN: &str = "<!-- configs:begin (generated: KLAMM_WRITE_README=1 cargo test --lib configs) -->\n";
+        const BEGIN: &str =
+            "<!-- configs:begin (generated: KLAMM_WRITE_README=1 cargo test --lib configs) -->\n";
         const END: &str = "<!-- configs:end -->";
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
         let readme = std::fs::read_to_string(&path).unwrap_or_default();
@@ -341,6 +390,9 @@ mod readme_tests {
             std::fs::write(&path, updated).unwrap();
             return;
         }
-        assert_eq!(current, tables, "regenerate with KLAMM_WRITE_README=1 cargo test --lib configs");
+        assert_eq!(
+            current, tables,
+            "regenerate with KLAMM_WRITE_README=1 cargo test --lib configs"
+        );
     }
 }

@@ -12,23 +12,44 @@ use crate::configs::alter::{alter_resource, check_ops, duplicate_resources, Alte
 use crate::error::Error;
 
 pub fn handle(ctx: &RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse {
-    let dups = duplicate_resources(req.resources.iter().map(|r| (r.resource_type, r.resource_name.as_str())));
+    let dups = duplicate_resources(
+        req.resources
+            .iter()
+            .map(|r| (r.resource_type, r.resource_name.as_str())),
+    );
     let responses = req
         .resources
         .iter()
         .map(|r| {
             let result = if dups.contains(&(r.resource_type, r.resource_name.to_string())) {
-                Err(Error::InvalidRequest("Each resource must appear at most once.".into()))
+                Err(Error::InvalidRequest(
+                    "Each resource must appear at most once.".into(),
+                ))
             } else {
                 let ops: Vec<(String, Option<i8>, Option<String>)> = r
                     .configs
                     .iter()
-                    .map(|c| (c.name.to_string(), Some(0), c.value.as_ref().map(|v| v.to_string())))
+                    .map(|c| {
+                        (
+                            c.name.to_string(),
+                            Some(0),
+                            c.value.as_ref().map(|v| v.to_string()),
+                        )
+                    })
                     .collect();
                 check_ops(&ops).and_then(|()| {
-                    let configs: BTreeMap<String, String> =
-                        ops.into_iter().map(|(n, _, v)| (n, v.unwrap_or_default())).collect();
-                    alter_resource(&ctx.broker.logs, ctx.broker.node_id, r.resource_type, r.resource_name.as_str(), AlterTarget::Replace(configs), req.validate_only)
+                    let configs: BTreeMap<String, String> = ops
+                        .into_iter()
+                        .map(|(n, _, v)| (n, v.unwrap_or_default()))
+                        .collect();
+                    alter_resource(
+                        &ctx.broker.logs,
+                        ctx.broker.node_id,
+                        r.resource_type,
+                        r.resource_name.as_str(),
+                        AlterTarget::Replace(configs),
+                        req.validate_only,
+                    )
                 })
             };
             let mut out = AlterConfigsResourceResponse::default()

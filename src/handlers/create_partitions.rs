@@ -25,13 +25,17 @@ pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
             }
             Err(Error::InvalidRequest("Duplicate topic name.".into()))
         } else {
-            let assignments: Option<Vec<Vec<i32>>> = t
-                .assignments
-                .as_ref()
-                .map(|a| a.iter().map(|x| x.broker_ids.iter().map(|b| b.0).collect()).collect());
-            ctx.broker
-                .logs
-                .create_partitions(name, t.count, assignments.as_deref(), req.validate_only)
+            let assignments: Option<Vec<Vec<i32>>> = t.assignments.as_ref().map(|a| {
+                a.iter()
+                    .map(|x| x.broker_ids.iter().map(|b| b.0).collect())
+                    .collect()
+            });
+            ctx.broker.logs.create_partitions(
+                name,
+                t.count,
+                assignments.as_deref(),
+                req.validate_only,
+            )
         };
         let mut r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
         match result {

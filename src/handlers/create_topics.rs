@@ -112,7 +112,10 @@ fn create_one(
 }
 
 /// The created topic's configs with their sources (CreateTopics v5+, KIP-525).
-fn describe_configs(ctx: &RequestContext, overrides: &BTreeMap<String, String>) -> Vec<CreatableTopicConfigs> {
+fn describe_configs(
+    ctx: &RequestContext,
+    overrides: &BTreeMap<String, String>,
+) -> Vec<CreatableTopicConfigs> {
     configs::describe_topic(&ctx.broker.logs.config_view(), overrides)
         .into_iter()
         .map(|e| {

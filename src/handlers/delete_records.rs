@@ -3,7 +3,9 @@
 //! new log start offset are removed by the next retention pass; reads below it answer
 //! OFFSET_OUT_OF_RANGE at once.
 
-use kafka_protocol::messages::delete_records_response::{DeleteRecordsPartitionResult, DeleteRecordsTopicResult};
+use kafka_protocol::messages::delete_records_response::{
+    DeleteRecordsPartitionResult, DeleteRecordsTopicResult,
+};
 use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 use tracing::warn;
 
@@ -27,7 +29,8 @@ pub async fn handle(ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRe
                         .and_then(|t| t.partition(p.partition_index))
                         .ok_or(Error::UnknownTopicOrPartition)
                         .and_then(|part| part.delete_records(p.offset));
-                    let mut r = DeleteRecordsPartitionResult::default().with_partition_index(p.partition_index);
+                    let mut r = DeleteRecordsPartitionResult::default()
+                        .with_partition_index(p.partition_index);
                     match result {
                         Ok(low) => {
                             moved = true;
@@ -42,7 +45,9 @@ pub async fn handle(ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRe
                     r
                 })
                 .collect();
-            DeleteRecordsTopicResult::default().with_name(t.name).with_partitions(partitions)
+            DeleteRecordsTopicResult::default()
+                .with_name(t.name)
+                .with_partitions(partitions)
         })
         .collect();
     if moved {

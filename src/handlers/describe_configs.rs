@@ -52,7 +52,10 @@ fn describe(ctx: &RequestContext, kind: i8, name: &str) -> Result<Vec<ConfigEntr
         resource_type::TOPIC => {
             validate_topic_name(name)?;
             let topic = logs.topic(name).ok_or(Error::UnknownTopicOrPartition)?;
-            Ok(configs::describe_topic(&logs.config_view(), &topic.overrides))
+            Ok(configs::describe_topic(
+                &logs.config_view(),
+                &topic.overrides,
+            ))
         }
         resource_type::BROKER => {
             if name.is_empty() {
@@ -69,7 +72,10 @@ fn describe(ctx: &RequestContext, kind: i8, name: &str) -> Result<Vec<ConfigEntr
             }
             Ok(configs::describe_broker(&logs.config_view(), true))
         }
-        other => Err(Error::InvalidRequest(format!("Unsupported resource type: {}", resource_type_name(other)))),
+        other => Err(Error::InvalidRequest(format!(
+            "Unsupported resource type: {}",
+            resource_type_name(other)
+        ))),
     }
 }
 

@@ -16,7 +16,9 @@ pub fn handle(ctx: &RequestContext, req: DescribeLogDirsRequest) -> DescribeLogD
     let wanted: Option<BTreeMap<String, Vec<i32>>> = req.topics.as_ref().map(|ts| {
         let mut m: BTreeMap<String, Vec<i32>> = BTreeMap::new();
         for t in ts {
-            m.entry(t.topic.to_string()).or_default().extend(t.partitions.iter().copied());
+            m.entry(t.topic.to_string())
+                .or_default()
+                .extend(t.partitions.iter().copied());
         }
         m
     });
@@ -42,7 +44,11 @@ pub fn handle(ctx: &RequestContext, req: DescribeLogDirsRequest) -> DescribeLogD
             })
             .collect();
         if !partitions.is_empty() {
-            topics.push(DescribeLogDirsTopic::default().with_name(topic_name(&t.name)).with_partitions(partitions));
+            topics.push(
+                DescribeLogDirsTopic::default()
+                    .with_name(topic_name(&t.name))
+                    .with_partitions(partitions),
+            );
         }
     }
     let dir = logs.data_dir();

@@ -2,7 +2,9 @@
 //! epoch, last sequence, last append time and open transaction (Kafka's
 //! `ReplicaManager.activeProducerState`).
 
-use kafka_protocol::messages::describe_producers_response::{PartitionResponse, ProducerState, TopicResponse};
+use kafka_protocol::messages::describe_producers_response::{
+    PartitionResponse, ProducerState, TopicResponse,
+};
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse, ProducerId};
 
 use super::{sb, RequestContext};
@@ -34,10 +36,14 @@ pub fn handle(ctx: &RequestContext, req: DescribeProducersRequest) -> DescribePr
                                         ProducerState::default()
                                             .with_producer_id(ProducerId(*pid))
                                             .with_producer_epoch(e.epoch as i32)
-                                            .with_last_sequence(e.batches.back().map(|b| b.last_seq).unwrap_or(-1))
+                                            .with_last_sequence(
+                                                e.batches.back().map(|b| b.last_seq).unwrap_or(-1),
+                                            )
                                             .with_last_timestamp(e.last_timestamp)
                                             .with_coordinator_epoch(e.coordinator_epoch)
-                                            .with_current_txn_start_offset(e.current_txn_first_offset.unwrap_or(-1))
+                                            .with_current_txn_start_offset(
+                                                e.current_txn_first_offset.unwrap_or(-1),
+                                            )
                                     })
                                     .collect()
                             });
@@ -48,7 +54,9 @@ pub fn handle(ctx: &RequestContext, req: DescribeProducersRequest) -> DescribePr
                     r
                 })
                 .collect();
-            TopicResponse::default().with_name(t.name.clone()).with_partitions(partitions)
+            TopicResponse::default()
+                .with_name(t.name.clone())
+                .with_partitions(partitions)
         })
         .collect();
     DescribeProducersResponse::default().with_topics(topics)

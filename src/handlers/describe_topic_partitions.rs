@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use kafka_protocol::messages::describe_topic_partitions_response::{
     Cursor, DescribeTopicPartitionsResponsePartition, DescribeTopicPartitionsResponseTopic,
 };
-use kafka_protocol::messages::{BrokerId, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse};
+use kafka_protocol::messages::{
+    BrokerId, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse,
+};
 use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
@@ -18,14 +20,29 @@ use crate::error::Error;
 use crate::log::manager::validate_topic_name;
 use crate::log::partition::LEADER_EPOCH;
 
-pub fn handle(ctx: &RequestContext, req: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse {
+pub fn handle(
+    ctx: &RequestContext,
+    req: DescribeTopicPartitionsRequest,
+) -> DescribeTopicPartitionsResponse {
     let logs = &ctx.broker.logs;
     let fetch_all = req.topics.is_empty();
-    let cursor_topic = req.cursor.as_ref().map(|c| c.topic_name.to_string()).unwrap_or_default();
+    let cursor_topic = req
+        .cursor
+        .as_ref()
+        .map(|c| c.topic_name.to_string())
+        .unwrap_or_default();
     let names: BTreeSet<String> = if fetch_all {
-        logs.topics().iter().map(|t| t.name.to_string()).filter(|n| *n >= cursor_topic).collect()
+        logs.topics()
+            .iter()
+            .map(|t| t.name.to_string())
+            .filter(|n| *n >= cursor_topic)
+            .collect()
     } else {
-        req.topics.iter().map(|t| t.name.to_string()).filter(|n| *n >= cursor_topic).collect()
+        req.topics
+            .iter()
+            .map(|t| t.name.to_string())
+            .filter(|n| *n >= cursor_topic)
+            .collect()
     };
     if let Some(c) = &req.cursor {
         let invalid = if !fetch_all && !names.contains(c.topic_name.as_str()) {
@@ -68,7 +85,11 @@ pub fn handle(ctx: &RequestContext, req: DescribeTopicPartitionsRequest) -> Desc
     let mut resp = DescribeTopicPartitionsResponse::default();
     for name in names {
         if remaining == 0 {
-            resp.next_cursor = Some(Cursor::default().with_topic_name(topic_name(&name)).with_partition_index(0));
+            resp.next_cursor = Some(
+                Cursor::default()
+                    .with_topic_name(topic_name(&name))
+                    .with_partition_index(0),
+            );
             break;
         }
         let Some(t) = logs.topic(&name) else {
@@ -89,7 +110,11 @@ pub fn handle(ctx: &RequestContext, req: DescribeTopicPartitionsRequest) -> Desc
             continue;
         };
         let start = if name == cursor_topic {
-            req.cursor.as_ref().map(|c| c.partition_index).unwrap_or(0).max(0) as usize
+            req.cursor
+                .as_ref()
+                .map(|c| c.partition_index)
+                .unwrap_or(0)
+                .max(0) as usize
         } else {
             0
         };

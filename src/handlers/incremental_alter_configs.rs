@@ -6,22 +6,39 @@ use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsRe
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 
 use super::{sb, RequestContext};
-use crate::configs::alter::{alter_resource, check_ops, duplicate_resources, AlterOp, AlterTarget, OpType};
+use crate::configs::alter::{
+    alter_resource, check_ops, duplicate_resources, AlterOp, AlterTarget, OpType,
+};
 use crate::error::Error;
 
-pub fn handle(ctx: &RequestContext, req: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse {
-    let dups = duplicate_resources(req.resources.iter().map(|r| (r.resource_type, r.resource_name.as_str())));
+pub fn handle(
+    ctx: &RequestContext,
+    req: IncrementalAlterConfigsRequest,
+) -> IncrementalAlterConfigsResponse {
+    let dups = duplicate_resources(
+        req.resources
+            .iter()
+            .map(|r| (r.resource_type, r.resource_name.as_str())),
+    );
     let responses = req
         .resources
         .iter()
         .map(|r| {
             let result = if dups.contains(&(r.resource_type, r.resource_name.to_string())) {
-                Err(Error::InvalidRequest("Each resource must appear at most once.".into()))
+                Err(Error::InvalidRequest(
+                    "Each resource must appear at most once.".into(),
+                ))
             } else {
                 let raw: Vec<(String, Option<i8>, Option<String>)> = r
                     .configs
                     .iter()
-                    .map(|c| (c.name.to_string(), Some(c.config_operation), c.value.as_ref().map(|v| v.to_string())))
+                    .map(|c| {
+                        (
+                            c.name.to_string(),
+                            Some(c.config_operation),
+                            c.value.as_ref().map(|v| v.to_string()),
+                        )
+                    })
                     .collect();
                 check_ops(&raw).and_then(|()| {
                     let ops = r
@@ -29,7 +46,10 @@ pub fn handle(ctx: &RequestContext, req: IncrementalAlterConfigsRequest) -> Incr
                         .iter()
                         .map(|c| {
                             let op = OpType::from_id(c.config_operation).ok_or_else(|| {
-                                Error::InvalidRequest(format!("Unknown operations type {}", c.config_operation))
+                                Error::InvalidRequest(format!(
+                                    "Unknown operations type {}",
+                                    c.config_operation
+                                ))
                             })?;
                             Ok(AlterOp {
                                 name: c.name.to_string(),

@@ -2,11 +2,16 @@
 //! answer is always "no ongoing reassignments", for all topics or the ones named (Kafka's
 //! `ReplicationControlManager.listPartitionReassignments` lists only reassigning partitions).
 
-use kafka_protocol::messages::{ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse};
+use kafka_protocol::messages::{
+    ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
+};
 
 use super::RequestContext;
 
-pub fn handle(_ctx: &RequestContext, _req: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse {
+pub fn handle(
+    _ctx: &RequestContext,
+    _req: ListPartitionReassignmentsRequest,
+) -> ListPartitionReassignmentsResponse {
     ListPartitionReassignmentsResponse::default()
         .with_error_code(0)
         .with_error_message(None)

@@ -17,8 +17,8 @@ pub mod elect_leaders;
 pub mod fetch;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
-pub mod list_partition_reassignments;
 pub mod list_offsets;
+pub mod list_partition_reassignments;
 pub mod metadata;
 pub mod produce;
 pub mod scram_credentials;
@@ -104,29 +104,33 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         RequestKind::DeleteAcls(r) => Respond(ResponseKind::DeleteAcls(
             unsupported_security::delete_acls(r),
         )),
-        RequestKind::DeleteRecords(r) => {
-            Respond(ResponseKind::DeleteRecords(delete_records::handle(ctx, r).await))
+        RequestKind::DeleteRecords(r) => Respond(ResponseKind::DeleteRecords(
+            delete_records::handle(ctx, r).await,
+        )),
+        RequestKind::DescribeConfigs(r) => Respond(ResponseKind::DescribeConfigs(
+            describe_configs::handle(ctx, r),
+        )),
+        RequestKind::AlterConfigs(r) => {
+            Respond(ResponseKind::AlterConfigs(alter_configs::handle(ctx, r)))
         }
-        RequestKind::DescribeConfigs(r) => {
-            Respond(ResponseKind::DescribeConfigs(describe_configs::handle(ctx, r)))
+        RequestKind::DescribeLogDirs(r) => Respond(ResponseKind::DescribeLogDirs(
+            describe_log_dirs::handle(ctx, r),
+        )),
+        RequestKind::CreatePartitions(r) => Respond(ResponseKind::CreatePartitions(
+            create_partitions::handle(ctx, r),
+        )),
+        RequestKind::ElectLeaders(r) => {
+            Respond(ResponseKind::ElectLeaders(elect_leaders::handle(ctx, r)))
         }
-        RequestKind::AlterConfigs(r) => Respond(ResponseKind::AlterConfigs(alter_configs::handle(ctx, r))),
-        RequestKind::DescribeLogDirs(r) => {
-            Respond(ResponseKind::DescribeLogDirs(describe_log_dirs::handle(ctx, r)))
-        }
-        RequestKind::CreatePartitions(r) => {
-            Respond(ResponseKind::CreatePartitions(create_partitions::handle(ctx, r)))
-        }
-        RequestKind::ElectLeaders(r) => Respond(ResponseKind::ElectLeaders(elect_leaders::handle(ctx, r))),
         RequestKind::IncrementalAlterConfigs(r) => Respond(ResponseKind::IncrementalAlterConfigs(
             incremental_alter_configs::handle(ctx, r),
         )),
-        RequestKind::ListPartitionReassignments(r) => Respond(ResponseKind::ListPartitionReassignments(
-            list_partition_reassignments::handle(ctx, r),
+        RequestKind::ListPartitionReassignments(r) => Respond(
+            ResponseKind::ListPartitionReassignments(list_partition_reassignments::handle(ctx, r)),
+        ),
+        RequestKind::DescribeProducers(r) => Respond(ResponseKind::DescribeProducers(
+            describe_producers::handle(ctx, r),
         )),
-        RequestKind::DescribeProducers(r) => {
-            Respond(ResponseKind::DescribeProducers(describe_producers::handle(ctx, r)))
-        }
         RequestKind::DescribeTopicPartitions(r) => Respond(ResponseKind::DescribeTopicPartitions(
             describe_topic_partitions::handle(ctx, r),
         )),

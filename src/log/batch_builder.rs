@@ -87,15 +87,33 @@ mod tests {
         let orig = test_batch(&[b"a", b"bb", b"ccc"], 1000, 7, 1, 5);
         let h = BatchHeader::new(&orig).unwrap();
         let section = records_section(&orig).unwrap().into_owned();
-        assert_eq!(build(&BatchSpec::of(&h), Compression::None, Levels::default(), &section), orig);
-        for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+        assert_eq!(
+            build(
+                &BatchSpec::of(&h),
+                Compression::None,
+                Levels::default(),
+                &section
+            ),
+            orig
+        );
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
             let b = build(&BatchSpec::of(&h), codec, Levels::default(), &section);
             let nh = BatchHeader::new(&b).unwrap();
             assert!(batch::crc_is_valid(&b));
             assert_eq!(nh.compression(), Some(codec));
-            assert_eq!((nh.producer_id(), nh.base_sequence(), nh.record_count()), (7, 5, 3));
+            assert_eq!(
+                (nh.producer_id(), nh.base_sequence(), nh.record_count()),
+                (7, 5, 3)
+            );
             let s = records_section(&b).unwrap();
-            let vals: Vec<_> = RecordIter::new(&s, 3).map(|r| r.unwrap().value.unwrap().to_vec()).collect();
+            let vals: Vec<_> = RecordIter::new(&s, 3)
+                .map(|r| r.unwrap().value.unwrap().to_vec())
+                .collect();
             assert_eq!(vals, vec![b"a".to_vec(), b"bb".to_vec(), b"ccc".to_vec()]);
         }
     }

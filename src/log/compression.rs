@@ -17,7 +17,9 @@ use crate::log::batch::Compression;
 
 /// Uncompressed bytes per xerial snappy block (Kafka uses 32 KiB).
 const SNAPPY_BLOCK: usize = 32 * 1024;
-const XERIAL_HEADER: [u8; 16] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1];
+const XERIAL_HEADER: [u8; 16] = [
+    0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
+];
 
 /// Codec levels (the topic's `compression.*.level` configs).
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +31,11 @@ pub struct Levels {
 
 impl Default for Levels {
     fn default() -> Self {
-        Levels { gzip: -1, lz4: 9, zstd: 3 }
+        Levels {
+            gzip: -1,
+            lz4: 9,
+            zstd: 3,
+        }
     }
 }
 
@@ -43,7 +49,8 @@ pub fn compress(codec: Compression, levels: Levels, data: &[u8]) -> Vec<u8> {
             } else {
                 flate2::Compression::new(levels.gzip.clamp(0, 9) as u32)
             };
-            let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 2 + 64), level);
+            let mut enc =
+                flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 2 + 64), level);
             // Writing to a Vec cannot fail.
             let _ = enc.write_all(data);
             enc.finish().unwrap_or_default()
@@ -63,11 +70,16 @@ pub fn compress(codec: Compression, levels: Levels, data: &[u8]) -> Vec<u8> {
             let info = lz4_flex::frame::FrameInfo::new()
                 .block_size(lz4_flex::frame::BlockSize::Max64KB)
                 .block_mode(lz4_flex::frame::BlockMode::Independent);
-            let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::with_capacity(data.len() / 2 + 64));
+            let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(
+                info,
+                Vec::with_capacity(data.len() / 2 + 64),
+            );
             let _ = enc.write_all(data);
             enc.finish().unwrap_or_default()
         }
-        Compression::Zstd => ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest),
+        Compression::Zstd => {
+            ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+        }
     }
 }
 
@@ -79,13 +91,33 @@ mod tests {
     #[test]
     fn every_codec_roundtrips() {
         let data = b"kafka records compress well when they repeat, kafka records ".repeat(3000);
-        for codec in [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+        for codec in [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
             let c = compress(codec, Levels::default(), &data);
             if codec != Compression::None {
                 assert!(c.len() < data.len() / 4, "{codec:?} {}", c.len());
             }
             assert_eq!(decompress(codec, &c).unwrap(), data, "{codec:?}");
         }
-        assert_eq!(decompress(Compression::Gzip, &compress(Compression::Gzip, Levels { gzip: 9, ..Default::default() }, &data)).unwrap(), data);
+        assert_eq!(
+            decompress(
+                Compression::Gzip,
+                &compress(
+                    Compression::Gzip,
+                    Levels {
+                        gzip: 9,
+                        ..Default::default()
+                    },
+                    &data
+                )
+            )
+            .unwrap(),
+            data
+        );
     }
 }

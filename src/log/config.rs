@@ -307,13 +307,27 @@ mod tests {
         lag.insert("min.compaction.lag.ms".to_string(), "10".to_string());
         lag.insert("max.compaction.lag.ms".to_string(), "5".to_string());
         let err = validate_overrides(&lag, &Settings::defaults()).unwrap_err();
-        assert!(err.to_string().contains("min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"),
+            "{err}"
+        );
         let mut remote = BTreeMap::new();
         remote.insert("remote.storage.enable".to_string(), "true".to_string());
-        assert_eq!(validate_overrides(&remote, &Settings::defaults()).unwrap_err().code(), 40);
+        assert_eq!(
+            validate_overrides(&remote, &Settings::defaults())
+                .unwrap_err()
+                .code(),
+            40
+        );
         let mut gz = BTreeMap::new();
         gz.insert("compression.gzip.level".to_string(), "0".to_string());
-        assert_eq!(validate_overrides(&gz, &Settings::defaults()).unwrap_err().code(), 40);
+        assert_eq!(
+            validate_overrides(&gz, &Settings::defaults())
+                .unwrap_err()
+                .code(),
+            40
+        );
         gz.insert("compression.gzip.level".to_string(), "-1".to_string());
         assert!(validate_overrides(&gz, &Settings::defaults()).is_ok());
     }

@@ -111,7 +111,8 @@ impl LogManager {
         let data_dir = static_settings.data_dir();
         fs::create_dir_all(&data_dir)?;
         let dynamic = DynamicConfigs::load(&data_dir)?;
-        let settings = Arc::new(static_settings.with_dynamic(&dynamic.cluster_default, &dynamic.per_broker));
+        let settings =
+            Arc::new(static_settings.with_dynamic(&dynamic.cluster_default, &dynamic.per_broker));
         remove_deleted_dirs(&data_dir);
         let clean = data_dir.join(CLEAN_SHUTDOWN_FILE).exists();
         let recovery_points = checkpoint::read(&data_dir, checkpoint::RECOVERY_POINT);
@@ -214,12 +215,19 @@ impl LogManager {
 
     /// The effective broker settings (static with dynamic broker configs applied).
     pub fn settings(&self) -> Arc<Settings> {
-        self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The config layers, for DescribeConfigs.
     pub fn config_view(&self) -> BrokerConfigView {
-        let dynamic = self.dynamic.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let dynamic = self
+            .dynamic
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         BrokerConfigView {
             base: self.static_settings.clone(),
             dynamic,
@@ -456,7 +464,9 @@ impl LogManager {
         validate_only: bool,
     ) -> Result<()> {
         if name.is_empty() {
-            return Err(Error::InvalidRequest("Default topic resources are not allowed.".into()));
+            return Err(Error::InvalidRequest(
+                "Default topic resources are not allowed.".into(),
+            ));
         }
         validate_topic_name(name)?;
         let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
@@ -500,7 +510,10 @@ impl LogManager {
         let mut dynamic = self.dynamic.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = dynamic.clone();
         *next.layer_mut(per_broker) = normalized;
-        let effective = Arc::new(self.static_settings.with_dynamic(&next.cluster_default, &next.per_broker));
+        let effective = Arc::new(
+            self.static_settings
+                .with_dynamic(&next.cluster_default, &next.per_broker),
+        );
         if validate_only {
             return Ok(());
         }
@@ -543,7 +556,9 @@ impl LogManager {
         let topic = self.topic(name).ok_or(Error::UnknownTopicOrPartition)?;
         let current = topic.partitions.len() as i32;
         if count == current {
-            return Err(Error::InvalidPartitions(format!("Topic already has {current} partition(s).")));
+            return Err(Error::InvalidPartitions(format!(
+                "Topic already has {current} partition(s)."
+            )));
         }
         if count < current {
             return Err(Error::InvalidPartitions(format!(

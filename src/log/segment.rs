@@ -514,8 +514,11 @@ impl LogSegment {
     }
 
     pub fn log_path(&self) -> PathBuf {
-        self.dir
-            .join(format!("{}{}", file_name(self.base_offset, ".log"), self.suffix))
+        self.dir.join(format!(
+            "{}{}",
+            file_name(self.base_offset, ".log"),
+            self.suffix
+        ))
     }
 
     /// Renames the segment's files to carry `suffix` instead of the current one (Kafka's

@@ -136,13 +136,18 @@ pub fn validate(
     let target = target_codec(config.compression, compression);
     let mut bytes = records.clone();
     if (config.cleanup_compact && origin == AppendOrigin::Client) || target != compression {
-        let section = records::records_section(&records[..size])
-            .map_err(|e| Error::CorruptMessage(format!("{e} in topic partition {topic_partition}")))?;
+        let section = records::records_section(&records[..size]).map_err(|e| {
+            Error::CorruptMessage(format!("{e} in topic partition {topic_partition}"))
+        })?;
         if config.cleanup_compact && origin == AppendOrigin::Client {
             check_keys(&section, count, topic_partition)?;
         }
         if target != compression {
-            let levels = Levels { gzip: config.gzip_level, lz4: config.lz4_level, zstd: config.zstd_level };
+            let levels = Levels {
+                gzip: config.gzip_level,
+                lz4: config.lz4_level,
+                zstd: config.zstd_level,
+            };
             let rebuilt = batch_builder::build(&BatchSpec::of(&h), target, levels, &section);
             if rebuilt.len() > config.max_message_bytes.max(0) as usize {
                 return Err(Error::MessageTooLarge(format!(
@@ -190,7 +195,9 @@ fn check_keys(section: &[u8], count: i32, tp: &str) -> Result<(), Error> {
         seen += 1;
     }
     if seen != count {
-        return Err(Error::CorruptMessage(format!("Record count mismatch in topic partition {tp}.")));
+        return Err(Error::CorruptMessage(format!(
+            "Record count mismatch in topic partition {tp}."
+        )));
     }
     Ok(())
 }
@@ -347,7 +354,15 @@ mod tests {
         keyless[8..12].copy_from_slice(&len.to_be_bytes());
         let crc = batch::compute_crc(&keyless);
         keyless[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
-        let e = validate(&Bytes::from(keyless), 9, &c, AppendOrigin::Client, 1_000_000, "t-0").unwrap_err();
+        let e = validate(
+            &Bytes::from(keyless),
+            9,
+            &c,
+            AppendOrigin::Client,
+            1_000_000,
+            "t-0",
+        )
+        .unwrap_err();
         assert_eq!(e.code(), 87, "{e}");
 
         let mut z = cfg();

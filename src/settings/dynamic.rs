@@ -37,7 +37,10 @@ impl DynamicConfigs {
     pub fn load(dir: &Path) -> io::Result<DynamicConfigs> {
         match fs::read(dir.join(FILE)) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", dir.join(FILE).display()))
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", dir.join(FILE).display()),
+                )
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(DynamicConfigs::default()),
             Err(e) => Err(e),
@@ -114,7 +117,10 @@ mod tests {
         assert!(e.to_string().contains("listen"), "{e}");
         let mut bad = BTreeMap::new();
         bad.insert("log.cleaner.backoff.ms".to_string(), "-5".to_string());
-        assert!(validate(&bad).unwrap_err().to_string().contains("log.cleaner.backoff.ms"));
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("log.cleaner.backoff.ms"));
     }
 
     #[test]

@@ -78,7 +78,11 @@ pub struct Cleaner<'a> {
 }
 
 impl<'a> Cleaner<'a> {
-    pub fn new(partition: &'a Arc<Partition>, limits: &'a CleanerLimits, stop: &'a AtomicBool) -> Cleaner<'a> {
+    pub fn new(
+        partition: &'a Arc<Partition>,
+        limits: &'a CleanerLimits,
+        stop: &'a AtomicBool,
+    ) -> Cleaner<'a> {
         Cleaner {
             partition,
             limits,
@@ -116,7 +120,10 @@ impl<'a> Cleaner<'a> {
         let (segments, _, _) = p.segment_snapshot();
         let dirty: Vec<&SegmentSnapshot> = segments
             .iter()
-            .filter(|s| s.base_offset < target.first_uncleanable_offset && segment_end(&segments, s) > target.first_dirty_offset)
+            .filter(|s| {
+                s.base_offset < target.first_uncleanable_offset
+                    && segment_end(&segments, s) > target.first_dirty_offset
+            })
             .collect();
         // Size the map to the range: it cannot hold more keys than the range has offsets.
         let max_slots = (self.limits.dedupe_buffer_bytes / BYTES_PER_ENTRY).max(2);
@@ -145,7 +152,9 @@ impl<'a> Cleaner<'a> {
         };
         let to_clean: Vec<SegmentSnapshot> = segments
             .iter()
-            .filter(|s| s.base_offset < end_offset && s.base_offset < target.first_uncleanable_offset)
+            .filter(|s| {
+                s.base_offset < end_offset && s.base_offset < target.first_uncleanable_offset
+            })
             .cloned()
             .collect();
         let groups = group_segments_by_size(
@@ -158,7 +167,12 @@ impl<'a> Cleaner<'a> {
         let mut filter_stats = FilterStats::default();
         for group in groups {
             self.check_done()?;
-            let mut cleaned = LogSegment::create_with_suffix(p.dir(), group[0].base_offset, seg_limits, ".cleaned")?;
+            let mut cleaned = LogSegment::create_with_suffix(
+                p.dir(),
+                group[0].base_offset,
+                seg_limits,
+                ".cleaned",
+            )?;
             let result = self.clean_group(&group, &mut cleaned, &ctx, &mut filter_stats);
             if let Err(e) = result {
                 let _ = cleaned.delete_files();
@@ -245,14 +259,18 @@ impl<'a> Cleaner<'a> {
             let mut error = None;
             self.for_each_batch(&seg.file, seg.size, &mut |b| {
                 let h = BatchHeader::new(b).ok_or(RecordsError::Malformed("short batch"))?;
-                let out: Option<std::borrow::Cow<'_, [u8]>> = match filter::filter_batch(b, ctx, stats)? {
-                    Filtered::Original => Some(b.into()),
-                    Filtered::Rewritten(v) => Some(v.into()),
-                    Filtered::Dropped => None,
-                };
+                let out: Option<std::borrow::Cow<'_, [u8]>> =
+                    match filter::filter_batch(b, ctx, stats)? {
+                        Filtered::Original => Some(b.into()),
+                        Filtered::Rewritten(v) => Some(v.into()),
+                        Filtered::Dropped => None,
+                    };
                 if let Some(out) = out {
-                    let nh = BatchHeader::new(&out).ok_or(RecordsError::Malformed("short batch"))?;
-                    if let Err(e) = cleaned.append(&out[..16], &out[16..], h.last_offset(), nh.max_timestamp()) {
+                    let nh =
+                        BatchHeader::new(&out).ok_or(RecordsError::Malformed("short batch"))?;
+                    if let Err(e) =
+                        cleaned.append(&out[..16], &out[16..], h.last_offset(), nh.max_timestamp())
+                    {
                         error = Some(e);
                         return Ok(false);
                     }

@@ -69,7 +69,9 @@ pub fn filter_batch(
     let retain_empty = (h.producer_id() != NO_PRODUCER_ID
         && ctx.last_data_offsets.get(&h.producer_id()) == Some(&h.last_offset()))
         || h.last_offset() + 1 == ctx.upper_bound_offset;
-    let codec = h.compression().ok_or(RecordsError::UnknownCodec(h.attributes()))?;
+    let codec = h
+        .compression()
+        .ok_or(RecordsError::UnknownCodec(h.attributes()))?;
     let section = records::records_section(batch)?;
     let horizon = (h.attributes() & DELETE_HORIZON_MASK != 0).then(|| h.base_timestamp());
     let mut kept: Vec<(&[u8], i64)> = Vec::with_capacity(count as usize);
@@ -94,7 +96,9 @@ pub fn filter_batch(
         }
     }
     if read != count {
-        return Err(RecordsError::Malformed("record count does not match the batch header"));
+        return Err(RecordsError::Malformed(
+            "record count does not match the batch header",
+        ));
     }
     stats.records_kept += kept.len() as u64;
     let set_horizon = tombstones && horizon.is_none();
@@ -112,7 +116,12 @@ pub fn filter_batch(
             record_count: 0,
             ..BatchSpec::of(&h)
         };
-        return Ok(Filtered::Rewritten(batch_builder::build(&spec, Compression::None, ctx.levels, &[])));
+        return Ok(Filtered::Rewritten(batch_builder::build(
+            &spec,
+            Compression::None,
+            ctx.levels,
+            &[],
+        )));
     }
     let new_horizon = if set_horizon {
         Some(ctx.now_ms.saturating_add(ctx.delete_retention_ms))
@@ -137,18 +146,26 @@ pub fn filter_batch(
             h.attributes()
         },
         base_timestamp,
-        max_timestamp: if h.is_log_append_time() { h.max_timestamp() } else { max_ts },
+        max_timestamp: if h.is_log_append_time() {
+            h.max_timestamp()
+        } else {
+            max_ts
+        },
         record_count: kept.len() as i32,
         ..BatchSpec::of(&h)
     };
-    Ok(Filtered::Rewritten(batch_builder::build(&spec, codec, ctx.levels, &out)))
+    Ok(Filtered::Rewritten(batch_builder::build(
+        &spec, codec, ctx.levels, &out,
+    )))
 }
 
 /// Copies a raw record with a new timestamp delta: `length, attributes, timestampDelta, rest`.
 fn rebase_timestamp(raw: &[u8], delta: i64, out: &mut Vec<u8>) -> Result<(), RecordsError> {
     let mut pos = 0;
     read_varlong(raw, &mut pos)?; // length
-    let attributes = *raw.get(pos).ok_or(RecordsError::Malformed("empty record"))?;
+    let attributes = *raw
+        .get(pos)
+        .ok_or(RecordsError::Malformed("empty record"))?;
     let mut after = pos + 1;
     read_varlong(raw, &mut after)?; // old timestamp delta
     let mut body = Vec::with_capacity(raw.len() + 8);

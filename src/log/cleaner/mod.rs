@@ -92,7 +92,8 @@ impl LogCleaner {
             let _g = self.inner.wake.0.lock().unwrap_or_else(|e| e.into_inner());
             self.inner.wake.1.notify_all();
         }
-        let handles = std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let handles =
+            std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|e| e.into_inner()));
         for h in handles {
             let _ = h.join();
         }
@@ -144,8 +145,13 @@ impl Inner {
     fn run(self: Arc<Self>, id: usize) {
         // Cleaning is background work: below-normal CPU priority (nice 10) so that on a busy
         // machine appends and fetches get the CPU first. Linux applies it to this thread only.
-        if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), CLEANER_NICE) {
-            warn!(thread = id, "could not lower the log cleaner's priority: {e}");
+        if let Err(e) =
+            rustix::process::setpriority_process(Some(rustix::thread::gettid()), CLEANER_NICE)
+        {
+            warn!(
+                thread = id,
+                "could not lower the log cleaner's priority: {e}"
+            );
         }
         info!(thread = id, "log cleaner started");
         while !self.stop.load(Ordering::Acquire) {
@@ -164,7 +170,9 @@ impl Inner {
     fn back_off(&self) {
         let started = std::time::Instant::now();
         loop {
-            let backoff = Duration::from_millis(self.logs.settings().i64("log.cleaner.backoff.ms").max(1) as u64);
+            let backoff = Duration::from_millis(
+                self.logs.settings().i64("log.cleaner.backoff.ms").max(1) as u64,
+            );
             let left = backoff.saturating_sub(started.elapsed());
             if left.is_zero() {
                 return;
@@ -173,7 +181,10 @@ impl Inner {
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
-            let _ = self.wake.1.wait_timeout(g, left.min(Duration::from_secs(1)));
+            let _ = self
+                .wake
+                .1
+                .wait_timeout(g, left.min(Duration::from_secs(1)));
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
@@ -184,7 +195,8 @@ impl Inner {
         let s = self.logs.settings();
         let threads = s.i32("log.cleaner.threads").max(1) as i64;
         CleanerLimits {
-            dedupe_buffer_bytes: (s.i64("log.cleaner.dedupe.buffer.size").max(0) / threads) as usize,
+            dedupe_buffer_bytes: (s.i64("log.cleaner.dedupe.buffer.size").max(0) / threads)
+                as usize,
             load_factor: s.f64("log.cleaner.io.buffer.load.factor"),
             io_buffer_bytes: (s.i32("log.cleaner.io.buffer.size").max(4096) as usize),
             max_io_bytes_per_second: s.f64("log.cleaner.io.max.bytes.per.second"),
@@ -203,7 +215,8 @@ impl Inner {
         match result {
             Ok(stats) => {
                 metrics::counter!("klamm_log_cleaner_bytes_read_total").increment(stats.bytes_read);
-                metrics::counter!("klamm_log_cleaner_bytes_written_total").increment(stats.bytes_written);
+                metrics::counter!("klamm_log_cleaner_bytes_written_total")
+                    .increment(stats.bytes_written);
                 metrics::counter!("klamm_log_cleaner_runs_total").increment(1);
                 self.checkpoints
                     .lock()
@@ -216,17 +229,27 @@ impl Inner {
             Err(CleanError::Aborted) => {}
             Err(e) => {
                 error!(partition = %c.partition.name(), "cleaning failed, skipping the partition until restart: {e}");
-                self.uncleanable.lock().unwrap_or_else(|e| e.into_inner()).insert(tp.clone());
+                self.uncleanable
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(tp.clone());
             }
         }
-        self.in_progress.lock().unwrap_or_else(|e| e.into_inner()).remove(&tp);
+        self.in_progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&tp);
         true
     }
 
     /// Kafka's `LogCleanerManager.grabFilthiestCompactedLog`.
     fn grab_filthiest(&self, now: i64) -> Option<Candidate> {
         let mut in_progress = self.in_progress.lock().unwrap_or_else(|e| e.into_inner());
-        let uncleanable = self.uncleanable.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let uncleanable = self
+            .uncleanable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut checkpoints = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
         let mut best: Option<Candidate> = None;
         for p in self.logs.all_partitions() {
@@ -251,11 +274,17 @@ impl Inner {
                 continue;
             };
             let (ratio, need_now, cleanable_bytes, total) = c.1;
-            if total == 0 || !((need_now && cleanable_bytes > 0) || ratio > config.min_cleanable_dirty_ratio) {
+            if total == 0
+                || !((need_now && cleanable_bytes > 0) || ratio > config.min_cleanable_dirty_ratio)
+            {
                 continue;
             }
             if best.as_ref().is_none_or(|b| ratio > b.ratio) {
-                best = Some(Candidate { partition: p.clone(), range: c.0, ratio });
+                best = Some(Candidate {
+                    partition: p.clone(),
+                    range: c.0,
+                    ratio,
+                });
             }
         }
         if let Some(b) = &best {
@@ -286,13 +315,26 @@ fn cleanable(
 ) -> Option<(LogToClean, (f64, bool, u64, u64))> {
     let active = segments.last()?;
     let non_active = &segments[..segments.len() - 1];
-    let end_of = |i: usize| segments.get(i + 1).map(|s| s.base_offset).unwrap_or(i64::MAX);
+    let end_of = |i: usize| {
+        segments
+            .get(i + 1)
+            .map(|s| s.base_offset)
+            .unwrap_or(i64::MAX)
+    };
     // Non-active segments holding offsets at or after `from`.
-    let dirty_from = |from: i64| non_active.iter().enumerate().filter(move |(i, _)| end_of(*i) > from).map(|(_, s)| s);
+    let dirty_from = |from: i64| {
+        non_active
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| end_of(*i) > from)
+            .map(|(_, s)| s)
+    };
 
     let mut uncleanable = log_end.min(active.base_offset);
     if config.min_compaction_lag_ms > 0 {
-        if let Some(s) = dirty_from(first_dirty).find(|s| s.largest_timestamp > now - config.min_compaction_lag_ms) {
+        if let Some(s) = dirty_from(first_dirty)
+            .find(|s| s.largest_timestamp > now - config.min_compaction_lag_ms)
+        {
             uncleanable = uncleanable.min(s.base_offset);
         }
     }
@@ -313,7 +355,11 @@ fn cleanable(
     let clean_bytes = overlapping(-1, first_dirty);
     let cleanable_bytes = overlapping(first_dirty.min(first_uncleanable), first_uncleanable);
     let total = clean_bytes + cleanable_bytes;
-    let ratio = if total == 0 { 0.0 } else { cleanable_bytes as f64 / total as f64 };
+    let ratio = if total == 0 {
+        0.0
+    } else {
+        cleanable_bytes as f64 / total as f64
+    };
     let earliest = dirty_from(first_dirty)
         .filter_map(|s| s.first_batch_timestamp)
         .filter(|t| *t > 0)

@@ -69,7 +69,18 @@ fn compacted(dir: &Path) -> Arc<Partition> {
     c.segment_bytes = 400;
     c.file_delete_delay_ms = 0;
     c.delete_retention_ms = 1000;
-    Arc::new(Partition::open("t".into(), Uuid::nil(), 0, dir, Arc::new(c), Recovery::Clean, None).unwrap())
+    Arc::new(
+        Partition::open(
+            "t".into(),
+            Uuid::nil(),
+            0,
+            dir,
+            Arc::new(c),
+            Recovery::Clean,
+            None,
+        )
+        .unwrap(),
+    )
 }
 
 fn produce(p: &Partition, recs: &[Rec<'_>], codec: Compression) {
@@ -84,7 +95,12 @@ fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
     let mut out = Vec::new();
     let mut next = p.log_start_offset();
     while next < p.log_end_offset() {
-        let d = p.read(next, 1 << 20, true).unwrap().records.read_to_bytes().unwrap();
+        let d = p
+            .read(next, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
         if d.is_empty() {
             break;
         }
@@ -119,18 +135,27 @@ fn clean(p: &Arc<Partition>, first_dirty: i64, now: i64) -> i64 {
     let (segs, _, end) = p.segment_snapshot();
     let (range, _) = cleanable(&segs, first_dirty, end, &p.config(), now).unwrap();
     let stop = AtomicBool::new(false);
-    Cleaner::new(p, &limits(), &stop).clean(&range, now).unwrap().end_offset
+    Cleaner::new(p, &limits(), &stop)
+        .clean(&range, now)
+        .unwrap()
+        .end_offset
 }
 
 /// `n` bytes that do not compress.
 fn noise(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| ((i * 31 + seed as usize * 7) % 251) as u8).collect()
+    (0..n)
+        .map(|i| ((i * 31 + seed as usize * 7) % 251) as u8)
+        .collect()
 }
 
 fn fill(p: &Partition, codec: Compression) {
     // Offsets 0..: k1=v1, k2=v1, k1=v2, k3=v1, k2=tombstone, k1=v3, k4=v1 ... rolled often.
     produce(p, &[(b"k1", Some(b"v1")), (b"k2", Some(b"v1"))], codec);
-    produce(p, &[(b"k1", Some(b"v2")), (b"k3", Some(&noise(150, 1)))], codec);
+    produce(
+        p,
+        &[(b"k1", Some(b"v2")), (b"k3", Some(&noise(150, 1)))],
+        codec,
+    );
     produce(p, &[(b"k2", None)], codec);
     produce(p, &[(b"k1", Some(&noise(200, 2)))], codec);
     produce(p, &[(b"k4", Some(b"v1")), (b"k3", Some(b"v2"))], codec);
@@ -144,7 +169,13 @@ fn keeps_latest_value_per_key_with_offsets_and_tombstone_horizon() {
         let p = compacted(dir.path());
         fill(&p, codec);
         let (ss, _, _) = p.segment_snapshot();
-        assert!(p.segment_count() >= 4, "{:?}", ss.iter().map(|s| (s.base_offset, s.size)).collect::<Vec<_>>());
+        assert!(
+            p.segment_count() >= 4,
+            "{:?}",
+            ss.iter()
+                .map(|s| (s.base_offset, s.size))
+                .collect::<Vec<_>>()
+        );
         let now = crate::broker::now_ms();
         let end = clean(&p, 0, now);
         assert!(end >= 7, "end {end}");
@@ -153,12 +184,23 @@ fn keeps_latest_value_per_key_with_offsets_and_tombstone_horizon() {
         // k2's tombstone (offset 4) stays until its delete horizon; superseded records are gone.
         assert_eq!(
             keys,
-            vec![(4, &b"k2"[..]), (5, b"k1"), (6, b"k4"), (7, b"k3"), (8, b"k5")],
+            vec![
+                (4, &b"k2"[..]),
+                (5, b"k1"),
+                (6, b"k4"),
+                (7, b"k3"),
+                (8, b"k5")
+            ],
             "{codec:?}"
         );
         assert_eq!(got[0].2, None);
         // The tombstone's batch now carries a delete horizon.
-        let d = p.read(4, 1 << 20, true).unwrap().records.read_to_bytes().unwrap();
+        let d = p
+            .read(4, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
         let h = BatchHeader::new(&d).unwrap();
         assert!(h.attributes() & DELETE_HORIZON_MASK != 0);
         assert_eq!(h.base_timestamp(), now + 1000);
@@ -193,16 +235,30 @@ fn small_map_cleans_in_steps() {
     let mut first_dirty = 0;
     for _ in 0..20 {
         let (segs, _, end) = p.segment_snapshot();
-        let (range, _) = cleanable(&segs, first_dirty, end, &p.config(), crate::broker::now_ms()).unwrap();
+        let (range, _) = cleanable(
+            &segs,
+            first_dirty,
+            end,
+            &p.config(),
+            crate::broker::now_ms(),
+        )
+        .unwrap();
         if range.first_uncleanable_offset <= first_dirty {
             break;
         }
-        first_dirty = Cleaner::new(&p, &tiny, &stop).clean(&range, crate::broker::now_ms()).unwrap().end_offset;
+        first_dirty = Cleaner::new(&p, &tiny, &stop)
+            .clean(&range, crate::broker::now_ms())
+            .unwrap()
+            .end_offset;
     }
     let got = read_all(&p);
     let mut latest: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
     for (o, k, _) in &got {
-        assert!(latest.insert(k.clone(), *o).is_none(), "key {:?} twice", String::from_utf8_lossy(k));
+        assert!(
+            latest.insert(k.clone(), *o).is_none(),
+            "key {:?} twice",
+            String::from_utf8_lossy(k)
+        );
     }
     assert!(got.len() <= 12, "{}", got.len());
 }
@@ -236,7 +292,9 @@ fn interrupted_swap_is_completed_and_cleaned_files_dropped() {
         std::os::unix::fs::FileExt::read_exact_at(&*s.file, &mut buf, 0).unwrap();
         for (at, h) in Batches::new(&buf) {
             let b = &buf[at..at + h.size()];
-            cleaned.append(&b[..16], &b[16..], h.last_offset(), h.max_timestamp()).unwrap();
+            cleaned
+                .append(&b[..16], &b[16..], h.last_offset(), h.max_timestamp())
+                .unwrap();
         }
     }
     cleaned.flush().unwrap();
@@ -244,6 +302,11 @@ fn interrupted_swap_is_completed_and_cleaned_files_dropped() {
     drop(p);
     let p = compacted(dir.path());
     assert!(!pdir.join("00000000000000000000.log.swap").exists());
-    assert!(!pdir.join(crate::log::segment::file_name(first_two[1].base_offset, ".log")).exists());
+    assert!(!pdir
+        .join(crate::log::segment::file_name(
+            first_two[1].base_offset,
+            ".log"
+        ))
+        .exists());
     assert_eq!(read_all(&p), before);
 }

@@ -48,7 +48,10 @@ mod tests {
         let mut t = Throttler::new(1000.0);
         std::thread::sleep(CHECK_PERIOD);
         let pause = t.account(1000);
-        assert!(pause > Duration::from_millis(800) && pause <= Duration::from_secs(1), "{pause:?}");
+        assert!(
+            pause > Duration::from_millis(800) && pause <= Duration::from_secs(1),
+            "{pause:?}"
+        );
         let mut unlimited = Throttler::new(f64::MAX);
         assert_eq!(unlimited.account(usize::MAX), Duration::ZERO);
     }

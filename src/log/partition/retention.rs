@@ -17,9 +17,9 @@ use crate::log::deletion;
 /// Why segments are deleted (Kafka's `SegmentDeletionReason`), for the log line.
 #[derive(Clone, Copy, Debug)]
 enum Reason {
-    LogStartOffsetBreach,
-    RetentionSizeBreach,
-    RetentionMsBreach,
+    LogStartOffset,
+    RetentionSize,
+    RetentionMs,
 }
 
 impl Partition {
@@ -61,28 +61,36 @@ impl Partition {
             return Ok(0);
         };
         let config = self.config();
-        let mut deleted = self.delete_head_segments(&config, Reason::LogStartOffsetBreach, &mut |_, next, lso| {
-            next.is_some_and(|n| n.base_offset <= lso)
-        })?;
+        let mut deleted = self.delete_head_segments(
+            &config,
+            Reason::LogStartOffset,
+            &mut |_, next, lso| next.is_some_and(|n| n.base_offset <= lso),
+        )?;
         if config.cleanup_delete {
             if config.retention_bytes >= 0 {
                 let size: u64 = self.size_bytes();
                 if size >= config.retention_bytes as u64 {
                     let mut diff = size as i64 - config.retention_bytes;
-                    deleted += self.delete_head_segments(&config, Reason::RetentionSizeBreach, &mut |seg, _, _| {
-                        let fits = diff - seg.size() as i64 >= 0;
-                        if fits {
-                            diff -= seg.size() as i64;
-                        }
-                        fits
-                    })?;
+                    deleted += self.delete_head_segments(
+                        &config,
+                        Reason::RetentionSize,
+                        &mut |seg, _, _| {
+                            let fits = diff - seg.size() as i64 >= 0;
+                            if fits {
+                                diff -= seg.size() as i64;
+                            }
+                            fits
+                        },
+                    )?;
                 }
             }
             if config.retention_ms >= 0 {
                 let retention = config.retention_ms;
-                deleted += self.delete_head_segments(&config, Reason::RetentionMsBreach, &mut |seg, _, _| {
-                    now_ms.saturating_sub(seg.largest_timestamp()) > retention
-                })?;
+                deleted += self.delete_head_segments(
+                    &config,
+                    Reason::RetentionMs,
+                    &mut |seg, _, _| now_ms.saturating_sub(seg.largest_timestamp()) > retention,
+                )?;
             }
         }
         Ok(deleted)
@@ -135,9 +143,12 @@ impl Partition {
             }
             info!(
                 partition = %self.name(), segments = deletable.len(), log_start_offset = st.log_start_offset,
-                "deleting segments due to {reason:?}"
+                "deleting segments: {reason:?} breached"
             );
-            deletable.iter().filter_map(|b| st.segments.remove(b)).collect()
+            deletable
+                .iter()
+                .filter_map(|b| st.segments.remove(b))
+                .collect()
         };
         let count = removed.len();
         schedule_segment_deletion(&removed, config.file_delete_delay_ms);
@@ -163,17 +174,26 @@ pub(super) fn schedule_segment_deletion(segments: &[LogSegment], delay_ms: i64) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use crate::log::batch::test_support::batch;
     use crate::log::validator;
     use crate::settings::Settings;
+    use bytes::Bytes;
 
     fn open_with(dir: &Path, f: impl FnOnce(&mut LogConfig)) -> Partition {
         let mut c = LogConfig::new(&Settings::defaults(), &BTreeMap::new());
         c.segment_bytes = 300;
         c.file_delete_delay_ms = 0;
         f(&mut c);
-        Partition::open("t".into(), Uuid::nil(), 0, dir, Arc::new(c), Recovery::Clean, None).unwrap()
+        Partition::open(
+            "t".into(),
+            Uuid::nil(),
+            0,
+            dir,
+            Arc::new(c),
+            Recovery::Clean,
+            None,
+        )
+        .unwrap()
     }
 
     fn append(p: &Partition, ts: i64) {
@@ -193,8 +213,16 @@ mod tests {
         // At 20_500 the two segments stamped ~10_000 are past 1 s retention.
         assert_eq!(p.delete_old_segments(20_500).unwrap(), 2);
         assert_eq!(p.log_start_offset(), 2);
-        assert!(matches!(p.read(1, 1000, true), Err(Error::OffsetOutOfRange { .. })));
-        let d = p.read(2, 1000, true).unwrap().records.read_to_bytes().unwrap();
+        assert!(matches!(
+            p.read(1, 1000, true),
+            Err(Error::OffsetOutOfRange { .. })
+        ));
+        let d = p
+            .read(2, 1000, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
         assert_eq!(BatchHeader::new(&d).unwrap().base_offset(), 2);
         // Everything expired: a fresh active segment is rolled, the log is empty at 4.
         assert_eq!(p.delete_old_segments(1_000_000).unwrap(), 2);

@@ -68,7 +68,11 @@ impl Partition {
     /// Swaps `cleaned` (flushed, named `.cleaned`) in for `old`, which must still be the
     /// partition's segments with the same files. Returns false (and removes the cleaned files)
     /// when the log changed underneath: the partition was deleted or a segment went away.
-    pub fn replace_segments(&self, old: &[SegmentSnapshot], mut cleaned: LogSegment) -> Result<bool> {
+    pub fn replace_segments(
+        &self,
+        old: &[SegmentSnapshot],
+        mut cleaned: LogSegment,
+    ) -> Result<bool> {
         let abort = |cleaned: LogSegment| -> Result<bool> {
             let _ = cleaned.delete_files();
             Ok(false)
@@ -86,13 +90,19 @@ impl Partition {
                         .is_some_and(|s| Arc::ptr_eq(&s.file(), &o.file))
                 })
                 && old.last().is_some_and(|last| {
-                    st.segments.keys().next_back().is_some_and(|active| *active > last.base_offset)
+                    st.segments
+                        .keys()
+                        .next_back()
+                        .is_some_and(|active| *active > last.base_offset)
                 });
             if !unchanged {
                 drop(st);
                 return abort(cleaned);
             }
-            let removed: Vec<LogSegment> = old.iter().filter_map(|o| st.segments.remove(&o.base_offset)).collect();
+            let removed: Vec<LogSegment> = old
+                .iter()
+                .filter_map(|o| st.segments.remove(&o.base_offset))
+                .collect();
             // The originals must be out of the way before the swap takes the first one's name.
             for seg in &removed {
                 for p in seg.paths() {
