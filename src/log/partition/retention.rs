@@ -61,11 +61,10 @@ impl Partition {
             return Ok(0);
         };
         let config = self.config();
-        let mut deleted = self.delete_head_segments(
-            &config,
-            Reason::LogStartOffset,
-            &mut |_, next, lso| next.is_some_and(|n| n.base_offset <= lso),
-        )?;
+        let mut deleted =
+            self.delete_head_segments(&config, Reason::LogStartOffset, &mut |_, next, lso| {
+                next.is_some_and(|n| n.base_offset <= lso)
+            })?;
         if config.cleanup_delete {
             if config.retention_bytes >= 0 {
                 let size: u64 = self.size_bytes();
@@ -86,11 +85,10 @@ impl Partition {
             }
             if config.retention_ms >= 0 {
                 let retention = config.retention_ms;
-                deleted += self.delete_head_segments(
-                    &config,
-                    Reason::RetentionMs,
-                    &mut |seg, _, _| now_ms.saturating_sub(seg.largest_timestamp()) > retention,
-                )?;
+                deleted +=
+                    self.delete_head_segments(&config, Reason::RetentionMs, &mut |seg, _, _| {
+                        now_ms.saturating_sub(seg.largest_timestamp()) > retention
+                    })?;
             }
         }
         Ok(deleted)
