@@ -6,8 +6,8 @@
 //! that push the partition over `retention.bytes`, then segments whose largest timestamp is older
 //! than `retention.ms`. As in Kafka, the active segment is never deleted while active: when every
 //! segment is due, the log first rolls a new, empty active segment. Removed segments leave the
-//! segment map under the partition lock; their files are renamed `*.deleted` outside it and
-//! unlinked after `file.delete.delay.ms`.
+//! segment map and their files are renamed `*.deleted` under the partition lock (directory
+//! operations only); the files are unlinked after `file.delete.delay.ms`.
 
 use tracing::{info, warn};
 
@@ -103,6 +103,7 @@ impl Partition {
         reason: Reason,
         predicate: &mut dyn FnMut(&LogSegment, Option<&LogSegment>, i64) -> bool,
     ) -> Result<usize> {
+        let mut paths = Vec::new();
         let removed: Vec<LogSegment> = {
             let mut st = self.lock();
             if self.is_deleted() {
@@ -135,27 +136,32 @@ impl Partition {
                 .next()
                 .map(|(b, _)| *b)
                 .unwrap_or(st.next_offset);
+            info!(
+                partition = %self.name(), segments = deletable.len(), log_start_offset = new_start.max(st.log_start_offset),
+                "deleting segments: {reason:?} breached"
+            );
+            let removed: Vec<LogSegment> = deletable
+                .iter()
+                .filter_map(|b| st.segments.remove(b))
+                .collect();
+            // Rename before the new log start offset becomes visible (as Kafka's
+            // `removeAndDeleteSegments` does under the log lock): after a crash the segments are
+            // gone, or the log start offset never moved. Renames touch only the directory.
+            paths = mark_segments_deleted(&removed);
             if new_start > st.log_start_offset {
                 st.log_start_offset = new_start;
                 self.log_start_offset.store(new_start, Ordering::Release);
             }
-            info!(
-                partition = %self.name(), segments = deletable.len(), log_start_offset = st.log_start_offset,
-                "deleting segments: {reason:?} breached"
-            );
-            deletable
-                .iter()
-                .filter_map(|b| st.segments.remove(b))
-                .collect()
+            removed
         };
         let count = removed.len();
-        schedule_segment_deletion(&removed, config.file_delete_delay_ms);
+        deletion::schedule(paths, config.file_delete_delay_ms);
         Ok(count)
     }
 }
 
-/// Renames the files of segments that left the log to `*.deleted` and schedules their removal.
-pub(super) fn schedule_segment_deletion(segments: &[LogSegment], delay_ms: i64) {
+/// Renames the files of segments that left the log to `*.deleted`; returns the new paths.
+fn mark_segments_deleted(segments: &[LogSegment]) -> Vec<std::path::PathBuf> {
     let mut paths = Vec::new();
     for seg in segments {
         for p in seg.paths() {
@@ -166,7 +172,7 @@ pub(super) fn schedule_segment_deletion(segments: &[LogSegment], delay_ms: i64) 
             }
         }
     }
-    deletion::schedule(paths, delay_ms);
+    paths
 }
 
 #[cfg(test)]
