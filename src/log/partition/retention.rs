@@ -103,8 +103,7 @@ impl Partition {
         reason: Reason,
         predicate: &mut dyn FnMut(&LogSegment, Option<&LogSegment>, i64) -> bool,
     ) -> Result<usize> {
-        let mut paths = Vec::new();
-        let removed: Vec<LogSegment> = {
+        let (removed, paths): (Vec<LogSegment>, Vec<std::path::PathBuf>) = {
             let mut st = self.lock();
             if self.is_deleted() {
                 return Ok(0);
@@ -147,12 +146,12 @@ impl Partition {
             // Rename before the new log start offset becomes visible (as Kafka's
             // `removeAndDeleteSegments` does under the log lock): after a crash the segments are
             // gone, or the log start offset never moved. Renames touch only the directory.
-            paths = mark_segments_deleted(&removed);
+            let paths = mark_segments_deleted(&removed);
             if new_start > st.log_start_offset {
                 st.log_start_offset = new_start;
                 self.log_start_offset.store(new_start, Ordering::Release);
             }
-            removed
+            (removed, paths)
         };
         let count = removed.len();
         deletion::schedule(paths, config.file_delete_delay_ms);
