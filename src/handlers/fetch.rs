@@ -108,6 +108,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
     let waiter = Arc::new(Notify::new());
     let mut registered = false;
     let mut shutting_down = ctx.broker.shutting_down.clone();
+    let parked_at = std::time::Instant::now();
     let results = loop {
         let (results, bytes, errors) = read_all(&targets, max_bytes, read_committed, v);
         let done = req.max_wait_ms <= 0
@@ -126,6 +127,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
                 }
             }
             registered = true;
+            crate::metrics::get().topics.long_poll_started();
             // An append between the read and the registration would be missed: read again.
             continue;
         }
@@ -142,6 +144,9 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
         }
     };
     if registered {
+        crate::metrics::get()
+            .topics
+            .long_poll_done(parked_at.elapsed());
         for t in &targets {
             if let Ok(p) = &t.partition {
                 p.unregister_waiter(&waiter);
@@ -150,6 +155,9 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
     }
 
     for (t, pd) in targets.iter().zip(results) {
+        if let (Ok(p), Some(records)) = (&t.partition, &pd.records) {
+            crate::metrics::get().topics.fetched(&p.topic, records);
+        }
         topics[t.topic_index].partitions.push(pd);
     }
     let mut resp = FetchResponse::default().with_responses(topics);
