@@ -6,8 +6,8 @@
 
 /// `(code, NAME, description)`, ascending by code; code 0 is `NONE`.
 pub static ERRORS: &[(i16, &str, &str)] = &[
-    (0, "NONE", "No error."),
     (-1, "UNKNOWN_SERVER_ERROR", "The server experienced an unexpected error when processing the request."),
+    (0, "NONE", "No error."),
     (1, "OFFSET_OUT_OF_RANGE", "The requested offset is not within the range of offsets maintained by the server."),
     (2, "CORRUPT_MESSAGE", "This message has failed its CRC checksum, exceeds the valid size, has a null key for a compacted topic, or is otherwise corrupt."),
     (3, "UNKNOWN_TOPIC_OR_PARTITION", "This server does not host this topic-partition."),

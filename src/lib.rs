@@ -6,6 +6,7 @@
 //! response back the same way. `versions` is the table of what is served.
 
 pub mod broker;
+pub mod cli;
 pub mod cluster;
 pub mod connection;
 pub mod error;
