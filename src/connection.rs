@@ -21,8 +21,9 @@ use tracing::{debug, warn};
 
 use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
-use crate::metrics::requests::{tally_errors, ErrorTally, RequestTiming};
-use crate::protocol::{self, Decoded};
+use crate::metrics::requests::{tally_errors, tally_fetch_errors, ErrorTally, RequestTiming};
+use crate::protocol::{self, fetch_response, Decoded};
+use crate::send::ResponseSend;
 
 /// Limits applied to every connection.
 #[derive(Clone)]
@@ -103,7 +104,13 @@ pub async fn serve(
         drop(permit);
         let processed = Instant::now();
         let open = match response {
-            Ok(Some(bytes)) => writer.write_all(&bytes).await.is_ok(),
+            Ok(Some(send)) => match send.write_to(&mut writer).await {
+                Ok(_) => true,
+                Err(e) => {
+                    debug!(%peer, "write failed: {e}");
+                    false
+                }
+            },
             Ok(None) => true,
             Err(()) => false,
         };
@@ -126,7 +133,7 @@ pub async fn serve(
 }
 
 /// The API and version of a processed request (for metrics), and what to send back.
-type Processed = (Option<(ApiKey, i16)>, Result<Option<Bytes>, ()>);
+type Processed = (Option<(ApiKey, i16)>, Result<Option<ResponseSend>, ()>);
 
 /// Decodes and handles one frame. `Err(())` closes the connection. The response's error codes
 /// are added to `errors`.
@@ -153,16 +160,26 @@ async fn process(
                 correlation_id: req.header.correlation_id,
             };
             let api = Some((ctx.api_key, ctx.version));
-            let body = match handlers::handle(&ctx, req.body).await {
-                Outcome::Respond(body) => *body,
+            let tally = crate::metrics::get().requests.enabled();
+            let encoded = match handlers::handle(&ctx, req.body).await {
+                Outcome::Respond(body) => {
+                    if tally {
+                        tally_errors(&body, errors);
+                    }
+                    protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body)
+                        .map(ResponseSend::from_bytes)
+                }
+                Outcome::RespondFetch(body, records) => {
+                    if tally {
+                        tally_fetch_errors(&body, errors);
+                    }
+                    fetch_response::encode(ctx.version, ctx.correlation_id, &body, &records)
+                }
                 Outcome::NoResponse => return (api, Ok(None)),
                 Outcome::Close => return (api, Err(())),
             };
-            if crate::metrics::get().requests.enabled() {
-                tally_errors(&body, errors);
-            }
-            match protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body) {
-                Ok(bytes) => (api, Ok(Some(bytes))),
+            match encoded {
+                Ok(send) => (api, Ok(Some(send))),
                 Err(e) => {
                     warn!(%peer, client_id = ?client_id, api = ?ctx.api_key, version = ctx.version,
                         "failed to encode response, closing connection: {e}");
@@ -178,7 +195,7 @@ async fn process(
             errors.add(kafka_protocol::ResponseError::UnsupportedVersion.code());
             let api = Some((ApiKey::ApiVersions, version));
             let response = protocol::encode_unsupported_api_versions(correlation_id)
-                .map(Some)
+                .map(|b| Some(ResponseSend::from_bytes(b)))
                 .map_err(|_| ());
             (api, response)
         }
@@ -188,7 +205,7 @@ async fn process(
             errors.add(kafka_protocol::ResponseError::UnsupportedVersion.code());
             (
                 Some((ApiKey::Produce, p.version)),
-                Ok(protocol::encode_legacy_produce(&p)),
+                Ok(protocol::encode_legacy_produce(&p).map(ResponseSend::from_bytes)),
             )
         }
         Err(e) => {

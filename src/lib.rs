@@ -17,6 +17,7 @@ pub mod log;
 pub mod metrics;
 pub mod protocol;
 pub mod security;
+pub mod send;
 pub mod server;
 pub mod settings;
 pub mod versions;

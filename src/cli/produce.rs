@@ -152,6 +152,7 @@ pub fn run(args: ProduceArgs) -> Result<(), CliError> {
         let p = pending.entry(partition).or_insert_with(|| Pending {
             records: Vec::new(),
         });
+        let offset = p.records.len() as i64;
         p.records.push(Record {
             transactional: false,
             control: false,
@@ -160,8 +161,10 @@ pub fn run(args: ProduceArgs) -> Result<(), CliError> {
             producer_id: -1,
             producer_epoch: -1,
             timestamp_type: TimestampType::Creation,
-            offset: p.records.len() as i64,
-            sequence: -1,
+            offset,
+            // kafka-protocol starts a new batch wherever `offset - sequence` changes; this
+            // keeps one batch per partition with base sequence -1 (no idempotence).
+            sequence: offset as i32 - 1,
             timestamp: now_ms(),
             key: key.map(|k| Bytes::from(k.into_bytes())),
             value: Some(Bytes::from(value.into_bytes())),

@@ -143,19 +143,25 @@ fn create(
         CliError::check(r.error_code, r.error_message.as_ref(), &format!("creating topic {topic}"))?;
     }
     let created = !exists;
-    // v5+ returns the partitions and replication factor actually used; older brokers -1.
-    let (parts, rf) = if r.num_partitions > 0 {
-        (r.num_partitions, r.replication_factor)
+    // v5+ returns the partitions and replication factor used; for an existing topic (or an
+    // older broker) metadata tells.
+    let (parts, rf, topic_id) = if created && r.num_partitions > 0 {
+        (r.num_partitions, r.replication_factor, r.topic_id)
     } else {
         let md = client.metadata(Some(&[topic.to_string()]))?;
         let p = partitions_of(&md, topic)?;
-        (p.len() as i32, replication_factor.unwrap_or(-1))
+        let t = md.topics.iter().find(|t| t.name.as_ref().map(|n| n.as_str()) == Some(topic));
+        let rf = t
+            .and_then(|t| t.partitions.first())
+            .map(|p| p.replica_nodes.len() as i16)
+            .unwrap_or(-1);
+        (p.len() as i32, rf, t.map(|t| t.topic_id).unwrap_or(r.topic_id))
     };
     if c.json {
         print_json(&json!({
             "topic": topic,
             "created": created,
-            "topic_id": uuid_to_kafka_string(r.topic_id),
+            "topic_id": uuid_to_kafka_string(topic_id),
             "partitions": parts,
             "replication_factor": rf,
         }));

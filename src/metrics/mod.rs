@@ -177,7 +177,6 @@ fn describe_all() {
     describe_counter!(TOPIC_BYTES_IN, Unit::Bytes, "Record batch bytes appended by producers, by topic.");
     describe_counter!(TOPIC_RECORDS_IN, "Records appended by producers, by topic.");
     describe_counter!(TOPIC_BYTES_OUT, Unit::Bytes, "Record batch bytes returned to fetchers, by topic.");
-    describe_counter!(TOPIC_RECORDS_OUT, "Records returned to fetchers (from batch headers), by topic.");
     describe_counter!(KAFKA_MESSAGES_IN, "Kafka JMX name: BrokerTopicMetrics MessagesInPerSec, by topic.");
     describe_counter!(KAFKA_BYTES_IN, "Kafka JMX name: BrokerTopicMetrics BytesInPerSec, by topic.");
     describe_counter!(KAFKA_BYTES_OUT, "Kafka JMX name: BrokerTopicMetrics BytesOutPerSec, by topic.");
@@ -215,7 +214,6 @@ pub mod names {
     pub const TOPIC_BYTES_IN: &str = "klamm_topic_bytes_in_total";
     pub const TOPIC_RECORDS_IN: &str = "klamm_topic_records_in_total";
     pub const TOPIC_BYTES_OUT: &str = "klamm_topic_bytes_out_total";
-    pub const TOPIC_RECORDS_OUT: &str = "klamm_topic_records_out_total";
     pub const KAFKA_MESSAGES_IN: &str = "kafka_server_brokertopicmetrics_messagesin_total";
     pub const KAFKA_BYTES_IN: &str = "kafka_server_brokertopicmetrics_bytesin_total";
     pub const KAFKA_BYTES_OUT: &str = "kafka_server_brokertopicmetrics_bytesout_total";

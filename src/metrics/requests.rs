@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ::metrics::{counter, histogram, Counter, Histogram};
 use dashmap::DashMap;
-use kafka_protocol::messages::{ApiKey, ResponseKind};
+use kafka_protocol::messages::{ApiKey, FetchResponse, ResponseKind};
 
 use super::names::*;
 use crate::error_names;
@@ -159,16 +159,7 @@ pub fn tally_errors(resp: &ResponseKind, t: &mut ErrorTally) {
                 }
             }
         }
-        ResponseKind::Fetch(r) => {
-            if r.error_code != 0 {
-                t.add(r.error_code);
-            }
-            for tr in &r.responses {
-                for p in &tr.partitions {
-                    t.add(p.error_code);
-                }
-            }
-        }
+        ResponseKind::Fetch(r) => tally_fetch_errors(r, t),
         ResponseKind::ListOffsets(r) => {
             for tr in &r.topics {
                 for p in &tr.partitions {
@@ -239,6 +230,18 @@ pub fn tally_errors(resp: &ResponseKind, t: &mut ErrorTally) {
         ResponseKind::SaslHandshake(r) => t.add(r.error_code),
         ResponseKind::SaslAuthenticate(r) => t.add(r.error_code),
         _ => {}
+    }
+}
+
+/// Fetch responses travel outside [`ResponseKind`] (their records are file regions).
+pub fn tally_fetch_errors(r: &FetchResponse, t: &mut ErrorTally) {
+    if r.error_code != 0 || r.responses.is_empty() {
+        t.add(r.error_code);
+    }
+    for tr in &r.responses {
+        for p in &tr.partitions {
+            t.add(p.error_code);
+        }
     }
 }
 

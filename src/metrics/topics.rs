@@ -3,7 +3,7 @@
 //!
 //! A topic's handles are registered on its first produce or fetch and cached by name; the
 //! produce and fetch paths then do one sharded-map read and a few atomic adds per partition
-//! (not per record). Records out are counted from batch headers, never by decoding records.
+//! (not per record).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,14 +12,12 @@ use ::metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
 use dashmap::DashMap;
 
 use super::names::*;
-use crate::log::batch::{BatchHeader, Batches};
 
 /// One topic's counters, under Klamm's names and Kafka's JMX-exporter names.
 pub struct TopicHandles {
     bytes_in: Counter,
     records_in: Counter,
     bytes_out: Counter,
-    records_out: Counter,
     kafka_messages_in: Counter,
     kafka_bytes_in: Counter,
     kafka_bytes_out: Counter,
@@ -32,7 +30,6 @@ impl TopicHandles {
             bytes_in: counter!(TOPIC_BYTES_IN, "topic" => t.clone()),
             records_in: counter!(TOPIC_RECORDS_IN, "topic" => t.clone()),
             bytes_out: counter!(TOPIC_BYTES_OUT, "topic" => t.clone()),
-            records_out: counter!(TOPIC_RECORDS_OUT, "topic" => t.clone()),
             kafka_messages_in: counter!(KAFKA_MESSAGES_IN, "topic" => t.clone()),
             kafka_bytes_in: counter!(KAFKA_BYTES_IN, "topic" => t.clone()),
             kafka_bytes_out: counter!(KAFKA_BYTES_OUT, "topic" => t),
@@ -92,18 +89,16 @@ impl TopicMetrics {
         self.batch_size.record(bytes as f64);
     }
 
-    /// Stored batches were returned to a fetcher.
-    pub fn fetched(&self, topic: &Arc<str>, records: &[u8]) {
-        if !self.enabled || records.is_empty() {
+    /// `bytes` of stored batches were returned to a fetcher. They go out as file regions
+    /// (sendfile), so the records in them are not counted: that would mean reading their
+    /// headers back from disk (Kafka has no MessagesOut either).
+    pub fn fetched(&self, topic: &Arc<str>, bytes: usize) {
+        if !self.enabled || bytes == 0 {
             return;
         }
-        let count: u64 = Batches::new(records)
-            .map(|(_, h): (usize, BatchHeader<'_>)| h.record_count().max(0) as u64)
-            .sum();
         let h = self.handles(topic);
-        h.bytes_out.increment(records.len() as u64);
-        h.kafka_bytes_out.increment(records.len() as u64);
-        h.records_out.increment(count);
+        h.bytes_out.increment(bytes as u64);
+        h.kafka_bytes_out.increment(bytes as u64);
     }
 
     /// Forgets a deleted topic's handles (its series stay until restart, with final values).

@@ -13,6 +13,8 @@ use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::versions;
 
+pub mod fetch_response;
+
 /// A decoded request.
 #[derive(Debug)]
 pub struct Request {
