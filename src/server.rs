@@ -36,7 +36,8 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for HTTP on {http_addr}: {e}"))?;
     let http_bound = http_listener.local_addr()?;
-    println!("klamm http listening on {http_bound} (/metrics, /health)");
+    // Deliberately not "listening on": tools take the first such line for the Kafka listener.
+    println!("klamm http on {http_bound} (/metrics, /health)");
     info!(%http_bound, "serving /metrics and /health");
     let http_task = tokio::spawn(http::serve(http_listener, health.clone()));
     let logs = {

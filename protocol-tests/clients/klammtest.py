@@ -31,7 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = float(os.environ.get("KLAMM_TEST_TIMEOUT", "30"))
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 READY_RE = re.compile(r"klamm listening on (\S+) \(advertised as (\S+)\)")
-HTTP_RE = re.compile(r"klamm http listening on (\S+)")
+HTTP_RE = re.compile(r"klamm http on (\S+)")
 
 
 def klamm_bin() -> Path:

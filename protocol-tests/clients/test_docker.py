@@ -111,7 +111,7 @@ def test_build_script_and_entrypoint(tmp_path):
             lines.append(line)
             return READY_RE.search(line) or proc.poll() is not None
         wait_until(ready, what="the ready line")
-        http = next(l.split()[4] for l in lines if l.startswith("klamm http listening on"))
+        http = next(l.split()[3] for l in lines if l.startswith("klamm http on "))
         bootstrap = READY_RE.search(lines[-1]).group(1)
         h = subprocess.run([str(binary), "health", "--http", http], capture_output=True, timeout=TIMEOUT)
         assert h.returncode == 0 and h.stdout == b"ok\n"
