@@ -153,7 +153,9 @@ pub fn name(code: i16) -> std::borrow::Cow<'static, str> {
 
 /// Kafka's description of an error code.
 pub fn description(code: i16) -> &'static str {
-    lookup(code).map(|(_, d)| d).unwrap_or("An error code this tool does not know.")
+    lookup(code)
+        .map(|(_, d)| d)
+        .unwrap_or("An error code this tool does not know.")
 }
 
 fn lookup(code: i16) -> Option<(&'static str, &'static str)> {

@@ -132,7 +132,10 @@ async fn handle(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
     let (response, head_only) = match head {
         Err(_) => (Response::text(408, "request timeout\n"), false),
         Ok(Err(e)) => return Err(e),
-        Ok(Ok(None)) => (Response::text(431, "request header fields too large\n"), false),
+        Ok(Ok(None)) => (
+            Response::text(431, "request header fields too large\n"),
+            false,
+        ),
         Ok(Ok(Some(end))) => match parse_request_line(&buf[..end]) {
             None => (Response::text(400, "bad request\n"), false),
             Some(line) => (route(&line, health), line.method == "HEAD"),

@@ -79,7 +79,10 @@ impl Connection {
 
     /// (API key, min, max) the broker serves.
     pub fn api_versions(&self) -> Vec<(i16, i16, i16)> {
-        self.versions.iter().map(|(k, (lo, hi))| (*k, *lo, *hi)).collect()
+        self.versions
+            .iter()
+            .map(|(k, (lo, hi))| (*k, *lo, *hi))
+            .collect()
     }
 
     pub fn address(&self) -> &str {
@@ -218,7 +221,11 @@ impl Client {
     /// Connects to the first reachable address of a comma-separated bootstrap list.
     pub fn connect(bootstrap: &str) -> Result<Client, CliError> {
         let mut last = None;
-        for addr in bootstrap.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        for addr in bootstrap
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
             match Connection::open(addr) {
                 Ok(c) => {
                     return Ok(Client {
@@ -300,7 +307,11 @@ impl Client {
                 resp.port,
             )
         };
-        CliError::check(code, msg.as_ref(), &format!("finding the coordinator of group {group}"))?;
+        CliError::check(
+            code,
+            msg.as_ref(),
+            &format!("finding the coordinator of group {group}"),
+        )?;
         let BrokerId(id) = node;
         self.brokers
             .insert(id, format!("{}:{}", host.as_str(), port));

@@ -34,7 +34,11 @@ fn info(c: &Common) -> Result<(), CliError> {
     let mut brokers: Vec<(i32, String, i32, Option<String>)> = Vec::new();
     let (cluster_id, controller) = if client.any().supports::<DescribeClusterRequest>() {
         let (resp, _) = client.any().send(&DescribeClusterRequest::default())?;
-        CliError::check(resp.error_code, resp.error_message.as_ref(), "describing the cluster")?;
+        CliError::check(
+            resp.error_code,
+            resp.error_message.as_ref(),
+            "describing the cluster",
+        )?;
         for b in &resp.brokers {
             brokers.push((
                 b.broker_id.0,
@@ -55,7 +59,10 @@ fn info(c: &Common) -> Result<(), CliError> {
             ));
         }
         (
-            md.cluster_id.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+            md.cluster_id
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             md.controller_id.0,
         )
     };
@@ -77,7 +84,12 @@ fn info(c: &Common) -> Result<(), CliError> {
     println!();
     let mut t = Table::new(&["BROKER", "HOST", "PORT", "RACK"]);
     for (id, h, p, r) in brokers {
-        t.row(vec![id.to_string(), h, p.to_string(), r.unwrap_or_else(|| "-".into())]);
+        t.row(vec![
+            id.to_string(),
+            h,
+            p.to_string(),
+            r.unwrap_or_else(|| "-".into()),
+        ]);
     }
     t.print();
     println!();

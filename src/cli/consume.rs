@@ -58,6 +58,9 @@ pub struct ConsumeArgs {
     timeout_ms: Option<u64>,
 }
 
+/// A record's headers: name and (nullable) value.
+type Headers<'a> = Vec<(String, Option<&'a [u8]>)>;
+
 /// A decoded record.
 struct Rec<'a> {
     partition: i32,
@@ -65,7 +68,7 @@ struct Rec<'a> {
     timestamp: i64,
     key: Option<&'a [u8]>,
     value: Option<&'a [u8]>,
-    headers: Vec<(String, Option<&'a [u8]>)>,
+    headers: Headers<'a>,
 }
 
 pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
@@ -144,20 +147,22 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
                 .with_isolation_level(1)
                 .with_session_id(0)
                 .with_session_epoch(-1)
-                .with_topics(vec![FetchTopic::default().with_topic(topic_name(&topic)).with_partitions(
-                    parts
-                        .iter()
-                        .map(|p| {
-                            FetchPartition::default()
-                                .with_partition(*p)
-                                .with_fetch_offset(pos[p])
-                                .with_log_start_offset(-1)
-                                .with_current_leader_epoch(-1)
-                                .with_last_fetched_epoch(-1)
-                                .with_partition_max_bytes(1024 * 1024)
-                        })
-                        .collect(),
-                )]);
+                .with_topics(vec![FetchTopic::default()
+                    .with_topic(topic_name(&topic))
+                    .with_partitions(
+                        parts
+                            .iter()
+                            .map(|p| {
+                                FetchPartition::default()
+                                    .with_partition(*p)
+                                    .with_fetch_offset(pos[p])
+                                    .with_log_start_offset(-1)
+                                    .with_current_leader_epoch(-1)
+                                    .with_last_fetched_epoch(-1)
+                                    .with_partition_max_bytes(1024 * 1024)
+                            })
+                            .collect(),
+                    )]);
             let (resp, _) = client.broker(leader)?.send(&req)?;
             CliError::check(resp.error_code, None, "fetching")?;
             for t in resp.responses {
@@ -170,7 +175,10 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
                         if !h.is_control() {
                             let hb = &data[bpos..bpos + h.size()];
                             let section = records::records_section(hb).map_err(|e| {
-                                CliError::Protocol(format!("{topic}-{p} offset {}: {e}", h.base_offset()))
+                                CliError::Protocol(format!(
+                                    "{topic}-{p} offset {}: {e}",
+                                    h.base_offset()
+                                ))
                             })?;
                             for r in RecordIter::new(&section, h.record_count()) {
                                 let r = r.map_err(|e| CliError::Protocol(e.to_string()))?;
@@ -200,7 +208,7 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
                                 last_record = Instant::now();
                             }
                         }
-                        if !args.count.is_some_and(|n| consumed >= n) {
+                        if args.count.is_none_or(|n| consumed < n) {
                             let cur = pos[&p];
                             pos.insert(p, cur.max(batch_end));
                         }
@@ -209,7 +217,10 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
             }
         }
         if args.count.is_some() && last_progress.elapsed() >= Duration::from_secs(1) {
-            progress(format!("consumed {consumed}/{} records", args.count.unwrap_or(0)));
+            progress(format!(
+                "consumed {consumed}/{} records",
+                args.count.unwrap_or(0)
+            ));
             last_progress = Instant::now();
         }
     }
@@ -222,7 +233,7 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
 }
 
 /// Headers after the count: `keyLength varint, key, valueLength varint, value` each.
-fn parse_headers(count: i32, raw: &[u8]) -> Result<Vec<(String, Option<&[u8]>)>, CliError> {
+fn parse_headers(count: i32, raw: &[u8]) -> Result<Headers<'_>, CliError> {
     let bad = |e: records::RecordsError| CliError::Protocol(format!("bad record headers: {e}"));
     let mut out = Vec::new();
     let mut pos = 0usize;
@@ -330,11 +341,19 @@ fn fetch_committed(
             .with_name(topic_name(topic))
             .with_partition_indexes(leaders.keys().copied().collect())]));
     let (resp, _) = client.coordinator(group)?.send(&req)?;
-    CliError::check(resp.error_code, None, &format!("fetching offsets of group {group}"))?;
+    CliError::check(
+        resp.error_code,
+        None,
+        &format!("fetching offsets of group {group}"),
+    )?;
     let mut out = BTreeMap::new();
     for t in resp.topics {
         for p in t.partitions {
-            CliError::check(p.error_code, None, &format!("fetching offsets of group {group}"))?;
+            CliError::check(
+                p.error_code,
+                None,
+                &format!("fetching offsets of group {group}"),
+            )?;
             out.insert(p.partition_index, p.committed_offset);
         }
     }
@@ -370,7 +389,10 @@ fn commit(
             CliError::check(
                 p.error_code,
                 None,
-                &format!("committing the position of group {group} on {topic}-{}", p.partition_index),
+                &format!(
+                    "committing the position of group {group} on {topic}-{}",
+                    p.partition_index
+                ),
             )?;
         }
     }

@@ -103,7 +103,11 @@ fn list(c: &Common) -> Result<(), CliError> {
     for b in &md.brokers {
         let conn = client.broker(b.node_id.0)?;
         let (resp, _) = conn.send(&ListGroupsRequest::default())?;
-        CliError::check(resp.error_code, None, &format!("listing groups on broker {}", b.node_id.0))?;
+        CliError::check(
+            resp.error_code,
+            None,
+            &format!("listing groups on broker {}", b.node_id.0),
+        )?;
         for g in resp.groups {
             groups.push((
                 g.group_id.to_string(),
@@ -133,7 +137,11 @@ fn describe_group(client: &mut Client, group: &str) -> Result<DescribeGroupsResp
     let req = DescribeGroupsRequest::default().with_groups(vec![GroupId(sb(group))]);
     let (resp, _) = client.coordinator(group)?.send(&req)?;
     for g in &resp.groups {
-        CliError::check(g.error_code, g.error_message.as_ref(), &format!("describing group {group}"))?;
+        CliError::check(
+            g.error_code,
+            g.error_message.as_ref(),
+            &format!("describing group {group}"),
+        )?;
     }
     Ok(resp)
 }
@@ -147,14 +155,22 @@ fn committed_offsets(
         .with_group_id(GroupId(sb(group)))
         .with_topics(None);
     let (resp, _) = client.coordinator(group)?.send(&req)?;
-    CliError::check(resp.error_code, None, &format!("fetching offsets of group {group}"))?;
+    CliError::check(
+        resp.error_code,
+        None,
+        &format!("fetching offsets of group {group}"),
+    )?;
     let mut out = BTreeMap::new();
     for t in resp.topics {
         for p in t.partitions {
             CliError::check(
                 p.error_code,
                 None,
-                &format!("fetching offsets of group {group} for {}-{}", t.name.as_str(), p.partition_index),
+                &format!(
+                    "fetching offsets of group {group} for {}-{}",
+                    t.name.as_str(),
+                    p.partition_index
+                ),
             )?;
             out.insert((t.name.to_string(), p.partition_index), p.committed_offset);
         }
@@ -183,14 +199,23 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
     let mut client = c.connect()?;
     let mut docs = Vec::new();
     let mut table = Table::new(&[
-        "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID",
-        "HOST", "CLIENT-ID",
+        "GROUP",
+        "TOPIC",
+        "PARTITION",
+        "CURRENT-OFFSET",
+        "LOG-END-OFFSET",
+        "LAG",
+        "CONSUMER-ID",
+        "HOST",
+        "CLIENT-ID",
     ]);
     let mut states = Vec::new();
     for group in groups {
         let resp = describe_group(&mut client, group)?;
         let Some(g) = resp.groups.into_iter().next() else {
-            return Err(CliError::Protocol("DescribeGroups returned no group".into()));
+            return Err(CliError::Protocol(
+                "DescribeGroups returned no group".into(),
+            ));
         };
         let consumer = g.protocol_type.as_str() == "consumer" || g.protocol_type.is_empty();
         // (topic, partition) -> (member, client, host)
@@ -206,7 +231,11 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
                 for p in ps {
                     owner.insert(
                         (t.clone(), *p),
-                        (m.member_id.to_string(), m.client_id.to_string(), m.client_host.to_string()),
+                        (
+                            m.member_id.to_string(),
+                            m.client_id.to_string(),
+                            m.client_host.to_string(),
+                        ),
                     );
                 }
             }
@@ -250,7 +279,13 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
             };
             let (member, client_id, host) = owner.get(key).cloned().unwrap_or_default();
             let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
-            let dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
+            let dash = |s: &str| {
+                if s.is_empty() {
+                    "-".to_string()
+                } else {
+                    s.to_string()
+                }
+            };
             table.row(vec![
                 group.clone(),
                 key.0.clone(),
@@ -274,8 +309,16 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
         states.push(format!(
             "Group {group}: state {}, protocol type {}, protocol {}, {} member(s)",
             g.group_state.as_str(),
-            if g.protocol_type.is_empty() { "-" } else { g.protocol_type.as_str() },
-            if g.protocol_data.is_empty() { "-" } else { g.protocol_data.as_str() },
+            if g.protocol_type.is_empty() {
+                "-"
+            } else {
+                g.protocol_type.as_str()
+            },
+            if g.protocol_data.is_empty() {
+                "-"
+            } else {
+                g.protocol_data.as_str()
+            },
             g.members.len()
         ));
         docs.push(json!({
@@ -307,7 +350,11 @@ fn delete(c: &Common, groups: &[String]) -> Result<(), CliError> {
         let req = DeleteGroupsRequest::default().with_groups_names(vec![GroupId(sb(group))]);
         let (resp, _) = client.coordinator(group)?.send(&req)?;
         for r in resp.results {
-            match CliError::check(r.error_code, None, &format!("deleting group {}", r.group_id.as_str())) {
+            match CliError::check(
+                r.error_code,
+                None,
+                &format!("deleting group {}", r.group_id.as_str()),
+            ) {
                 Ok(()) => {
                     if !c.json {
                         println!("Deleted group {}.", r.group_id.as_str());
@@ -359,14 +406,15 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
 }
 
 fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
-    let target_count = [r.to_earliest, r.to_latest]
+    let target_count = [r.to_earliest, r.to_latest].iter().filter(|x| **x).count()
+        + [
+            r.to_offset.is_some(),
+            r.to_timestamp.is_some(),
+            r.to_datetime.is_some(),
+        ]
         .iter()
         .filter(|x| **x)
-        .count()
-        + [r.to_offset.is_some(), r.to_timestamp.is_some(), r.to_datetime.is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count();
+        .count();
     if target_count != 1 {
         return Err(CliError::Usage(
             "give exactly one of --to-earliest, --to-latest, --to-offset, --to-timestamp, --to-datetime".into(),
@@ -374,7 +422,9 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
     }
     let timestamp = match &r.to_datetime {
         Some(s) => Some(parse_datetime(s).ok_or_else(|| {
-            CliError::Usage(format!("cannot parse --to-datetime {s:?} (expected YYYY-MM-DDTHH:MM:SS[.mmm][Z])"))
+            CliError::Usage(format!(
+                "cannot parse --to-datetime {s:?} (expected YYYY-MM-DDTHH:MM:SS[.mmm][Z])"
+            ))
         })?),
         None => r.to_timestamp,
     };
@@ -403,7 +453,9 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
                     .split(',')
                     .map(|p| p.trim().parse::<i32>())
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| CliError::Usage(format!("bad partition list in --topic {spec:?}")))?;
+                    .map_err(|_| {
+                        CliError::Usage(format!("bad partition list in --topic {spec:?}"))
+                    })?;
                 wanted.insert(t.to_string(), Some(parts));
             }
             None => {
@@ -427,7 +479,10 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
             }
             leaders.retain(|p, _| ps.contains(p));
         }
-        progress(format!("{topic}: computing offsets for {} partition(s)", leaders.len()));
+        progress(format!(
+            "{topic}: computing offsets for {} partition(s)",
+            leaders.len()
+        ));
         let earliest = list_offsets(&mut client, topic, &leaders, EARLIEST)?;
         let latest = list_offsets(&mut client, topic, &leaders, LATEST)?;
         let at_time = match timestamp {
@@ -488,14 +543,21 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
                     })
                     .collect(),
             );
-        progress(format!("committing {} offset(s) for group {group}", plan.len()));
+        progress(format!(
+            "committing {} offset(s) for group {group}",
+            plan.len()
+        ));
         let (resp, _) = client.coordinator(group)?.send(&req)?;
         for t in &resp.topics {
             for p in &t.partitions {
                 CliError::check(
                     p.error_code,
                     None,
-                    &format!("committing offset of group {group} for {}-{}", t.name.as_str(), p.partition_index),
+                    &format!(
+                        "committing offset of group {group} for {}-{}",
+                        t.name.as_str(),
+                        p.partition_index
+                    ),
                 )?;
             }
         }
@@ -509,7 +571,12 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
     } else {
         let mut t = Table::new(&["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"]);
         for (topic, p, o) in &plan {
-            t.row(vec![group.clone(), topic.clone(), p.to_string(), o.to_string()]);
+            t.row(vec![
+                group.clone(),
+                topic.clone(),
+                p.to_string(),
+                o.to_string(),
+            ]);
         }
         t.print();
         if !r.execute {
@@ -526,7 +593,10 @@ mod tests {
     #[test]
     fn parses_utc_datetimes() {
         assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_datetime("2024-02-29T12:34:56.789"), Some(1_709_210_096_789));
+        assert_eq!(
+            parse_datetime("2024-02-29T12:34:56.789"),
+            Some(1_709_210_096_789)
+        );
         assert_eq!(parse_datetime("2024-13-01T00:00:00"), None);
         assert_eq!(parse_datetime("yesterday"), None);
     }

@@ -182,7 +182,9 @@ pub fn run(args: ProduceArgs) -> Result<(), CliError> {
     if c.json {
         let parts: Vec<_> = results
             .iter()
-            .map(|(p, (base, count))| json!({"partition": p, "base_offset": base, "records": count}))
+            .map(
+                |(p, (base, count))| json!({"partition": p, "base_offset": base, "records": count}),
+            )
             .collect();
         print_json(&json!({"topic": args.topic, "records": total, "partitions": parts}));
     } else {
@@ -270,7 +272,10 @@ mod tests {
             (b"foobar", -790332482),
             (b"a-little-bit-long-string", -985981536),
             (b"a-little-bit-longer-string", -1486304829),
-            (b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+            (
+                b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+                -58897971,
+            ),
             (b"abc", 479470107),
         ];
         for (input, want) in cases {

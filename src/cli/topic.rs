@@ -19,7 +19,9 @@ use kafka_protocol::messages::incremental_alter_configs_request::{
 use serde_json::{json, Value};
 
 use super::output::{print_json, CliError, Table};
-use super::{list_offsets, parse_key_value, partitions_of, sb, topic_name, Common, EARLIEST, LATEST};
+use super::{
+    list_offsets, parse_key_value, partitions_of, sb, topic_name, Common, EARLIEST, LATEST,
+};
 use crate::cluster::uuid_to_kafka_string;
 
 /// Kafka's `ConfigResource.Type.TOPIC`.
@@ -99,7 +101,14 @@ pub fn run(args: TopicArgs) -> Result<(), CliError> {
             replication_factor,
             configs,
             if_not_exists,
-        } => create(c, &topic, partitions, replication_factor, &configs, if_not_exists),
+        } => create(
+            c,
+            &topic,
+            partitions,
+            replication_factor,
+            &configs,
+            if_not_exists,
+        ),
         TopicCmd::List { exclude_internal } => list(c, exclude_internal),
         TopicCmd::Describe { topics } => describe(c, &topics),
         TopicCmd::AlterConfig { topic, set, delete } => alter_config(c, &topic, &set, &delete),
@@ -140,7 +149,11 @@ fn create(
         .ok_or_else(|| CliError::Protocol("CreateTopics returned no result".into()))?;
     let exists = r.error_code == kafka_protocol::ResponseError::TopicAlreadyExists.code();
     if !(exists && if_not_exists) {
-        CliError::check(r.error_code, r.error_message.as_ref(), &format!("creating topic {topic}"))?;
+        CliError::check(
+            r.error_code,
+            r.error_message.as_ref(),
+            &format!("creating topic {topic}"),
+        )?;
     }
     let created = !exists;
     // v5+ returns the partitions and replication factor used; for an existing topic (or an
@@ -150,12 +163,19 @@ fn create(
     } else {
         let md = client.metadata(Some(&[topic.to_string()]))?;
         let p = partitions_of(&md, topic)?;
-        let t = md.topics.iter().find(|t| t.name.as_ref().map(|n| n.as_str()) == Some(topic));
+        let t = md
+            .topics
+            .iter()
+            .find(|t| t.name.as_ref().map(|n| n.as_str()) == Some(topic));
         let rf = t
             .and_then(|t| t.partitions.first())
             .map(|p| p.replica_nodes.len() as i16)
             .unwrap_or(-1);
-        (p.len() as i32, rf, t.map(|t| t.topic_id).unwrap_or(r.topic_id))
+        (
+            p.len() as i32,
+            rf,
+            t.map(|t| t.topic_id).unwrap_or(r.topic_id),
+        )
     };
     if c.json {
         print_json(&json!({
@@ -180,7 +200,13 @@ fn list(c: &Common, exclude_internal: bool) -> Result<(), CliError> {
         .topics
         .iter()
         .filter(|t| !(exclude_internal && t.is_internal))
-        .filter_map(|t| Some((t.name.as_ref()?.to_string(), t.partitions.len(), t.is_internal)))
+        .filter_map(|t| {
+            Some((
+                t.name.as_ref()?.to_string(),
+                t.partitions.len(),
+                t.is_internal,
+            ))
+        })
         .collect();
     topics.sort();
     if c.json {
@@ -199,11 +225,14 @@ fn list(c: &Common, exclude_internal: bool) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A topic's non-default configs: name -> value (null for a null value).
+type TopicConfigs = BTreeMap<String, Option<String>>;
+
 /// Non-default configs of `topics` (None when the broker has no DescribeConfigs).
 fn topic_configs(
     client: &mut super::client::Client,
     topics: &[String],
-) -> Result<Option<BTreeMap<String, BTreeMap<String, Option<String>>>>, CliError> {
+) -> Result<Option<BTreeMap<String, TopicConfigs>>, CliError> {
     let conn = client.any();
     if !conn.supports::<DescribeConfigsRequest>() || topics.is_empty() {
         return Ok(None);
@@ -223,7 +252,11 @@ fn topic_configs(
     let mut out = BTreeMap::new();
     for r in resp.results {
         let name = r.resource_name.to_string();
-        CliError::check(r.error_code, r.error_message.as_ref(), &format!("describing configs of {name}"))?;
+        CliError::check(
+            r.error_code,
+            r.error_message.as_ref(),
+            &format!("describing configs of {name}"),
+        )?;
         let configs = r
             .configs
             .into_iter()
@@ -247,7 +280,12 @@ fn describe(c: &Common, names: &[String]) -> Result<(), CliError> {
     let mut client = c.connect()?;
     let md = client.metadata(if names.is_empty() { None } else { Some(names) })?;
     let mut topics: Vec<_> = md.topics.iter().collect();
-    topics.sort_by(|a, b| a.name.as_ref().map(|n| n.as_str()).cmp(&b.name.as_ref().map(|n| n.as_str())));
+    topics.sort_by(|a, b| {
+        a.name
+            .as_ref()
+            .map(|n| n.as_str())
+            .cmp(&b.name.as_ref().map(|n| n.as_str()))
+    });
     for t in &topics {
         let name = t.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
         CliError::check(t.error_code, None, &format!("describing topic {name}"))?;
@@ -262,7 +300,13 @@ fn describe(c: &Common, names: &[String]) -> Result<(), CliError> {
     }
     let mut docs = Vec::new();
     let mut table = Table::new(&[
-        "TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET",
+        "TOPIC",
+        "PARTITION",
+        "LEADER",
+        "REPLICAS",
+        "ISR",
+        "LOG-START-OFFSET",
+        "LOG-END-OFFSET",
     ]);
     let mut headers = Vec::new();
     for t in &topics {
@@ -282,8 +326,15 @@ fn describe(c: &Common, names: &[String]) -> Result<(), CliError> {
                 }
             };
             let (s, e) = (off(&start)?, off(&end)?);
-            let ids = |v: &[kafka_protocol::messages::BrokerId]| -> Vec<i32> { v.iter().map(|b| b.0).collect() };
-            let join = |v: &[i32]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+            let ids = |v: &[kafka_protocol::messages::BrokerId]| -> Vec<i32> {
+                v.iter().map(|b| b.0).collect()
+            };
+            let join = |v: &[i32]| {
+                v.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
             let replicas = ids(&p.replica_nodes);
             let isr = ids(&p.isr_nodes);
             table.row(vec![
@@ -304,8 +355,16 @@ fn describe(c: &Common, names: &[String]) -> Result<(), CliError> {
                 "log_end_offset": e,
             }));
         }
-        let cfg = configs.as_ref().and_then(|c| c.get(&name)).cloned().unwrap_or_default();
-        let rf = t.partitions.first().map(|p| p.replica_nodes.len()).unwrap_or(0);
+        let cfg = configs
+            .as_ref()
+            .and_then(|c| c.get(&name))
+            .cloned()
+            .unwrap_or_default();
+        let rf = t
+            .partitions
+            .first()
+            .map(|p| p.replica_nodes.len())
+            .unwrap_or(0);
         headers.push(format!(
             "Topic: {name}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}",
             uuid_to_kafka_string(t.topic_id),
@@ -345,7 +404,9 @@ fn alter_config(
     delete: &[String],
 ) -> Result<(), CliError> {
     if set.is_empty() && delete.is_empty() {
-        return Err(CliError::Usage("nothing to change: give --set KEY=VALUE or --delete KEY".into()));
+        return Err(CliError::Usage(
+            "nothing to change: give --set KEY=VALUE or --delete KEY".into(),
+        ));
     }
     let mut client = c.connect()?;
     let mut configs: Vec<AlterableConfig> = set
@@ -371,7 +432,11 @@ fn alter_config(
     ]);
     let (resp, _) = client.any().send(&req)?;
     for r in &resp.responses {
-        CliError::check(r.error_code, r.error_message.as_ref(), &format!("altering configs of topic {topic}"))?;
+        CliError::check(
+            r.error_code,
+            r.error_message.as_ref(),
+            &format!("altering configs of topic {topic}"),
+        )?;
     }
     if c.json {
         let set: BTreeMap<_, _> = set.iter().cloned().collect();
@@ -404,7 +469,11 @@ fn delete_topics(c: &Common, topics: &[String], if_exists: bool) -> Result<(), C
         let result = if missing && if_exists {
             Ok(())
         } else {
-            CliError::check(r.error_code, r.error_message.as_ref(), &format!("deleting topic {name}"))
+            CliError::check(
+                r.error_code,
+                r.error_message.as_ref(),
+                &format!("deleting topic {name}"),
+            )
         };
         match result {
             Ok(()) => {
@@ -439,7 +508,11 @@ fn add_partitions(c: &Common, topic: &str, total: i32) -> Result<(), CliError> {
             .with_assignments(None)]);
     let (resp, _) = client.any().send(&req)?;
     for r in &resp.results {
-        CliError::check(r.error_code, r.error_message.as_ref(), &format!("adding partitions to topic {topic}"))?;
+        CliError::check(
+            r.error_code,
+            r.error_message.as_ref(),
+            &format!("adding partitions to topic {topic}"),
+        )?;
     }
     if c.json {
         print_json(&json!({"topic": topic, "partitions": total}));

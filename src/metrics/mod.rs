@@ -42,8 +42,8 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Latency buckets in seconds: 50 µs to 10 s (request, flush and long-poll times).
 const LATENCY_BUCKETS: &[f64] = &[
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 5.0, 10.0,
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0, 10.0,
 ];
 /// Batch size buckets in bytes: 64 B to 16 MiB.
 const SIZE_BUCKETS: &[f64] = &[
@@ -78,9 +78,8 @@ pub fn install(settings: &Settings) -> &'static Metrics {
         }
         let recorder = match PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
-            .and_then(|b| {
-                b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS)
-            }) {
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS))
+        {
             Ok(b) => b.build_recorder(),
             Err(e) => {
                 tracing::error!("metrics disabled: cannot build the Prometheus recorder: {e}");
@@ -169,23 +168,50 @@ fn describe_all() {
         Unit::Seconds,
         "Time from reading a request to having sent its response, by API."
     );
-    describe_counter!(KAFKA_REQUESTS, "Kafka JMX name for klamm_requests_total (RequestMetrics RequestsPerSec).");
-    describe_counter!(KAFKA_ERRORS, "Kafka JMX name for klamm_request_errors_total (RequestMetrics ErrorsPerSec).");
+    describe_counter!(
+        KAFKA_REQUESTS,
+        "Kafka JMX name for klamm_requests_total (RequestMetrics RequestsPerSec)."
+    );
+    describe_counter!(
+        KAFKA_ERRORS,
+        "Kafka JMX name for klamm_request_errors_total (RequestMetrics ErrorsPerSec)."
+    );
     describe_gauge!(CONNECTIONS_ACTIVE, "Open client connections.");
     describe_counter!(CONNECTIONS_OPENED, "Client connections accepted.");
     describe_counter!(CONNECTIONS_CLOSED, "Client connections closed.");
-    describe_counter!(TOPIC_BYTES_IN, Unit::Bytes, "Record batch bytes appended by producers, by topic.");
+    describe_counter!(
+        TOPIC_BYTES_IN,
+        Unit::Bytes,
+        "Record batch bytes appended by producers, by topic."
+    );
     describe_counter!(TOPIC_RECORDS_IN, "Records appended by producers, by topic.");
-    describe_counter!(TOPIC_BYTES_OUT, Unit::Bytes, "Record batch bytes returned to fetchers, by topic.");
-    describe_counter!(KAFKA_MESSAGES_IN, "Kafka JMX name: BrokerTopicMetrics MessagesInPerSec, by topic.");
-    describe_counter!(KAFKA_BYTES_IN, "Kafka JMX name: BrokerTopicMetrics BytesInPerSec, by topic.");
-    describe_counter!(KAFKA_BYTES_OUT, "Kafka JMX name: BrokerTopicMetrics BytesOutPerSec, by topic.");
+    describe_counter!(
+        TOPIC_BYTES_OUT,
+        Unit::Bytes,
+        "Record batch bytes returned to fetchers, by topic."
+    );
+    describe_counter!(
+        KAFKA_MESSAGES_IN,
+        "Kafka JMX name: BrokerTopicMetrics MessagesInPerSec, by topic."
+    );
+    describe_counter!(
+        KAFKA_BYTES_IN,
+        "Kafka JMX name: BrokerTopicMetrics BytesInPerSec, by topic."
+    );
+    describe_counter!(
+        KAFKA_BYTES_OUT,
+        "Kafka JMX name: BrokerTopicMetrics BytesOutPerSec, by topic."
+    );
     describe_histogram!(
         PRODUCE_BATCH_SIZE,
         Unit::Bytes,
         "Size of each record batch appended by a producer."
     );
-    describe_histogram!(LOG_FLUSH_TIME, Unit::Seconds, "Duration of each partition fsync (Kafka's LogFlushStats).");
+    describe_histogram!(
+        LOG_FLUSH_TIME,
+        Unit::Seconds,
+        "Duration of each partition fsync (Kafka's LogFlushStats)."
+    );
     describe_counter!(
         FETCH_LONG_POLL_WAITS,
         "Fetch requests that found fewer than min_bytes and waited for data (Kafka's DelayedFetch)."

@@ -87,7 +87,10 @@ pub fn render(out: &mut String) {
     let s = read();
     let mut family = |name: &str, kind: &str, help: &str, value: Option<f64>| {
         if let Some(v) = value {
-            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n\n");
+            let _ = write!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n\n"
+            );
         }
     };
     family(

@@ -4,6 +4,7 @@
 //! Handles are registered once per API (and version, and error code) and cached in sharded
 //! maps, so recording costs a map read and a few atomic operations per request.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use ::metrics::{counter, histogram, Counter, Histogram};
@@ -47,6 +48,19 @@ impl ErrorTally {
     }
 }
 
+/// The cached handles for `key`, registering them on first use. Hits take only the shard's
+/// read lock.
+fn cached<K, V, F>(map: &DashMap<K, Arc<V>>, key: K, make: F) -> Arc<V>
+where
+    K: std::hash::Hash + Eq + Clone,
+    F: FnOnce() -> V,
+{
+    if let Some(v) = map.get(&key) {
+        return v.clone();
+    }
+    map.entry(key).or_insert_with(|| Arc::new(make())).clone()
+}
+
 struct VersionHandles {
     klamm: Counter,
     kafka: Counter,
@@ -67,9 +81,9 @@ struct ErrorHandles {
 /// Cached request-metric handles.
 pub struct RequestMetrics {
     enabled: bool,
-    versions: DashMap<(i16, i16), VersionHandles>,
-    timers: DashMap<i16, ApiTimers>,
-    errors: DashMap<(i16, i16), ErrorHandles>,
+    versions: DashMap<(i16, i16), Arc<VersionHandles>>,
+    timers: DashMap<i16, Arc<ApiTimers>>,
+    errors: DashMap<(i16, i16), Arc<ErrorHandles>>,
 }
 
 /// Kafka's name of an API (`ApiKeys.name`), used as the `request` label.
@@ -93,36 +107,32 @@ impl RequestMetrics {
             return;
         }
         let key = api as i16;
-        {
-            let v = self.versions.entry((key, version)).or_insert_with(|| {
-                let name = api_name(api);
-                let version = version.to_string();
-                VersionHandles {
-                    klamm: counter!(REQUESTS, "api" => name.clone(), "version" => version.clone()),
-                    kafka: counter!(KAFKA_REQUESTS, "request" => name, "version" => version),
-                }
-            });
-            v.klamm.increment(1);
-            v.kafka.increment(1);
-        }
-        {
-            let t = self.timers.entry(key).or_insert_with(|| {
-                let name = api_name(api);
-                ApiTimers {
-                    queue: histogram!(REQUEST_QUEUE_TIME, "api" => name.clone()),
-                    local: histogram!(REQUEST_LOCAL_TIME, "api" => name.clone()),
-                    send: histogram!(RESPONSE_SEND_TIME, "api" => name.clone()),
-                    total: histogram!(REQUEST_TOTAL_TIME, "api" => name),
-                }
-            });
-            let secs = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64();
-            t.queue.record(secs(timing.received, timing.started));
-            t.local.record(secs(timing.started, timing.processed));
-            t.send.record(secs(timing.processed, timing.sent));
-            t.total.record(secs(timing.received, timing.sent));
-        }
+        let v = cached(&self.versions, (key, version), || {
+            let name = api_name(api);
+            let version = version.to_string();
+            VersionHandles {
+                klamm: counter!(REQUESTS, "api" => name.clone(), "version" => version.clone()),
+                kafka: counter!(KAFKA_REQUESTS, "request" => name, "version" => version),
+            }
+        });
+        v.klamm.increment(1);
+        v.kafka.increment(1);
+        let t = cached(&self.timers, key, || {
+            let name = api_name(api);
+            ApiTimers {
+                queue: histogram!(REQUEST_QUEUE_TIME, "api" => name.clone()),
+                local: histogram!(REQUEST_LOCAL_TIME, "api" => name.clone()),
+                send: histogram!(RESPONSE_SEND_TIME, "api" => name.clone()),
+                total: histogram!(REQUEST_TOTAL_TIME, "api" => name),
+            }
+        });
+        let secs = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64();
+        t.queue.record(secs(timing.received, timing.started));
+        t.local.record(secs(timing.started, timing.processed));
+        t.send.record(secs(timing.processed, timing.sent));
+        t.total.record(secs(timing.received, timing.sent));
         for (code, n) in errors.iter() {
-            let e = self.errors.entry((key, code)).or_insert_with(|| {
+            let e = cached(&self.errors, (key, code), || {
                 let name = api_name(api);
                 let error = error_names::name(code).into_owned();
                 ErrorHandles {

@@ -97,26 +97,85 @@ pub fn render(broker: &Arc<Broker>, partition_series: bool) -> String {
 }
 
 fn describe() {
-    describe_gauge!(BROKER_INFO, "Constant 1, labelled with the version, cluster id and node id.");
+    describe_gauge!(
+        BROKER_INFO,
+        "Constant 1, labelled with the version, cluster id and node id."
+    );
     describe_gauge!(TOPICS, "Topics on this broker.");
     describe_gauge!(TOPIC_PARTITIONS, "Partitions of each topic.");
-    describe_gauge!(TOPIC_SIZE, Unit::Bytes, "Bytes of all segments of each topic.");
-    describe_gauge!(TOPIC_RECORDS, "Sum of the log end offsets of a topic's partitions.");
-    describe_gauge!(PARTITION_LOG_END, "Log end offset: the offset the next record gets.");
-    describe_gauge!(PARTITION_LOG_START, "Log start offset: the first offset still readable.");
-    describe_gauge!(PARTITION_HW, "High watermark (= log end offset on a single broker).");
-    describe_gauge!(PARTITION_SIZE, Unit::Bytes, "Bytes of all segments of the partition.");
+    describe_gauge!(
+        TOPIC_SIZE,
+        Unit::Bytes,
+        "Bytes of all segments of each topic."
+    );
+    describe_gauge!(
+        TOPIC_RECORDS,
+        "Sum of the log end offsets of a topic's partitions."
+    );
+    describe_gauge!(
+        PARTITION_LOG_END,
+        "Log end offset: the offset the next record gets."
+    );
+    describe_gauge!(
+        PARTITION_LOG_START,
+        "Log start offset: the first offset still readable."
+    );
+    describe_gauge!(
+        PARTITION_HW,
+        "High watermark (= log end offset on a single broker)."
+    );
+    describe_gauge!(
+        PARTITION_SIZE,
+        Unit::Bytes,
+        "Bytes of all segments of the partition."
+    );
     describe_gauge!(PARTITION_SEGMENTS, "Segments of the partition.");
-    describe_gauge!(KAFKA_LOG_SIZE, "Kafka JMX name (kafka.log:type=Log,name=Size): partition size in bytes.");
-    describe_gauge!(KAFKA_LOG_END, "Kafka JMX name (kafka.log:type=Log,name=LogEndOffset).");
-    describe_gauge!(KAFKA_LOG_START, "Kafka JMX name (kafka.log:type=Log,name=LogStartOffset).");
-    describe_gauge!(KAFKA_LOG_SEGMENTS, "Kafka JMX name (kafka.log:type=Log,name=NumLogSegments).");
-    describe_gauge!(KAFKA_BROKERS, "kafka_exporter name: brokers in the cluster.");
-    describe_gauge!(KAFKA_TOPIC_PARTITIONS, "kafka_exporter name: partitions of each topic.");
-    describe_gauge!(KAFKA_PARTITION_CURRENT, "kafka_exporter name: log end offset of each partition.");
-    describe_gauge!(KAFKA_PARTITION_OLDEST, "kafka_exporter name: log start offset of each partition.");
-    describe_gauge!(KAFKA_PARTITION_LEADER, "kafka_exporter name: leader broker id of each partition.");
-    describe_gauge!(KAFKA_PARTITION_REPLICAS, "kafka_exporter name: replicas of each partition.");
-    describe_gauge!(KAFKA_PARTITION_ISR, "kafka_exporter name: in-sync replicas of each partition.");
-    describe_gauge!(KAFKA_PARTITION_UNDER_REPLICATED, "kafka_exporter name: 1 if the partition is under-replicated.");
+    describe_gauge!(
+        KAFKA_LOG_SIZE,
+        "Kafka JMX name (kafka.log:type=Log,name=Size): partition size in bytes."
+    );
+    describe_gauge!(
+        KAFKA_LOG_END,
+        "Kafka JMX name (kafka.log:type=Log,name=LogEndOffset)."
+    );
+    describe_gauge!(
+        KAFKA_LOG_START,
+        "Kafka JMX name (kafka.log:type=Log,name=LogStartOffset)."
+    );
+    describe_gauge!(
+        KAFKA_LOG_SEGMENTS,
+        "Kafka JMX name (kafka.log:type=Log,name=NumLogSegments)."
+    );
+    describe_gauge!(
+        KAFKA_BROKERS,
+        "kafka_exporter name: brokers in the cluster."
+    );
+    describe_gauge!(
+        KAFKA_TOPIC_PARTITIONS,
+        "kafka_exporter name: partitions of each topic."
+    );
+    describe_gauge!(
+        KAFKA_PARTITION_CURRENT,
+        "kafka_exporter name: log end offset of each partition."
+    );
+    describe_gauge!(
+        KAFKA_PARTITION_OLDEST,
+        "kafka_exporter name: log start offset of each partition."
+    );
+    describe_gauge!(
+        KAFKA_PARTITION_LEADER,
+        "kafka_exporter name: leader broker id of each partition."
+    );
+    describe_gauge!(
+        KAFKA_PARTITION_REPLICAS,
+        "kafka_exporter name: replicas of each partition."
+    );
+    describe_gauge!(
+        KAFKA_PARTITION_ISR,
+        "kafka_exporter name: in-sync replicas of each partition."
+    );
+    describe_gauge!(
+        KAFKA_PARTITION_UNDER_REPLICATED,
+        "kafka_exporter name: 1 if the partition is under-replicated."
+    );
 }
