@@ -10,7 +10,9 @@ behaviour is asserted.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +21,14 @@ from klammtest import TIMEOUT, Rec, cf_assert_delivered, cf_consume, cf_produce,
 KLAMM_OVERRIDES = ["num.partitions=2"]
 
 
+def cli_bin() -> Path:
+    """The CLI binary: $KLAMM_CLI_BIN, else the broker binary (lets the CLI be tested against
+    another broker build)."""
+    return Path(os.environ.get("KLAMM_CLI_BIN") or klamm_bin())
+
+
 def klamm(bootstrap, *args, input=None, check=True, json_out=True):
-    cmd = [str(klamm_bin()), *args, "--bootstrap-server", bootstrap]
+    cmd = [str(cli_bin()), *args, "--bootstrap-server", bootstrap]
     if json_out:
         cmd.append("--json")
     p = subprocess.run(cmd, input=input, capture_output=True, timeout=TIMEOUT + 30)
@@ -52,9 +60,9 @@ def test_cluster_info_and_health(broker, data_dir):
     table = klamm(broker.bootstrap, "cluster", "info", json_out=False).stdout.decode()
     assert f"Cluster id: {props['cluster.id']}" in table and "BROKER  HOST" in table
 
-    ok = subprocess.run([str(klamm_bin()), "health", "--http", broker.http], capture_output=True, timeout=TIMEOUT)
+    ok = subprocess.run([str(cli_bin()), "health", "--http", broker.http], capture_output=True, timeout=TIMEOUT)
     assert ok.returncode == 0
-    bad = subprocess.run([str(klamm_bin()), "health", "--http", "127.0.0.1:1"], capture_output=True, timeout=TIMEOUT)
+    bad = subprocess.run([str(cli_bin()), "health", "--http", "127.0.0.1:1"], capture_output=True, timeout=TIMEOUT)
     assert bad.returncode == 1 and b"cannot connect" in bad.stderr
 
 
