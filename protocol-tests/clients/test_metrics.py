@@ -259,3 +259,57 @@ def test_partition_series_can_be_turned_off_and_metrics_disabled(make_broker):
     status, body, _ = get(off.http, "/metrics")
     assert status == 404 and "metrics.enable" in body
     assert get(off.http, "/health")[0] == 200
+
+
+def test_consumer_group_lag(broker):
+    """kafka_exporter's group series: lag = log end offset - committed offset, per partition and
+    summed per topic. Before the broker has consumer groups (no OffsetCommit advertised) there
+    must be no group series at all."""
+    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    topic = unique_topic("lag")
+    group = unique_topic("lag-group")
+    cf_create_topic(broker.bootstrap, topic, 3)
+    recs = [Rec(i % 3, None, b"r") for i in range(30)]
+    cf_assert_delivered(cf_produce(broker.bootstrap, topic, recs), recs)
+    if not _advertises(broker.bootstrap, "OffsetCommit"):
+        s = scrape(broker.http)
+        assert not any(n.startswith("kafka_consumergroup_") or n.startswith("klamm_group") for n, _ in s)
+        return
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "enable.auto.commit": False})
+    committed = {0: 3, 1: 10, 2: 0}
+    c.commit(offsets=[TopicPartition(topic, p, o) for p, o in committed.items()], asynchronous=False)
+    c.close()
+    s = scrape(broker.http)
+    for p, o in committed.items():
+        labels = dict(consumergroup=group, topic=topic, partition=str(p))
+        assert value(s, "kafka_consumergroup_current_offset", **labels) == o
+        assert value(s, "kafka_consumergroup_lag", **labels) == 10 - o
+        assert value(s, "klamm_group_lag", **labels) == 10 - o
+    assert value(s, "kafka_consumergroup_lag_sum", consumergroup=group, topic=topic) == sum(10 - o for o in committed.values())
+    assert value(s, "kafka_consumergroup_members", consumergroup=group) == 0
+    assert value(s, "klamm_groups", state="Empty") >= 1
+
+    # A subscribing consumer makes the group rebalance; its lag follows its commits.
+    before = value(s, "klamm_group_rebalances_total")
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest"})
+    try:
+        c.subscribe([topic])
+        wait_until(lambda: c.poll(0.2) is not None and c.assignment(), what="an assignment")
+        c.commit(offsets=[TopicPartition(topic, p, 10) for p in range(3)], asynchronous=False)
+        s = scrape(broker.http)
+        assert value(s, "klamm_group_rebalances_total") > before
+        assert value(s, "klamm_groups", state="Stable") >= 1
+        assert value(s, "kafka_consumergroup_members", consumergroup=group) == 1
+        assert value(s, "kafka_consumergroup_lag_sum", consumergroup=group, topic=topic) == 0
+    finally:
+        c.close()
+
+
+def _advertises(bootstrap: str, api: str) -> bool:
+    out = subprocess.run([str(klamm_bin()), "cluster", "info", "--json", "--bootstrap-server", bootstrap],
+                         capture_output=True, timeout=TIMEOUT, check=True).stdout
+    import json
+    return any(a["api"] == api for a in json.loads(out)["apis"])
