@@ -19,6 +19,7 @@
 //! `metrics.enable=false` installs no recorder: every handle is a no-op (used by the bench to
 //! measure the cost of metrics).
 
+pub mod groups;
 pub mod process;
 pub mod requests;
 pub mod scrape;
@@ -33,6 +34,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use crate::broker::Broker;
 use crate::settings::Settings;
 
+pub use groups::{GroupSnapshot, GroupSource};
 pub use requests::RequestMetrics;
 pub use topics::TopicMetrics;
 
@@ -58,6 +60,10 @@ pub struct Metrics {
     pub partition_series: bool,
     pub requests: RequestMetrics,
     pub topics: TopicMetrics,
+    /// `klamm_group_rebalances_total`.
+    rebalances: ::metrics::Counter,
+    /// The group coordinator, once it exists.
+    group_source: OnceLock<Arc<dyn GroupSource>>,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -104,11 +110,23 @@ impl Metrics {
             partition_series,
             requests: RequestMetrics::new(enabled),
             topics: TopicMetrics::new(enabled),
+            rebalances: ::metrics::counter!(groups::REBALANCES),
+            group_source: OnceLock::new(),
         }
     }
 
     pub fn enabled(&self) -> bool {
         self.handle.is_some()
+    }
+
+    /// Registers the group coordinator as the source of the consumer-group series.
+    pub fn set_group_source(&self, source: Arc<dyn GroupSource>) {
+        let _ = self.group_source.set(source);
+    }
+
+    /// A consumer group started a rebalance (entered PreparingRebalance).
+    pub fn group_rebalance_started(&self) {
+        self.rebalances.increment(1);
     }
 
     /// Keeps histogram memory bounded between scrapes; runs until the task is aborted.
@@ -129,7 +147,8 @@ impl Metrics {
         let handle = self.handle.as_ref()?;
         let mut out = handle.render();
         if let Some(b) = broker {
-            out.push_str(&scrape::render(b, self.partition_series));
+            let groups = self.group_source.get().and_then(|g| g.snapshot());
+            out.push_str(&scrape::render(b, groups.as_deref(), self.partition_series));
         }
         process::render(&mut out);
         Some(out)
@@ -140,6 +159,10 @@ impl Metrics {
 fn describe_all() {
     use names::*;
     describe_counter!(REQUESTS, "Requests handled, by API and version.");
+    describe_counter!(
+        groups::REBALANCES,
+        "Consumer group rebalances started (transitions to PreparingRebalance)."
+    );
     describe_counter!(
         REQUEST_ERRORS,
         "Error codes returned, by API and Kafka error name (NONE for success), counted per partition or resource as Kafka's ErrorsPerSec."

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ::metrics::{describe_gauge, gauge, with_local_recorder, Unit};
 use metrics_exporter_prometheus::PrometheusBuilder;
 
+use super::groups::GroupSnapshot;
 use crate::broker::Broker;
 
 pub mod names {
@@ -40,8 +41,13 @@ pub mod names {
 }
 use names::*;
 
-/// Renders the broker-state families.
-pub fn render(broker: &Arc<Broker>, partition_series: bool) -> String {
+/// Renders the broker-state families (and the group families when the coordinator gave
+/// `groups`).
+pub fn render(
+    broker: &Arc<Broker>,
+    groups: Option<&[GroupSnapshot]>,
+    partition_series: bool,
+) -> String {
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     with_local_recorder(&recorder, || {
@@ -91,6 +97,14 @@ pub fn render(broker: &Arc<Broker>, partition_series: bool) -> String {
             }
             gauge!(TOPIC_SIZE, "topic" => name.clone()).set(size as f64);
             gauge!(TOPIC_RECORDS, "topic" => name).set(end_sum as f64);
+        }
+        if let Some(groups) = groups {
+            super::groups::describe();
+            super::groups::record(
+                groups,
+                |t, p| broker.logs.partition(t, p).map(|lp| lp.log_end_offset()),
+                partition_series,
+            );
         }
     });
     handle.render()
