@@ -275,7 +275,8 @@ def test_consumer_group_lag(broker):
     cf_assert_delivered(cf_produce(broker.bootstrap, topic, recs), recs)
     if not _advertises(broker.bootstrap, "OffsetCommit"):
         s = scrape(broker.http)
-        assert not any(n.startswith("kafka_consumergroup_") or n.startswith("klamm_group") for n, _ in s)
+        assert not any(n.startswith(("kafka_consumergroup_", "klamm_group_lag", "klamm_groups")) for n, _ in s)
+        assert value(s, "klamm_group_rebalances_total") == 0
         return
     c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "enable.auto.commit": False})
     committed = {0: 3, 1: 10, 2: 0}
