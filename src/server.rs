@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
+use crate::http::{self, Health, State};
 use crate::log::LogManager;
 use crate::settings::Settings;
 
@@ -25,6 +26,20 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let listen = settings.listen()?;
     let started = Instant::now();
+    let metrics = crate::metrics::install(&settings);
+    crate::metrics::process::mark_start();
+    let upkeep = metrics.spawn_upkeep();
+    // /health answers 503 while the logs are recovered, so the HTTP endpoint starts first.
+    let health = Arc::new(Health::new());
+    let http_addr = settings.http_listen()?;
+    let http_listener = http::bind(http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen for HTTP on {http_addr}: {e}"))?;
+    let http_bound = http_listener.local_addr()?;
+    // Deliberately not "listening on": tools take the first such line for the Kafka listener.
+    println!("klamm http on {http_bound} (/metrics, /health)");
+    info!(%http_bound, "serving /metrics and /health");
+    let http_task = tokio::spawn(http::serve(http_listener, health.clone()));
     let logs = {
         let s = settings.clone();
         Arc::new(tokio::task::spawn_blocking(move || LogManager::open(s)).await??)
@@ -41,6 +56,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     )?);
 
     let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    health.set_broker(broker.clone());
 
     // The one line tests and scripts wait for.
     println!(
@@ -54,6 +70,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
     );
+    health.set(State::Serving);
 
     let limits = ConnectionLimits {
         max_request_bytes: settings.i32("socket.request.max.bytes").max(0) as usize,
@@ -110,6 +127,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     }
 
     info!("shutting down: no new connections; finishing in-flight requests");
+    health.set(State::ShuttingDown);
     drop(listener);
     let _ = stopping_tx.send(true);
     let _ = shutdown_tx.send(());
@@ -125,6 +143,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     }
     let closing = logs.clone();
     tokio::task::spawn_blocking(move || closing.shutdown()).await??;
+    http_task.abort();
+    if let Some(u) = upkeep {
+        u.abort();
+    }
     info!("shutdown complete");
     Ok(())
 }
@@ -141,7 +163,10 @@ struct ConnTask {
 impl ConnTask {
     async fn run(self, stream: TcpStream, peer: SocketAddr) {
         tracing::debug!(%peer, "connection opened");
+        let metrics = &crate::metrics::get().topics;
+        metrics.connection_opened();
         connection::serve(stream, peer, self.broker, self.limits, self.shutdown).await;
+        metrics.connection_closed();
         let mut m = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = m.get_mut(&peer.ip()) {
             *n -= 1;

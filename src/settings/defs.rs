@@ -49,6 +49,10 @@ pub static DEFS: &[Def] = &[
         "HOST:PORT returned to clients in Metadata; default: the listen address with an unspecified host replaced by localhost."),
     def("http.listen", String, Some("0.0.0.0:9644"), V::None,
         "HOST:PORT of the HTTP endpoint serving /metrics and /health."),
+    def("metrics.enable", Boolean, Some("true"), V::None,
+        "Klamm: record metrics and serve them on /metrics; false makes every metric a no-op (/metrics answers 404, /health still works)."),
+    def("metrics.partition.series.enable", Boolean, Some("true"), V::None,
+        "Klamm: emit per-partition series (offsets, sizes, segments, per-partition group lag) on /metrics; turn off on brokers with many partitions to bound cardinality (per-topic and per-group series stay)."),
     // --- Identity ----------------------------------------------------------------------------
     def("node.id", Int, Some("0"), V::AtLeast(0),
         "The broker's node id, reported in Metadata and DescribeCluster."),
