@@ -9,6 +9,7 @@ pub mod broker;
 pub mod cluster;
 pub mod connection;
 pub mod error;
+pub mod groups;
 pub mod handlers;
 pub mod log;
 pub mod protocol;

@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
+use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
 use crate::settings::Settings;
 
@@ -29,6 +30,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         let s = settings.clone();
         Arc::new(tokio::task::spawn_blocking(move || LogManager::open(s)).await??)
     };
+    let groups = {
+        let (l, s) = (logs.clone(), settings.clone());
+        Arc::new(tokio::task::spawn_blocking(move || GroupCoordinator::load(l, &s)).await??)
+    };
     let listener = TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
@@ -36,11 +41,13 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let broker = Arc::new(Broker::new(
         settings.clone(),
         logs.clone(),
+        groups.clone(),
         bound,
         stopping_rx,
     )?);
 
-    let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    let mut background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    background.extend(groups.spawn_timers(&shutdown_tx.subscribe()));
 
     // The one line tests and scripts wait for.
     println!(
@@ -112,6 +119,8 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     info!("shutting down: no new connections; finishing in-flight requests");
     drop(listener);
     let _ = stopping_tx.send(true);
+    // Parked JoinGroup/SyncGroup requests are answered now, so draining does not wait for them.
+    groups.shutdown();
     let _ = shutdown_tx.send(());
     drop(done_tx);
     if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv())

@@ -244,10 +244,7 @@ impl ScramStore {
     }
 
     /// `ScramImage.describe`: `None` users lists everyone.
-    pub fn describe(
-        &self,
-        users: Option<Vec<String>>,
-    ) -> Vec<(String, DescribeResult)> {
+    pub fn describe(&self, users: Option<Vec<String>>) -> Vec<(String, DescribeResult)> {
         let creds = self.creds.lock().unwrap_or_else(|e| e.into_inner());
         let mut unique: BTreeMap<String, bool> = BTreeMap::new();
         match users {
