@@ -40,7 +40,7 @@ class Member:
     """A consumer-group member process."""
 
     def __init__(self, client: str, bootstrap: str, group: str, topics: list, *, strategy: str = "range",
-                 instance_id: Optional[str] = None, name: str = "member"):
+                 instance_id: Optional[str] = None, name: str = "member", session_ms: int = SESSION_MS):
         self.client = client
         self.name = name
         spec = {
@@ -48,9 +48,9 @@ class Member:
             "bootstrap": bootstrap,
             "group": group,
             "topics": topics,
-            "session_timeout_ms": SESSION_MS,
+            "session_timeout_ms": session_ms,
             "heartbeat_ms": HEARTBEAT_MS,
-            "rebalance_timeout_ms": REBALANCE_MS,
+            "rebalance_timeout_ms": max(REBALANCE_MS, session_ms),
             "strategy": strategy,
             "instance_id": instance_id,
             "client_id": f"klamm-{name}",
@@ -131,6 +131,22 @@ class Member:
                 return self.committed[n] if len(self.committed) > n else None
 
         return wait_until(done, what=f"{self.name} commit")
+
+    def commit_when_ready(self, offsets: list) -> list:
+        """Commits, retrying while the client is still (re)discovering its coordinator."""
+        last: list = []
+
+        def attempt():
+            try:
+                return self.commit(offsets)
+            except AssertionError as e:
+                last[:] = [str(e)]
+                return None
+
+        try:
+            return wait_until(attempt, what=f"{self.name} commit once the coordinator is back")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {last}") from None
 
     def close(self, timeout: float = TIMEOUT) -> None:
         """Leaves the group gracefully (the client sends LeaveGroup) and waits for exit."""
