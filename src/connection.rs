@@ -20,7 +20,8 @@ use tracing::{debug, warn};
 
 use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
-use crate::protocol::{self, Decoded};
+use crate::protocol::{self, fetch_response, Decoded};
+use crate::send::ResponseSend;
 
 /// Limits applied to every connection.
 #[derive(Clone)]
@@ -92,8 +93,9 @@ pub async fn serve(
         let response = process(&broker, peer, &mut client_id, frame).await;
         drop(permit);
         match response {
-            Ok(Some(bytes)) => {
-                if writer.write_all(&bytes).await.is_err() {
+            Ok(Some(send)) => {
+                if let Err(e) = send.write_to(&mut writer).await {
+                    debug!(%peer, "write failed: {e}");
                     break;
                 }
             }
@@ -112,7 +114,7 @@ async fn process(
     peer: SocketAddr,
     client_id: &mut Option<String>,
     frame: Bytes,
-) -> Result<Option<Bytes>, ()> {
+) -> Result<Option<ResponseSend>, ()> {
     match protocol::decode(frame) {
         Ok(Decoded::Request(req)) => {
             if let Some(id) = req.header.client_id.as_ref() {
@@ -128,13 +130,19 @@ async fn process(
                 version: req.version,
                 correlation_id: req.header.correlation_id,
             };
-            let body = match handlers::handle(&ctx, req.body).await {
-                Outcome::Respond(body) => *body,
+            let encoded = match handlers::handle(&ctx, req.body).await {
+                Outcome::Respond(body) => {
+                    protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body)
+                        .map(ResponseSend::from_bytes)
+                }
+                Outcome::RespondFetch(body, records) => {
+                    fetch_response::encode(ctx.version, ctx.correlation_id, &body, &records)
+                }
                 Outcome::NoResponse => return Ok(None),
                 Outcome::Close => return Err(()),
             };
-            match protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body) {
-                Ok(bytes) => Ok(Some(bytes)),
+            match encoded {
+                Ok(send) => Ok(Some(send)),
                 Err(e) => {
                     warn!(%peer, client_id = ?client_id, api = ?ctx.api_key, version = ctx.version,
                         "failed to encode response, closing connection: {e}");
@@ -148,13 +156,13 @@ async fn process(
         }) => {
             debug!(%peer, version, "ApiVersions version not supported; answering v0 (KIP-511)");
             protocol::encode_unsupported_api_versions(correlation_id)
-                .map(Some)
+                .map(|b| Some(ResponseSend::from_bytes(b)))
                 .map_err(|_| ())
         }
         Ok(Decoded::LegacyProduce(p)) => {
             warn!(%peer, client_id = ?client_id, version = p.version,
                 "rejected Produce v{} (removed in Kafka 4): UNSUPPORTED_VERSION", p.version);
-            Ok(protocol::encode_legacy_produce(&p))
+            Ok(protocol::encode_legacy_produce(&p).map(ResponseSend::from_bytes))
         }
         Err(e) => {
             warn!(%peer, client_id = ?client_id, "rejected request, closing connection: {e}");

@@ -14,6 +14,7 @@ pub mod handlers;
 pub mod log;
 pub mod protocol;
 pub mod security;
+pub mod send;
 pub mod server;
 pub mod settings;
 pub mod versions;

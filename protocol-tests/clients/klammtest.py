@@ -29,6 +29,7 @@ from typing import Iterable, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = float(os.environ.get("KLAMM_TEST_TIMEOUT", "30"))
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 READY_RE = re.compile(r"klamm listening on (\S+) \(advertised as (\S+)\)")
 
 
@@ -86,13 +87,20 @@ class Broker:
                 f"or point KLAMM_BIN at it)"
             )
         cmd = [str(binary), "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"]
+        # The HTTP endpoint (/metrics, /health) defaults to a fixed port (9644); an ephemeral one
+        # lets several brokers run side by side. KLAMM_TEST_HTTP_LISTEN="" leaves the default.
+        http = os.environ.get("KLAMM_TEST_HTTP_LISTEN", "127.0.0.1:0")
+        if http:
+            cmd += ["--http-listen", http]
         for o in self.overrides:
             cmd += ["--override", o]
         self.starts += 1
         with open(self.stderr_path, "ab") as err:
             err.write(f"\n===== start #{self.starts}: {' '.join(cmd)}\n".encode())
             err.flush()
-            env = dict(os.environ)
+            # Hermetic: the broker reads KLAMM_* variables as settings, so none of the caller's
+            # (KLAMM_BIN, KLAMM_TEST_TIMEOUT, ...) leak in; only the command line configures it.
+            env = {k: v for k, v in os.environ.items() if not k.startswith("KLAMM_")}
             env.setdefault("RUST_BACKTRACE", "1")
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
@@ -184,7 +192,7 @@ class Broker:
             data = path.read_bytes()
         except FileNotFoundError:
             return "(no file)"
-        text = data[-64 * 1024 :].decode("utf-8", "replace")
+        text = ANSI_RE.sub("", data[-64 * 1024 :].decode("utf-8", "replace"))
         return "\n".join(text.splitlines()[-lines:])
 
     def stderr_tail(self, lines: int = 80) -> str:
@@ -240,10 +248,12 @@ def gen_records(
     null_header_values: bool = True,
     with_timestamps: bool = True,
     headers: bool = True,
+    both_null: bool = True,
 ) -> list[Rec]:
     """Records interleaved round-robin over the partitions, in produce order.
 
-    Per partition index i: every 5th record has a null key, i % 7 == 3 a null value,
+    Per partition index i: every 5th record has a null key, i % 7 == 3 a null value (both null
+    at i = 10, 45, ... unless both_null=False, which gives those records a key),
     i % 11 == 4 an empty (non-null) value; headers cycle through none / one / repeated
     names + binary / empty + null values. Header names are never numeric and repeated
     names are adjacent (kafkajs carries headers as an object).
@@ -277,6 +287,8 @@ def gen_records(
                     hdrs = (("dup", b"first"), ("dup", b"second"), ("bin", b"\x00\x01\xfe\xff" if not ascii_only else b"bin"))
                 elif kind == 3:
                     hdrs = (("empty", b""),) + ((("nullh", None),) if null_header_values else ())
+            if key is None and value is None and not both_null:
+                key = f"key-{p}-{i}".encode()
             ts = base_ts + i * 3 + p if with_timestamps else None
             out.append(Rec(p, key, value, hdrs, ts))
     return out

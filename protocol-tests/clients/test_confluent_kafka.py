@@ -138,3 +138,4 @@ def test_invalid_topic_name_produce(bootstrap):
     )
     _, _, err = res[0]
     assert err is not None, "producing to 'bad topic!' should fail"
+    assert err.code() == KafkaError.TOPIC_EXCEPTION, f"expected INVALID_TOPIC_EXCEPTION (17), got {err}"

@@ -75,6 +75,7 @@ def test_kill9_keeps_every_acknowledged_record(make_broker):
             producer.poll(0.05)
     assert len(phase2_acked) >= 200, f"only {len(phase2_acked)} acknowledgements in {TIMEOUT}s"
     b.kill9()
+    print(f"kill -9 after sending {seq - 300} phase-2 records, {len(phase2_acked)} acknowledged")
     # Collect acknowledgements that had already arrived, then drop the rest.
     producer.poll(0.5)
     producer.purge(in_queue=True, in_flight=True)

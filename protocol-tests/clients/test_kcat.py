@@ -164,10 +164,11 @@ def test_large_record(kcat_bin, bootstrap, tmp_path):
     topic = unique_topic("kcat-large")
     rnd = random.Random(5)
     alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    table = bytes(alphabet[i % len(alphabet)] for i in range(256))  # random bytes -> printable
     expected = []
     for p in range(3):
         for i in range(2):
-            value = bytes(rnd.choice(alphabet) for _ in range(900_000))
+            value = rnd.randbytes(900_000).translate(table)
             f = tmp_path / f"v{p}{i}"
             f.write_bytes(value)
             key = f"large-{p}-{i}".encode()
@@ -183,6 +184,7 @@ def test_invalid_topic_name(kcat_bin, bootstrap):
         kcat_bin, bootstrap, "-P", "-t", "bad topic!", "-X", "message.timeout.ms=10000", input=b"x\n", check=False
     )
     assert proc.returncode != 0, f"kcat produced to 'bad topic!' without error: {proc.stderr.decode()}"
+    assert b"Broker: Invalid topic" in proc.stderr, proc.stderr.decode()
     md = json.loads(kcat(kcat_bin, bootstrap, "-L", "-J").stdout)
     assert "bad topic!" not in [t["topic"] for t in md["topics"]], "invalid topic was created"
 

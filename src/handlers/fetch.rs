@@ -17,10 +17,11 @@ use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse};
 use kafka_protocol::ResponseError;
 use tokio::sync::Notify;
 
-use super::RequestContext;
+use super::{Outcome, RequestContext};
 use crate::error::Error;
 use crate::log::partition::LEADER_EPOCH;
 use crate::log::Partition;
+use crate::send::FileSlice;
 
 /// `FetchRequest.READ_COMMITTED`
 const READ_COMMITTED: i8 = 1;
@@ -32,7 +33,14 @@ struct Target {
     partition: Result<Arc<Partition>, Error>,
 }
 
-pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
+/// Handles a fetch; the response's records travel separately as file regions (see
+/// `protocol::fetch_response`).
+pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Outcome {
+    let (resp, records) = fetch(ctx, req).await;
+    Outcome::RespondFetch(Box::new(resp), records)
+}
+
+async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<Option<FileSlice>>) {
     let v = ctx.version;
     let replica_id = if v >= 15 {
         req.replica_state.replica_id.0
@@ -41,14 +49,16 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
     };
     // Sessions: we never create one, so any session id is unknown (KIP-227).
     if v >= 7 && req.session_id != 0 {
-        return FetchResponse::default()
+        let resp = FetchResponse::default()
             .with_error_code(ResponseError::FetchSessionIdNotFound.code())
             .with_session_id(0);
+        return (resp, Vec::new());
     }
     if v >= 7 && req.session_epoch > 0 {
-        return FetchResponse::default()
+        let resp = FetchResponse::default()
             .with_error_code(ResponseError::InvalidFetchSessionEpoch.code())
             .with_session_id(0);
+        return (resp, Vec::new());
     }
 
     let logs = &ctx.broker.logs;
@@ -108,8 +118,8 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
     let waiter = Arc::new(Notify::new());
     let mut registered = false;
     let mut shutting_down = ctx.broker.shutting_down.clone();
-    let results = loop {
-        let (results, bytes, errors) = read_all(&targets, max_bytes, read_committed, v);
+    let (results, records) = loop {
+        let (results, records, bytes, errors) = read_all(&targets, max_bytes, read_committed, v);
         let done = req.max_wait_ms <= 0
             || targets.is_empty()
             || bytes >= min_bytes
@@ -117,7 +127,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
             || ctx.broker.is_shutting_down()
             || tokio::time::Instant::now() >= deadline;
         if done {
-            break results;
+            break (results, records);
         }
         if !registered {
             for t in &targets {
@@ -156,22 +166,24 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> FetchResponse {
     if v >= 7 {
         resp.session_id = 0;
     }
-    resp
+    (resp, records)
 }
 
-/// Reads every partition once. Returns the partition data, total bytes, and whether any
-/// partition failed (Kafka answers at once when reading produced an error).
+/// Reads every partition once. Returns the partition data, each partition's records, the
+/// total bytes, and whether any partition failed (Kafka answers at once when reading produced
+/// an error).
 fn read_all(
     targets: &[Target],
     max_bytes: usize,
     read_committed: bool,
     v: i16,
-) -> (Vec<PartitionData>, usize, bool) {
+) -> (Vec<PartitionData>, Vec<Option<FileSlice>>, usize, bool) {
     let mut remaining = max_bytes;
     let mut min_one = true;
     let mut total = 0usize;
     let mut errors = false;
     let mut out = Vec::with_capacity(targets.len());
+    let mut records = Vec::with_capacity(targets.len());
     for t in targets {
         let fp = &t.request;
         let mut pd = PartitionData::default().with_partition_index(fp.partition);
@@ -187,7 +199,7 @@ fn read_all(
         });
         match result {
             Ok(Read(data)) => {
-                let n = data.records.len();
+                let n = data.records.len;
                 if n > 0 {
                     min_one = false;
                     remaining = remaining.saturating_sub(n);
@@ -197,7 +209,7 @@ fn read_all(
                 pd.high_watermark = data.high_watermark;
                 pd.last_stable_offset = data.last_stable_offset;
                 pd.log_start_offset = data.log_start_offset;
-                pd.records = Some(data.records);
+                records.push(Some(data.records));
                 if read_committed {
                     pd.aborted_transactions = Some(Vec::new());
                 }
@@ -208,7 +220,7 @@ fn read_all(
                 pd.diverging_epoch = EpochEndOffset::default()
                     .with_epoch(LEADER_EPOCH)
                     .with_end_offset(end);
-                pd.records = Some(Default::default());
+                records.push(None);
             }
             Err(e) => {
                 errors = true;
@@ -216,7 +228,7 @@ fn read_all(
                 pd.high_watermark = -1;
                 pd.last_stable_offset = -1;
                 pd.log_start_offset = -1;
-                pd.records = Some(Default::default());
+                records.push(None);
             }
         }
         if v >= 11 {
@@ -224,7 +236,7 @@ fn read_all(
         }
         out.push(pd);
     }
-    (out, total, errors)
+    (out, records, total, errors)
 }
 
 enum ReadResult {

@@ -29,11 +29,12 @@ pub mod unsupported_security;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind, TopicName};
+use kafka_protocol::messages::{ApiKey, FetchResponse, RequestKind, ResponseKind, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use tracing::warn;
 
 use crate::broker::Broker;
+use crate::send::FileSlice;
 
 /// Who sent a request, and which API/version it is.
 pub struct RequestContext {
@@ -48,6 +49,8 @@ pub struct RequestContext {
 /// What the connection does after a handler ran.
 pub enum Outcome {
     Respond(Box<ResponseKind>),
+    /// A Fetch response whose records (one entry per partition, in order) are file regions.
+    RespondFetch(Box<FetchResponse>, Vec<Option<FileSlice>>),
     /// acks=0 produce: no response.
     NoResponse,
     /// Kafka closes the connection (e.g. an acks=0 produce that failed, so the client notices).
@@ -62,7 +65,7 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
     }
     match body {
         RequestKind::Produce(r) => produce::handle(ctx, r).await,
-        RequestKind::Fetch(r) => Respond(ResponseKind::Fetch(fetch::handle(ctx, r).await)),
+        RequestKind::Fetch(r) => fetch::handle(ctx, r).await,
         RequestKind::ListOffsets(r) => {
             Respond(ResponseKind::ListOffsets(list_offsets::handle(ctx, r)))
         }

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
-use bytes::Bytes;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 use uuid::Uuid;
@@ -27,6 +26,7 @@ use crate::log::producer_state::{self, ProducerStateManager, SequenceCheck};
 use crate::log::records::{self, RecordIter};
 use crate::log::segment::{self, LogSegment, SegmentLimits};
 use crate::log::validator::{AppendOrigin, ValidBatch};
+use crate::send::FileSlice;
 
 /// The leader epoch of every partition: a single broker is elected once (KRaft starts at 0).
 pub const LEADER_EPOCH: i32 = 0;
@@ -56,10 +56,10 @@ pub struct AppendInfo {
     pub rolled_at: Option<i64>,
 }
 
-/// Records read for a fetch.
+/// Records read for a fetch: a region of a segment file.
 #[derive(Clone, Debug)]
 pub struct FetchData {
-    pub records: Bytes,
+    pub records: FileSlice,
     pub high_watermark: i64,
     pub last_stable_offset: i64,
     pub log_start_offset: i64,
@@ -403,7 +403,7 @@ impl Partition {
     /// Reads whole batches starting with the one that contains `fetch_offset`, up to
     /// `max_bytes` (at least one batch when `min_one`; KIP-74).
     pub fn read(&self, fetch_offset: i64, max_bytes: usize, min_one: bool) -> Result<FetchData> {
-        let (file, start_pos, end_pos, hw, log_start) = {
+        let (file, start_pos, end_pos, end_hint, hw, log_start) = {
             let st = self.lock();
             if self.is_deleted() {
                 return Err(Error::UnknownTopicOrPartition);
@@ -417,15 +417,6 @@ impl Partition {
                     high_watermark: hw,
                 });
             }
-            let empty = FetchData {
-                records: Bytes::new(),
-                high_watermark: hw,
-                last_stable_offset: hw,
-                log_start_offset: log_start,
-            };
-            if fetch_offset == hw || max_bytes == 0 && !min_one {
-                return Ok(empty);
-            }
             // The segment holding the offset; if the offset is past its end (a gap left by
             // compaction or an empty tail), the next segment.
             let seg = st
@@ -435,23 +426,56 @@ impl Partition {
                 .map(|(_, s)| s)
                 .filter(|s| s.next_offset() > fetch_offset)
                 .or_else(|| st.segments.range(fetch_offset + 1..).next().map(|(_, s)| s));
-            let Some(seg) = seg else {
-                return Ok(empty);
+            let seg = match seg {
+                Some(seg) if fetch_offset < hw && (max_bytes > 0 || min_one) => seg,
+                _ => {
+                    return Ok(FetchData {
+                        records: FileSlice::empty(self.any_file(&st)),
+                        high_watermark: hw,
+                        last_stable_offset: hw,
+                        log_start_offset: log_start,
+                    })
+                }
             };
-            let (_, pos) = if seg.base_offset > fetch_offset {
-                (seg.base_offset, 0)
+            let pos = if seg.base_offset > fetch_offset {
+                0
             } else {
-                seg.index_lookup(fetch_offset)
+                seg.index_lookup(fetch_offset).1 as u64
             };
-            (seg.file(), pos as u64, seg.size(), hw, log_start)
+            // An indexed batch start near where the response must end, so finding the last
+            // whole batch reads only a few headers.
+            let hint = seg
+                .index_lookup_position((pos + max_bytes as u64).min(u32::MAX as u64) as u32)
+                .1 as u64;
+            (seg.file(), pos, seg.size(), hint, hw, log_start)
         };
-        let records = read_batches(&file, start_pos, end_pos, fetch_offset, max_bytes, min_one)?;
+        let (position, len) = locate_batches(
+            &file,
+            start_pos,
+            end_pos,
+            end_hint,
+            fetch_offset,
+            max_bytes,
+            min_one,
+        )?;
         Ok(FetchData {
-            records,
+            records: FileSlice {
+                file,
+                position,
+                len,
+            },
             high_watermark: hw,
             last_stable_offset: hw,
             log_start_offset: log_start,
         })
+    }
+
+    fn any_file(&self, st: &LogState) -> Arc<fs::File> {
+        st.segments
+            .values()
+            .next_back()
+            .expect("a log always has an active segment")
+            .file()
     }
 
     /// fsyncs everything appended before `offset` (and the indexes), once; concurrent callers
@@ -739,51 +763,71 @@ fn scan_file_batches(
     Ok(())
 }
 
-/// Reads the batches for a fetch: from the batch containing `fetch_offset` (found by scanning
-/// forward from the index position `start`) through as many whole batches as fit `max_bytes`.
-/// One `pread` in the common case; the result is a slice of that buffer, not a copy.
-pub fn read_batches(
+/// Finds the bytes a fetch returns: from the batch containing `fetch_offset` (scanning forward
+/// from the index position `start`) through the last whole batch that fits `max_bytes`, or the
+/// first batch alone when it is larger and `min_one` (KIP-74). Only batch headers are read;
+/// the records themselves go to the socket with `sendfile`. `end_hint` is an indexed batch
+/// position at or before `start + max_bytes`, where the search for the last batch begins.
+pub fn locate_batches(
     file: &fs::File,
     start: u64,
     end: u64,
+    end_hint: u64,
     fetch_offset: i64,
     max_bytes: usize,
     min_one: bool,
-) -> io::Result<Bytes> {
+) -> io::Result<(u64, usize)> {
     let mut pos = start;
-    // Skip whole batches below the fetch offset (at most about index.interval.bytes).
     let mut header = [0u8; HEADER_LEN];
-    loop {
+    // Skip whole batches below the fetch offset (at most about index.interval.bytes).
+    let first_size = loop {
         if pos + HEADER_LEN as u64 > end {
-            return Ok(Bytes::new());
+            return Ok((pos, 0));
         }
         file.read_exact_at(&mut header, pos)?;
         let h = BatchHeader::new(&header).expect("full header");
-        if h.batch_length() < batch::MIN_BATCH_LENGTH {
-            return Ok(Bytes::new());
+        if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + h.size() as u64 > end {
+            return Ok((pos, 0));
         }
         if h.last_offset() >= fetch_offset {
-            break;
+            break h.size() as u64;
         }
         pos += h.size() as u64;
+    };
+    let limit = pos.saturating_add(max_bytes as u64).min(end);
+    if first_size > limit - pos {
+        return Ok((pos, if min_one { first_size as usize } else { 0 }));
     }
-    let first_size = BatchHeader::new(&header).expect("full header").size();
-    let available = (end - pos) as usize;
-    let mut want = max_bytes.min(available);
-    if want < first_size {
-        if !min_one {
-            return Ok(Bytes::new());
+    if limit == end {
+        // The segment holds only whole batches up to the high watermark.
+        return Ok((pos, (end - pos) as usize));
+    }
+    // Walk headers from the last indexed batch before the limit to the last whole batch.
+    let mut boundary = end_hint.max(pos + first_size);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let want = ((limit - boundary) as usize).min(buf.len());
+        if want < HEADER_LEN {
+            break;
         }
-        want = first_size.min(available);
+        file.read_exact_at(&mut buf[..want], boundary)?;
+        let mut advanced = 0u64;
+        let mut at = 0usize;
+        while at + HEADER_LEN <= want {
+            let h = BatchHeader::new(&buf[at..want]).expect("full header");
+            let size = h.size() as u64;
+            if h.batch_length() < batch::MIN_BATCH_LENGTH || boundary + at as u64 + size > limit {
+                return Ok((pos, (boundary + at as u64 - pos) as usize));
+            }
+            at += size as usize;
+            advanced = at as u64;
+        }
+        if advanced == 0 {
+            break;
+        }
+        boundary += advanced;
     }
-    let mut buf = vec![0u8; want];
-    file.read_exact_at(&mut buf, pos)?;
-    // Trim a partial trailing batch so clients always receive whole batches.
-    let mut it = Batches::new(&buf);
-    for _ in it.by_ref() {}
-    let whole = it.position();
-    buf.truncate(whole);
-    Ok(Bytes::from(buf))
+    Ok((pos, (boundary - pos) as usize))
 }
 
 fn remove_leftovers(dir: &Path) -> io::Result<()> {
@@ -835,6 +879,7 @@ mod tests {
     use crate::log::batch::test_support::batch;
     use crate::log::validator;
     use crate::settings::Settings;
+    use bytes::Bytes;
 
     fn cfg() -> Arc<LogConfig> {
         Arc::new(LogConfig::new(&Settings::defaults(), &BTreeMap::new()))
@@ -863,21 +908,28 @@ mod tests {
         assert_eq!(b.base_offset, 2);
         assert_eq!(p.log_end_offset(), 3);
 
-        let d = p.read(1, 1 << 20, true).unwrap();
-        let first = BatchHeader::new(&d.records).unwrap();
+        let bytes = |off: i64, max: usize, min_one: bool| {
+            p.read(off, max, min_one)
+                .unwrap()
+                .records
+                .read_to_bytes()
+                .unwrap()
+        };
+        let d = bytes(1, 1 << 20, true);
+        let first = BatchHeader::new(&d).unwrap();
         assert_eq!(first.base_offset(), 0, "the batch containing offset 1");
-        assert_eq!(Batches::new(&d.records).count(), 2);
+        assert_eq!(Batches::new(&d).count(), 2);
         assert!(matches!(
             p.read(4, 100, true),
             Err(Error::OffsetOutOfRange { .. })
         ));
-        assert!(p.read(3, 100, true).unwrap().records.is_empty());
+        assert!(bytes(3, 100, true).is_empty());
         // max_bytes smaller than the first batch still returns it with min_one.
-        assert_eq!(
-            Batches::new(&p.read(0, 1, true).unwrap().records).count(),
-            1
-        );
-        assert!(p.read(0, 1, false).unwrap().records.is_empty());
+        assert_eq!(Batches::new(&bytes(0, 1, true)).count(), 1);
+        assert!(bytes(0, 1, false).is_empty());
+        // A limit between the two batches returns only the first, whole.
+        let one = bytes(0, 1, true).len();
+        assert_eq!(bytes(0, one + 10, false).len(), one);
 
         p.close().unwrap();
         drop(p);
@@ -928,8 +980,13 @@ mod tests {
         }
         assert_eq!(p.segment_count(), 5);
         for off in 0..5 {
-            let d = p.read(off, 1 << 20, true).unwrap();
-            assert_eq!(BatchHeader::new(&d.records).unwrap().base_offset(), off);
+            let d = p
+                .read(off, 1 << 20, true)
+                .unwrap()
+                .records
+                .read_to_bytes()
+                .unwrap();
+            assert_eq!(BatchHeader::new(&d).unwrap().base_offset(), off);
         }
         assert_eq!(p.offset_for_timestamp(12).unwrap(), Some((12, 2)));
         assert_eq!(p.offset_for_timestamp(99).unwrap(), None);

@@ -444,6 +444,11 @@ impl LogSegment {
         self.offset_index.lookup(offset)
     }
 
+    /// Offset-index lookup by file position: the last indexed batch starting at or before it.
+    pub fn index_lookup_position(&self, position: u32) -> (i64, u32) {
+        self.offset_index.lookup_position(position)
+    }
+
     /// Time-index lookup: a position at or before the first batch that may hold `timestamp`.
     pub fn timestamp_start_position(&self, timestamp: i64) -> u32 {
         let (_, offset) = self.time_index.lookup(timestamp);

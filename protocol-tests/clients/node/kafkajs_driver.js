@@ -241,14 +241,19 @@ async function main() {
   const commands = { produce, consume, admin, 'produce-invalid': produceInvalid }
   if (!commands[cmd]) throw new Error(`unknown command ${cmd}`)
   const result = await commands[cmd](spec)
-  process.stdout.write(JSON.stringify(result) + '\n')
+  await writeOut(JSON.stringify(result) + '\n')
+}
+
+// stdout is a pipe: wait until the (possibly large) output is flushed before exiting.
+function writeOut(text) {
+  return new Promise(resolve => process.stdout.write(text, resolve))
 }
 
 main().then(
   () => process.exit(0),
-  e => {
+  async e => {
     const nested = (e && Array.isArray(e.errors) ? e.errors : []).map(x => ({ name: x.name, type: x.type || null, message: x.message }))
-    process.stdout.write(
+    await writeOut(
       JSON.stringify({
         error: String(e && e.stack ? e.stack : e) + (nested.length ? ' ' + JSON.stringify(nested) : ''),
         errorName: e && e.name,

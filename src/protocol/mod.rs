@@ -13,6 +13,8 @@ use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::versions;
 
+pub mod fetch_response;
+
 /// A decoded request.
 #[derive(Debug)]
 pub struct Request {
@@ -93,11 +95,15 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
         RequestHeader::decode(&mut frame, header_version).map_err(|e| malformed(e.to_string()))?;
     let body =
         RequestKind::decode(api_key, &mut frame, version).map_err(|e| malformed(e.to_string()))?;
+    // Kafka's parsers ignore bytes after the body (some clients send them, e.g. librdkafka's
+    // Metadata v13), and so does Klamm.
     if frame.has_remaining() {
-        return Err(malformed(format!(
-            "{} bytes left after the body",
-            frame.remaining()
-        )));
+        tracing::debug!(
+            ?api_key,
+            version,
+            trailing = frame.remaining(),
+            "ignoring bytes after the request body"
+        );
     }
     Ok(Decoded::Request(Box::new(Request {
         header,

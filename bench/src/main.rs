@@ -1,0 +1,234 @@
+//! `klamm-bench`: drives a Kafka-protocol broker (normally Klamm) with a real
+//! client library, librdkafka, and reports throughput, end-to-end latency and
+//! the broker's CPU and memory cost.
+//!
+//! A real client is the point: it batches, pipelines and retries the way
+//! production clients do, so the figures reflect what users will see rather
+//! than what a hand-written protocol loop can squeeze out.
+
+mod broker;
+mod client;
+mod consume;
+mod latency;
+mod produce;
+mod report;
+mod scenario;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Parser;
+
+use crate::broker::{SpawnOptions, Target};
+use crate::client::Admin;
+use crate::report::{BrokerInfo, Report, ScenarioReport};
+use crate::scenario::{Env, Scenario, Settings};
+
+/// Command line of `klamm-bench`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "klamm-bench",
+    version,
+    about = "Throughput and latency benchmark for Klamm (or any Kafka broker), driven by librdkafka",
+    after_help = "Every figure is the median over --runs runs. MB = 10^6 bytes of record payload."
+)]
+struct Cli {
+    /// Benchmark an already-running broker at HOST:PORT instead of starting one.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["broker_arg", "broker_log"])]
+    bootstrap: Option<String>,
+
+    /// With --bootstrap: PID of that broker, so its CPU time and RSS can be read from /proc.
+    #[arg(long, value_name = "PID", requires = "bootstrap")]
+    broker_pid: Option<u32>,
+
+    /// Broker binary to start as `PATH serve --data-dir <tempdir> --listen 127.0.0.1:0
+    /// --http-listen 127.0.0.1:0` (the last pair is left out if a --broker-arg sets it).
+    /// A relative path is tried against the current directory, then against the
+    /// bench crate's directory (so the default works from the repository root too).
+    #[arg(long, value_name = "PATH", default_value = "../target/release/klamm")]
+    broker_bin: PathBuf,
+
+    /// Extra argument for the started broker (repeatable), e.g.
+    /// `--broker-arg=--override --broker-arg=log.flush.before.ack=true`.
+    #[arg(long = "broker-arg", value_name = "ARG", allow_hyphen_values = true)]
+    broker_args: Vec<String>,
+
+    /// Keep the started broker's stdout/stderr in this file (default: a file in
+    /// its temporary directory, deleted at exit).
+    #[arg(long, value_name = "PATH")]
+    broker_log: Option<PathBuf>,
+
+    /// Scenario to run (repeatable; default: all). See --list.
+    #[arg(long = "scenario", value_name = "NAME")]
+    scenarios: Vec<String>,
+
+    /// List the scenarios and exit.
+    #[arg(long)]
+    list: bool,
+
+    /// Measured runs per scenario; every reported figure is the median over them.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+
+    /// Records per produce/consume run (default: 2,000,000 for 100 B records,
+    /// 1,000,000 for 1 KiB records).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    records: Option<u64>,
+
+    /// Measured length of each e2e-latency run, after the warm-up.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    duration_secs: u64,
+
+    /// Unmeasured warm-up at the start of each e2e-latency run.
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    warmup_secs: u64,
+
+    /// Send rate of the e2e-latency producer, in records per second.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    rate: u64,
+
+    /// Producer instances (each on its own thread) in the produce scenarios and
+    /// the consume pre-fill, for when one librdkafka producer is the bottleneck.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    producers: u64,
+
+    /// Give up on a single run after this long (a stuck broker must not hang the bench).
+    #[arg(long, value_name = "SECS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_secs: u64,
+
+    /// Print the results as JSON on stdout; the table then goes to stderr.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("klamm-bench: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the selected scenarios and prints the report. Returns whether every
+/// scenario succeeded.
+fn run(cli: &Cli) -> Result<bool> {
+    let catalogue = scenario::catalogue();
+    if cli.list {
+        for s in &catalogue {
+            println!("{:<26} {}", s.name(), s.description());
+        }
+        return Ok(true);
+    }
+    let mut selected = select(catalogue, &cli.scenarios)?;
+
+    let settings = Settings {
+        records: cli.records,
+        producers: usize::try_from(cli.producers).context("--producers")?,
+        duration: Duration::from_secs(cli.duration_secs),
+        warmup: Duration::from_secs(cli.warmup_secs),
+        rate: cli.rate,
+        run_timeout: Duration::from_secs(cli.timeout_secs),
+    };
+
+    let mut target = match &cli.bootstrap {
+        Some(bootstrap) => Target::external(bootstrap, cli.broker_pid)?,
+        None => Target::spawn(&SpawnOptions {
+            bin: broker::resolve_bin(&cli.broker_bin)?,
+            args: cli.broker_args.clone(),
+            log: cli.broker_log.clone(),
+        })?,
+    };
+    eprintln!("klamm-bench: broker at {}", target.bootstrap());
+
+    let admin = Admin::connect(target.bootstrap())?;
+    let mut reports = Vec::with_capacity(selected.len());
+    for scenario in &mut selected {
+        target.check_alive()?;
+        let env = Env {
+            bootstrap: target.bootstrap(),
+            admin: &admin,
+            probe: target.probe(),
+            settings: &settings,
+        };
+        reports.push(run_scenario(scenario.as_mut(), &env, cli.runs));
+    }
+    drop(admin);
+
+    let peak_rss_bytes = target.probe().and_then(|p| p.peak_rss_bytes().ok());
+    let broker = BrokerInfo {
+        bootstrap: target.bootstrap().to_owned(),
+        started_by_bench: target.is_managed(),
+        idle_rss_bytes: target.idle_rss_bytes(),
+        peak_rss_bytes,
+    };
+    target.shutdown()?;
+
+    let report = Report {
+        broker,
+        runs: cli.runs,
+        producers: settings.producers,
+        scenarios: reports,
+    };
+    let ok = report.scenarios.iter().all(|s| s.error.is_none());
+    if cli.json {
+        report.print_table(&mut std::io::stderr().lock())?;
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        report.print_table(&mut std::io::stdout().lock())?;
+    }
+    Ok(ok)
+}
+
+/// Picks the scenarios named on the command line, in catalogue order, or all
+/// of them when none is named.
+fn select(catalogue: Vec<Box<dyn Scenario>>, names: &[String]) -> Result<Vec<Box<dyn Scenario>>> {
+    if names.is_empty() {
+        return Ok(catalogue);
+    }
+    for name in names {
+        if !catalogue.iter().any(|s| s.name() == name) {
+            let known: Vec<_> = catalogue.iter().map(|s| s.name()).collect();
+            bail!("unknown scenario {name:?}; known: {}", known.join(", "));
+        }
+    }
+    Ok(catalogue
+        .into_iter()
+        .filter(|s| names.iter().any(|n| n == s.name()))
+        .collect())
+}
+
+/// Prepares a scenario, runs it `runs` times and cleans up. A failure ends the
+/// scenario (its error goes into the report) but not the benchmark.
+fn run_scenario(scenario: &mut dyn Scenario, env: &Env<'_>, runs: u32) -> ScenarioReport {
+    let name = scenario.name();
+    eprintln!("[{name}] {}", scenario.description());
+    let mut samples = Vec::new();
+    let result = (|| -> Result<()> {
+        scenario.prepare(env).context("preparing")?;
+        for run in 1..=runs {
+            let sample = scenario
+                .run(env)
+                .with_context(|| format!("run {run}/{runs}"))?;
+            eprintln!("[{name}] run {run}/{runs}: {}", sample.one_line());
+            samples.push(sample);
+        }
+        Ok(())
+    })();
+    scenario.cleanup(env);
+    let peak_rss_bytes = env.probe.and_then(|p| p.peak_rss_bytes().ok());
+    let error = result.err().map(|e| format!("{e:#}"));
+    if let Some(e) = &error {
+        eprintln!("[{name}] FAILED: {e}");
+    }
+    ScenarioReport::new(name, scenario.description(), samples, peak_rss_bytes, error)
+}
