@@ -33,9 +33,10 @@ pub fn load(
     let end = partition.log_end_offset();
     while next < end {
         let data = partition.read(next, buffer_size, true)?;
+        let bytes = data.records.read_to_bytes()?;
         let mut progressed = false;
-        for (at, h) in Batches::new(&data.records) {
-            let batch = &data.records[at..at + h.size()];
+        for (at, h) in Batches::new(&bytes) {
+            let batch = &bytes[at..at + h.size()];
             if h.last_offset() < next {
                 continue;
             }
