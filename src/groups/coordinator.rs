@@ -21,7 +21,7 @@ use crate::groups::member::{JoinResult, SyncResult};
 use crate::groups::membership::{
     append_error_to_response, JoinRequest, LeaveResult, LeavingMember, SyncRequest,
 };
-use crate::groups::offset_manager::{CommitRequest, FetchedOffset};
+use crate::groups::offset_manager::{CommitRequest, FetchedOffset, TopicErrors};
 use crate::groups::records::CoordinatorRecord;
 use crate::groups::shard::{Completion, GroupConfig, ShardState};
 use crate::groups::{partition_for, GROUP_METADATA_TOPIC_NAME};
@@ -41,6 +41,12 @@ impl Shard {
     fn lock(&self) -> MutexGuard<'_, ShardState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Where a batch went, and the flush the policy requires before it counts as written.
+struct Appended {
+    base_offset: i64,
+    flush: Option<(Arc<Partition>, i64)>,
 }
 
 /// A write appended to the log whose completion waits for a flush.
@@ -244,7 +250,7 @@ impl GroupCoordinator {
                             cb(st, Err(e));
                         }
                     }
-                    Ok((base_offset, flush)) => {
+                    Ok(Appended { base_offset, flush }) => {
                         if w.replay {
                             for (i, r) in w.records.iter().enumerate() {
                                 st.replay(base_offset + i as i64, NO_PRODUCER_ID, r);
@@ -271,12 +277,7 @@ impl GroupCoordinator {
     /// Appends `records` as one batch to partition `index` (Kafka's coordinator appends with
     /// `AppendOrigin.COORDINATOR`). Returns the base offset, and the flush the policy requires
     /// before the write counts as done.
-    fn append(
-        &self,
-        index: i32,
-        records: &[CoordinatorRecord],
-        now: i64,
-    ) -> Result<(i64, Option<(Arc<Partition>, i64)>)> {
+    fn append(&self, index: i32, records: &[CoordinatorRecord], now: i64) -> Result<Appended> {
         let topic = self
             .logs
             .get_or_create_internal(GROUP_METADATA_TOPIC_NAME)?;
@@ -306,7 +307,10 @@ impl GroupCoordinator {
         }
         let flush = (info.needs_flush || self.config.flush_before_ack)
             .then(|| (partition, info.last_offset + 1));
-        Ok((info.base_offset, flush))
+        Ok(Appended {
+            base_offset: info.base_offset,
+            flush,
+        })
     }
 
     async fn flush(&self, partition: Arc<Partition>, upto: i64) -> Result<()> {
@@ -422,7 +426,7 @@ impl GroupCoordinator {
         &self,
         group_id: &str,
         topics: &[(String, Vec<i32>)],
-    ) -> Result<Vec<(String, Vec<(i32, Option<Error>)>)>> {
+    ) -> Result<TopicErrors> {
         self.check_active()?;
         if group_id.is_empty() {
             return Err(Error::InvalidGroupId);
@@ -526,5 +530,73 @@ fn offsets_topic_spec(config: &GroupConfig) -> NewTopic {
         assignments: Vec::new(),
         configs,
         internal: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::groups::offset_manager::CommitPartition;
+    use crate::settings::Overrides;
+
+    fn open(dir: &std::path::Path, partitions: i32) -> (Arc<LogManager>, GroupCoordinator) {
+        let cli = Overrides {
+            data_dir: Some(dir.to_string_lossy().to_string()),
+            overrides: vec![(
+                "offsets.topic.num.partitions".into(),
+                partitions.to_string(),
+            )],
+            ..Default::default()
+        };
+        let settings = Arc::new(Settings::load(&cli).unwrap());
+        let logs = Arc::new(LogManager::open(settings.clone()).unwrap());
+        let groups = GroupCoordinator::load(logs.clone(), &settings).unwrap();
+        (logs, groups)
+    }
+
+    #[tokio::test]
+    async fn commits_survive_a_restart_and_the_topic_is_made_on_first_need() {
+        let dir = tempfile::tempdir().unwrap();
+        let (logs, groups) = open(dir.path(), 5);
+        assert!(logs.topic(GROUP_METADATA_TOPIC_NAME).is_none());
+        let r = groups
+            .commit_offsets(CommitRequest {
+                group_id: "g".into(),
+                member_id: String::new(),
+                group_instance_id: None,
+                generation_id: -1,
+                retention_time_ms: -1,
+                api_version: 9,
+                partitions: vec![CommitPartition {
+                    topic: "t".into(),
+                    partition: 2,
+                    offset: 17,
+                    leader_epoch: 0,
+                    metadata: Some("hi".into()),
+                }],
+            })
+            .await
+            .unwrap();
+        assert_eq!(r, vec![None]);
+        let topic = logs.topic(GROUP_METADATA_TOPIC_NAME).unwrap();
+        assert!(topic.internal);
+        assert_eq!(topic.partitions.len(), 5);
+        assert!(topic.config.cleanup_compact);
+        assert_eq!(
+            topic.partitions[groups.partition_for("g") as usize].log_end_offset(),
+            1
+        );
+        drop(groups);
+        logs.shutdown().unwrap();
+        drop(logs);
+
+        // A different configured count does not move groups: the topic's count wins.
+        let (_logs, groups) = open(dir.path(), 50);
+        assert_eq!(groups.num_partitions(), 5);
+        let f = groups
+            .fetch_offsets("g", Some(&[("t".into(), vec![2])]), false)
+            .unwrap();
+        assert_eq!((f[0].1[0].offset, f[0].1[0].metadata.as_str()), (17, "hi"));
+        assert_eq!(groups.list_groups(&[], &[]).unwrap()[0].group_id, "g");
     }
 }

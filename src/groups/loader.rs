@@ -126,3 +126,169 @@ fn replay_batch(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::groups::records::{GroupMetadataValue, OffsetCommitValue};
+    use crate::groups::shard::GroupConfig;
+    use crate::log::batch::{self, ATTRIBUTES, CRC};
+    use crate::log::batch_builder::{build, Producer, SimpleRecord};
+    use crate::log::config::LogConfig;
+    use crate::log::partition::Recovery;
+    use crate::log::validator::{validate, AppendOrigin};
+    use crate::settings::Settings;
+
+    fn partition(dir: &std::path::Path) -> Partition {
+        let cfg = Arc::new(LogConfig::new(&Settings::defaults(), &BTreeMap::new()));
+        Partition::open(
+            "__consumer_offsets".into(),
+            Uuid::nil(),
+            0,
+            dir,
+            cfg,
+            Recovery::Clean,
+            None,
+        )
+        .unwrap()
+    }
+
+    fn append(p: &Partition, records: Vec<SimpleRecord>, producer: Producer, control: bool) {
+        let mut b = build(&records, 1000, producer);
+        if control {
+            let attrs = i16::from_be_bytes([b[ATTRIBUTES], b[ATTRIBUTES + 1]]) | 0x20;
+            b[ATTRIBUTES..ATTRIBUTES + 2].copy_from_slice(&attrs.to_be_bytes());
+            let crc = batch::compute_crc(&b);
+            b[CRC..CRC + 4].copy_from_slice(&crc.to_be_bytes());
+        }
+        let cfg = p.config();
+        let v = validate(
+            &Bytes::from(b),
+            9,
+            &cfg,
+            AppendOrigin::Coordinator,
+            1000,
+            "x",
+        )
+        .unwrap();
+        p.append(&v, AppendOrigin::Coordinator).unwrap();
+    }
+
+    fn offset(group: &str, partition: i32, offset: i64) -> SimpleRecord {
+        CoordinatorRecord::offset_commit(
+            group,
+            "t",
+            partition,
+            OffsetCommitValue {
+                offset,
+                leader_epoch: -1,
+                metadata: String::new(),
+                commit_timestamp: 1,
+                expire_timestamp: -1,
+            },
+        )
+        .encode()
+    }
+
+    #[test]
+    fn replays_any_order_compaction_leaves() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = partition(dir.path());
+        let empty_consumer_group = GroupMetadataValue {
+            protocol_type: "consumer".into(),
+            generation: 4,
+            protocol: None,
+            leader: None,
+            current_state_timestamp: 77,
+            members: vec![],
+        };
+        // Offsets first, the group record after (older group records compacted away).
+        append(
+            &p,
+            vec![offset("g", 0, 5), offset("g", 1, 6)],
+            Producer::NONE,
+            false,
+        );
+        append(
+            &p,
+            vec![CoordinatorRecord::group_metadata("g", empty_consumer_group).encode()],
+            Producer::NONE,
+            false,
+        );
+        // A deleted offset, a deleted group whose tombstones survived, a record type skipped.
+        append(
+            &p,
+            vec![
+                offset("g", 2, 9),
+                CoordinatorRecord::offset_tombstone("g", "t", 2).encode(),
+            ],
+            Producer::NONE,
+            false,
+        );
+        append(
+            &p,
+            vec![
+                offset("gone", 0, 1),
+                CoordinatorRecord::offset_tombstone("gone", "t", 0).encode(),
+                CoordinatorRecord::group_tombstone("gone").encode(),
+            ],
+            Producer::NONE,
+            false,
+        );
+        append(
+            &p,
+            vec![SimpleRecord {
+                key: Some(vec![0, 5, 0, 1, b'x']),
+                value: Some(vec![0, 0]),
+            }],
+            Producer::NONE,
+            false,
+        );
+        // A transaction's offsets, then its commit marker; another one aborted.
+        let txn = |id| Producer {
+            id,
+            epoch: 0,
+            base_sequence: 0,
+            transactional: true,
+        };
+        append(&p, vec![offset("g", 3, 30)], txn(7), false);
+        append(&p, vec![offset("g", 4, 40)], txn(8), false);
+        let marker = |kind: i16| SimpleRecord {
+            key: Some([0i16.to_be_bytes(), kind.to_be_bytes()].concat()),
+            value: Some(vec![0, 0, 0, 0, 0, 0]),
+        };
+        append(&p, vec![marker(1)], txn(7), true);
+        append(&p, vec![marker(0)], txn(8), true);
+
+        let mut st = ShardState::new(
+            0,
+            Arc::new(GroupConfig::from_settings(&Settings::defaults())),
+        );
+        let stats = load(&mut st, &p, 100).unwrap();
+        assert_eq!(stats.batches, 9);
+        assert_eq!(stats.skipped, 1);
+        let g = st.classic("g").unwrap().0;
+        assert_eq!(
+            (
+                g.generation_id(),
+                g.protocol_type(),
+                g.current_state_timestamp()
+            ),
+            (4, Some("consumer"), Some(77))
+        );
+        let got: Vec<i64> = st.fetch_offsets("g", &[("t".into(), vec![0, 1, 2, 3, 4])], false)[0]
+            .1
+            .iter()
+            .map(|o| o.offset)
+            .collect();
+        assert_eq!(got, vec![5, 6, -1, 30, -1]);
+        assert!(st.group("gone").is_none());
+        assert!(st.offsets.group("gone").is_none());
+    }
+}

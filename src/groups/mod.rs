@@ -24,6 +24,8 @@ pub mod membership;
 pub mod offset_manager;
 pub mod offsets;
 pub mod records;
+#[cfg(test)]
+mod scenario_tests;
 pub mod shard;
 pub mod timer;
 

@@ -32,6 +32,9 @@ pub struct CommitRequest {
     pub partitions: Vec<CommitPartition>,
 }
 
+/// Per topic, per partition: the error of an OffsetDelete, if any.
+pub type TopicErrors = Vec<(String, Vec<(i32, Option<Error>)>)>;
+
 /// One partition of an OffsetFetch answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedOffset {
@@ -186,10 +189,10 @@ impl ShardState {
         group_id: &str,
         require_stable: bool,
     ) -> Vec<(String, Vec<FetchedOffset>)> {
-        if !self
+        if self
             .groups
             .get(group_id)
-            .is_some_and(|g| g.validate_offset_fetch().is_ok())
+            .is_none_or(|g| g.validate_offset_fetch().is_err())
         {
             return Vec::new();
         }
@@ -218,7 +221,7 @@ impl ShardState {
         &mut self,
         group_id: &str,
         topics: &[(String, Vec<i32>)],
-    ) -> Result<Vec<(String, Vec<(i32, Option<Error>)>)>, Error> {
+    ) -> Result<TopicErrors, Error> {
         let group = self
             .groups
             .get(group_id)
