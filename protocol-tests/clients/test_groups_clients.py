@@ -107,3 +107,38 @@ def test_group_continues_with_another_library(bootstrap, members, chain):
         committed = {p: committed[p] + 3 + p for p in range(3)}
         m.commit([[topic, p, o] for p, o in committed.items()])
         m.close()
+
+
+def test_kcat_balanced_consumer_commits(bootstrap, kcat_bin):
+    """kcat -G: a balanced consumer reads every partition to the end and, on exit, commits what
+    it consumed (auto commit); a second run of the same group reads nothing new."""
+    import json
+    import subprocess
+
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from klammtest import TIMEOUT
+
+    topic = unique_topic("grp-kcat")
+    group = unique_topic("g-kcat")
+    cf_create_topic(bootstrap, topic, 3)
+    produce_values(bootstrap, topic, 4, partitions=3)
+
+    def run():
+        proc = subprocess.run(
+            [kcat_bin, "-b", bootstrap, "-G", group, "-X", "auto.offset.reset=earliest", "-e", "-J", "-q",
+             "-X", "session.timeout.ms=6000", topic],
+            capture_output=True, timeout=TIMEOUT + 30,
+        )
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+    got = run()
+    assert sorted((m["partition"], m["offset"]) for m in got) == [(p, o) for p in range(3) for o in range(4)]
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    res = a.list_consumer_group_offsets(
+        [ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in range(3)])]
+    )[group].result(timeout=TIMEOUT)
+    assert {tp.partition: tp.offset for tp in res.topic_partitions} == {0: 4, 1: 4, 2: 4}
+    assert run() == []
