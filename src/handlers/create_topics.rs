@@ -91,9 +91,11 @@ fn create_one(
     match result {
         Err(e) => failed(ctx, t, &e),
         Ok((id, partitions, overrides)) => {
+            // Kafka sends a null error message on success (the crate defaults to "").
             let mut r = CreatableTopicResult::default()
                 .with_name(t.name)
-                .with_error_code(0);
+                .with_error_code(0)
+                .with_error_message(None);
             if ctx.version >= 5 {
                 r.num_partitions = partitions;
                 r.replication_factor = 1;

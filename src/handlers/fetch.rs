@@ -47,16 +47,13 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
     } else {
         req.replica_id.0
     };
-    // Sessions: we never create one, so any session id is unknown (KIP-227).
-    if v >= 7 && req.session_id != 0 {
+    // Sessions (KIP-227): a full fetch (epoch 0 opens a session, -1 closes one) is served
+    // whatever session id it names, and Klamm opens none, answering session id 0. Any other
+    // epoch refers to an existing session, and there is none: FETCH_SESSION_ID_NOT_FOUND, as
+    // Kafka's `FetchManager.newContext` answers for an unknown session.
+    if v >= 7 && req.session_epoch != 0 && req.session_epoch != -1 {
         let resp = FetchResponse::default()
             .with_error_code(ResponseError::FetchSessionIdNotFound.code())
-            .with_session_id(0);
-        return (resp, Vec::new());
-    }
-    if v >= 7 && req.session_epoch > 0 {
-        let resp = FetchResponse::default()
-            .with_error_code(ResponseError::InvalidFetchSessionEpoch.code())
             .with_session_id(0);
         return (resp, Vec::new());
     }

@@ -21,6 +21,19 @@ pub fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
     // v0-3 always allowed auto-creation; v4+ asks for it explicitly.
     let allow_auto_create = v < 4 || req.allow_auto_topic_creation;
 
+    // Versions 10 and 11 carry topic id fields but do not allow lookups by id: Kafka rejects
+    // the whole request (`KafkaApis.handleTopicMetadataRequest`).
+    if (10..12).contains(&v) {
+        if let Some(list) = &req.topics {
+            if list
+                .iter()
+                .any(|t| t.name.is_none() || !t.topic_id.is_nil())
+            {
+                return invalid_request(&req);
+            }
+        }
+    }
+
     let topics: Vec<MetadataResponseTopic> = match &req.topics {
         // Null (or an empty list at v0) means every topic.
         None => all_topics(ctx, include_ops),
@@ -55,6 +68,24 @@ pub fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
         };
     }
     resp
+}
+
+/// `MetadataRequest.getErrorResponse` with INVALID_REQUEST: every requested topic carries the
+/// error, no brokers.
+fn invalid_request(req: &MetadataRequest) -> MetadataResponse {
+    let topics = req
+        .topics
+        .iter()
+        .flatten()
+        .map(|t| {
+            MetadataResponseTopic::default()
+                .with_error_code(ResponseError::InvalidRequest.code())
+                .with_name(Some(t.name.clone().unwrap_or_else(|| topic_name(""))))
+                .with_topic_id(t.topic_id)
+                .with_is_internal(false)
+        })
+        .collect();
+    MetadataResponse::default().with_topics(topics)
 }
 
 fn all_topics(ctx: &RequestContext, include_ops: bool) -> Vec<MetadataResponseTopic> {

@@ -50,7 +50,9 @@ pub fn alter(
         .alter(changes)
         .into_iter()
         .map(|(user, r)| {
-            let mut out = AlterUserScramCredentialsResult::default().with_user(sb(&user));
+            let mut out = AlterUserScramCredentialsResult::default()
+                .with_user(sb(&user))
+                .with_error_message(None);
             if let Err(e) = r {
                 let (code, msg) = code_and_message(&e);
                 out.error_code = code;

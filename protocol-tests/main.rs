@@ -1,0 +1,19 @@
+//! Black-box protocol tests: every test starts a real `klamm serve` process on an ephemeral
+//! port and talks the Kafka wire protocol to it over TCP, at every advertised version.
+//!
+//! Run with `cargo test --release --test protocol`. One module per capability; the shared
+//! harness (broker process, blocking client, record batches) is in `support/`.
+
+mod support;
+
+mod api_versions;
+mod describe_cluster;
+mod fetch;
+mod framing;
+mod init_producer_id;
+mod list_offsets;
+mod metadata;
+mod produce;
+mod scram_credentials;
+mod topics;
+mod wire_captures;
