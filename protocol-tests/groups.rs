@@ -1368,3 +1368,30 @@ fn initial_rebalance_delay_waits_for_more_members() {
         "and not much longer ({took:?})"
     );
 }
+
+#[test]
+fn coordinator_writes_are_fsynced_before_the_answer_with_flush_before_ack() {
+    // Coordinator writes are acks=all writes: with log.flush.before.ack the group's assignment
+    // and the commits are fsynced before SyncGroup and OffsetCommit are answered.
+    let mut broker = Broker::with_overrides(&[
+        ("group.initial.rebalance.delay.ms", "0"),
+        ("log.flush.before.ack", "true"),
+    ]);
+    let mut c = broker.client();
+    create_topic(&mut c, "fs", 1);
+    let (m, generation) = form_group(&mut c, "flushed", &["fs"]);
+    assert_eq!(
+        commit_codes(&c.send(
+            &commit_request("flushed", &m, generation, 9, "fs", &[(0, 9)]),
+            9
+        )),
+        vec![(0, 0)]
+    );
+    broker.kill9_and_restart();
+    let mut c = broker.client();
+    assert_eq!(fetched(&mut c, "flushed", "fs", &[0])[0].1, 9);
+    assert_eq!(
+        &describe(&mut c, "flushed", 5).members[0].member_assignment[..],
+        b"assignment"
+    );
+}

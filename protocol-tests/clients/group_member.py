@@ -158,6 +158,14 @@ def run_kafka_python(spec, commands):
             assignment.update((tp.topic, tp.partition) for tp in assigned)
             emit(event="assignment", partitions=sorted(assignment))
 
+    # kafka-python 3.0.12 races with itself when a rebalance is still in flight as poll() gives
+    # up (its main thread then never applies the SyncGroup answer it received): knowing the
+    # topics' partitions before joining avoids the leader's empty first assignment and the
+    # rejoin that follows, and a poll long enough for a join/sync round trip avoids giving up.
+    for t in spec["topics"]:
+        deadline = time.monotonic() + 30
+        while not c.partitions_for_topic(t) and time.monotonic() < deadline:
+            time.sleep(0.05)
     c.subscribe(spec["topics"], listener=Listener())
     while True:
         try:
@@ -181,7 +189,7 @@ def run_kafka_python(spec, commands):
                         emit(event="committed", offsets=sorted([tp.topic, tp.partition, o] for tp, o in positions.items()))
                 except Exception as e:  # noqa: BLE001 - reported to the test
                     emit(event="error", error=f"commit: {e!r}")
-        batches = c.poll(timeout_ms=50)
+        batches = c.poll(timeout_ms=300)
         for tp, records in batches.items():
             for r in records:
                 emit(event="record", topic=tp.topic, partition=tp.partition, offset=r.offset,
@@ -190,6 +198,11 @@ def run_kafka_python(spec, commands):
 
 def main():
     spec = json.loads(sys.argv[1])
+    if spec.get("debug"):
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, filename=spec["debug"],
+                            format="%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
     commands = stdin_commands()
     try:
         {"confluent": run_confluent, "kafka-python": run_kafka_python}[spec["client"]](spec, commands)

@@ -9,6 +9,7 @@ events from a background thread. Every wait is bounded by klammtest.TIMEOUT.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -54,6 +55,9 @@ class Member:
             "strategy": strategy,
             "instance_id": instance_id,
             "client_id": f"klamm-{name}",
+            # A directory for the member's client debug log (diagnosing a client's behaviour).
+            "debug": (os.path.join(os.environ["KLAMM_GROUP_MEMBER_LOGDIR"], f"{name}-{os.getpid()}-{time.monotonic_ns()}.log")
+                      if os.environ.get("KLAMM_GROUP_MEMBER_LOGDIR") else None),
         }
         if client == "kafkajs":
             cmd = ["node", str(MEMBER_JS), json.dumps(spec)]
