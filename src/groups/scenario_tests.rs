@@ -446,3 +446,44 @@ async fn replay_rebuilds_groups_and_offsets() {
     let (g, _) = fresh.classic("g").unwrap();
     assert_eq!(g.state(), GroupState::Stable);
 }
+
+#[tokio::test(start_paused = true)]
+async fn rebalance_timeout_drops_members_that_do_not_rejoin_or_sync() {
+    let mut st = shard();
+    // a's session (60 s) outlasts the rebalance timeout (30 s).
+    let mut req = join_req("g", "", 3);
+    req.session_timeout_ms = 60_000;
+    let mut aj = join(&mut st, req);
+    tick(&mut st);
+    let a = aj.try_recv().unwrap().member_id;
+    sync(&mut st, "g", &a, 1, vec![]).try_recv().unwrap();
+    // b joins; a never rejoins: the join phase completes without it after the rebalance timeout.
+    let (b, mut bj) = join_new(&mut st, "g");
+    tokio::time::advance(Duration::from_millis(29_999)).await;
+    tick(&mut st);
+    assert!(bj.try_recv().is_err(), "waiting for a to rejoin");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    tick(&mut st);
+    let r = bj.try_recv().unwrap();
+    assert_eq!(
+        (code(&r.error), r.generation_id, r.members.len()),
+        (0, 2, 1)
+    );
+    assert_eq!(r.leader, b, "the leader that did not rejoin was replaced");
+    assert_eq!(
+        st.classic_heartbeat("g", &a, None, 1).unwrap_err().code(),
+        25
+    );
+
+    // b heartbeats but never sends SyncGroup: removed when the rebalance timeout passes.
+    for _ in 0..3 {
+        tokio::time::advance(Duration::from_millis(9_000)).await;
+        tick(&mut st);
+        assert_eq!(st.classic_heartbeat("g", &b, None, 2), Ok(()));
+    }
+    assert_eq!(st.describe_group("g").state, "CompletingRebalance");
+    tokio::time::advance(Duration::from_millis(3_000)).await;
+    tick(&mut st);
+    let d = st.describe_group("g");
+    assert_eq!((d.state.as_str(), d.members.len()), ("Empty", 0));
+}
