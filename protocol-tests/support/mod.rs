@@ -10,6 +10,7 @@
 pub mod batches;
 pub mod broker;
 pub mod client;
+pub mod groups;
 pub mod requests;
 
 pub use batches::*;
