@@ -10,6 +10,8 @@ mod api_versions;
 mod describe_cluster;
 mod fetch;
 mod framing;
+mod group_offsets;
+mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod connection;
 pub mod error;
 pub mod error_names;
+pub mod groups;
 pub mod handlers;
 pub mod http;
 pub mod log;

@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
+use crate::groups::GroupCoordinator;
 use crate::http::{self, Health, State};
 use crate::log::LogManager;
 use crate::settings::Settings;
@@ -44,6 +45,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         let s = settings.clone();
         Arc::new(tokio::task::spawn_blocking(move || LogManager::open(s)).await??)
     };
+    let groups = {
+        let (l, s) = (logs.clone(), settings.clone());
+        Arc::new(tokio::task::spawn_blocking(move || GroupCoordinator::load(l, &s)).await??)
+    };
     let listener = TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
@@ -51,12 +56,15 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let broker = Arc::new(Broker::new(
         settings.clone(),
         logs.clone(),
+        groups.clone(),
         bound,
         stopping_rx,
     )?);
 
-    let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    let mut background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    background.extend(groups.spawn_timers(&shutdown_tx.subscribe()));
     health.set_broker(broker.clone());
+    crate::metrics::get().set_group_source(broker.groups.clone());
 
     // The one line tests and scripts wait for.
     println!(
@@ -130,6 +138,8 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     health.set(State::ShuttingDown);
     drop(listener);
     let _ = stopping_tx.send(true);
+    // Parked JoinGroup/SyncGroup requests are answered now, so draining does not wait for them.
+    groups.shutdown();
     let _ = shutdown_tx.send(());
     drop(done_tx);
     if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv())

@@ -9,6 +9,7 @@
 mod broker;
 mod client;
 mod consume;
+mod groups;
 mod latency;
 mod produce;
 mod report;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::broker::ProcessProbe;
 use crate::client::Admin;
 use crate::consume::Consume;
+use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
 use crate::produce::{Acks, Produce};
 
@@ -32,6 +33,8 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(Consume::new("consume-1k", ONE_KIB, 1)),
         Box::new(Consume::new("consume-1k-p3", ONE_KIB, 3)),
         Box::new(E2eLatency::new("e2e-latency", SMALL)),
+        Box::new(OffsetCommits::new()),
+        Box::new(Rebalance::new("rebalance-10", 10)),
     ]
 }
 

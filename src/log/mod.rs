@@ -6,6 +6,7 @@
 //! for the few consumers that need them.
 
 pub mod batch;
+pub mod batch_builder;
 pub mod checkpoint;
 pub mod config;
 pub mod index;

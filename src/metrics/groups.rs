@@ -47,6 +47,42 @@ pub trait GroupSource: Send + Sync {
     fn snapshot(&self) -> Option<Vec<GroupSnapshot>>;
 }
 
+/// The group coordinator as the metrics' group source.
+impl GroupSource for crate::groups::GroupCoordinator {
+    fn snapshot(&self) -> Option<Vec<GroupSnapshot>> {
+        let listed = self.list_groups(&[], &[]).ok()?;
+        let ids: Vec<String> = listed.iter().map(|g| g.group_id.clone()).collect();
+        let described = self.describe_groups(&ids).ok()?;
+        let snapshots = listed
+            .into_iter()
+            .zip(described)
+            .map(|(g, d)| {
+                let offsets = self
+                    .fetch_offsets(&g.group_id, None, false)
+                    .map(|topics| {
+                        topics
+                            .into_iter()
+                            .flat_map(|(topic, parts)| {
+                                parts
+                                    .into_iter()
+                                    .filter(|p| p.error.is_none() && p.offset >= 0)
+                                    .map(move |p| (topic.clone(), p.partition, p.offset))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                GroupSnapshot {
+                    group_id: g.group_id,
+                    state: g.state,
+                    members: d.members.len(),
+                    offsets,
+                }
+            })
+            .collect();
+        Some(snapshots)
+    }
+}
+
 pub fn describe() {
     describe_gauge!(GROUPS, "Consumer groups by state.");
     describe_gauge!(
