@@ -1,18 +1,41 @@
-# Minimal image: build the release binary, ship it with the documented config.
+# Klamm container image: a static (musl) binary and the documented config, nothing else.
+#
+#   docker build -t klamm .
+#   docker run -p 9092:9092 -p 9644:9644 -v klamm-data:/var/lib/klamm \
+#     -e KLAMM_ADVERTISED_LISTENER=localhost:9092 klamm
+#
+# Every setting can be given as KLAMM_<NAME> (KLAMM_LOG_RETENTION_HOURS=24 sets
+# log.retention.hours) or as `serve` flags after the image name.
+
+# --- build: the release binary, built by the same script the tests run -------------------------
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
+# A static binary needs only the musl target; no C code is compiled.
+RUN rustup target add "$(uname -m)-unknown-linux-musl"
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY config ./config
-RUN cargo build --release --locked && strip target/release/klamm
+RUN config/docker-build.sh --target "$(uname -m)-unknown-linux-musl" /out \
+    && mkdir -p /out/data
 
-FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --home /var/lib/klamm klamm \
-    && mkdir -p /var/lib/klamm && chown klamm /var/lib/klamm
-COPY --from=build /src/target/release/klamm /usr/local/bin/klamm
+# --- final image: binary + config, non-root -------------------------------------------------------
+FROM scratch
+COPY --from=build /out/klamm /usr/local/bin/klamm
 COPY config/klamm.toml /etc/klamm/klamm.toml
-USER klamm
-ENV KLAMM_DATA_DIR=/var/lib/klamm
+# The data directory belongs to the unprivileged user the broker runs as.
+COPY --from=build --chown=10001:10001 /out/data /var/lib/klamm
+USER 10001:10001
+ENV KLAMM_CONFIG=/etc/klamm/klamm.toml \
+    KLAMM_DATA_DIR=/var/lib/klamm \
+    KLAMM_LISTEN=0.0.0.0:9092 \
+    KLAMM_HTTP_LISTEN=0.0.0.0:9644
 VOLUME /var/lib/klamm
+# Kafka protocol, then HTTP (/metrics, /health).
 EXPOSE 9092 9644
-ENTRYPOINT ["/usr/local/bin/klamm", "serve", "--config", "/etc/klamm/klamm.toml"]
+# No curl in the image: the binary probes its own /health (200 once serving, 503 while
+# recovering the logs or shutting down).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["/usr/local/bin/klamm", "health", "--http", "127.0.0.1:9644"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/klamm"]
+CMD ["serve"]

@@ -13,6 +13,8 @@ mod configs;
 mod describe_cluster;
 mod fetch;
 mod framing;
+mod group_offsets;
+mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;

@@ -37,10 +37,22 @@ const COVERED: &[ApiKey] = &[
     ApiKey::Fetch,
     ApiKey::ListOffsets,
     ApiKey::Metadata,
+    ApiKey::OffsetCommit,
+    ApiKey::OffsetFetch,
+    ApiKey::FindCoordinator,
+    ApiKey::JoinGroup,
+    ApiKey::Heartbeat,
+    ApiKey::LeaveGroup,
+    ApiKey::SyncGroup,
+    ApiKey::DescribeGroups,
+    ApiKey::ListGroups,
     ApiKey::ApiVersions,
     ApiKey::CreateTopics,
     ApiKey::DeleteTopics,
     ApiKey::InitProducerId,
+    ApiKey::OffsetForLeaderEpoch,
+    ApiKey::DeleteGroups,
+    ApiKey::OffsetDelete,
     ApiKey::DescribeUserScramCredentials,
     ApiKey::AlterUserScramCredentials,
     ApiKey::DescribeCluster,
@@ -69,6 +81,13 @@ const SCRAM_MAX_ITERATIONS: i32 = 16384;
 /// Records produced into each partition a ListOffsets frame names.
 const LIST_OFFSETS_RECORDS: i64 = 3;
 
+/// Records produced into each partition an OffsetForLeaderEpoch frame names.
+const EPOCH_RECORDS: i64 = 3;
+
+/// Group coordinator settings of the replay brokers: a first JoinGroup completes at once
+/// instead of after `group.initial.rebalance.delay.ms` (3 s by default).
+const GROUP_ARGS: &[&str] = &["--override", "group.initial.rebalance.delay.ms=0"];
+
 struct Capture {
     file: String,
     frame: Vec<u8>,
@@ -77,15 +96,8 @@ struct Capture {
     correlation_id: i32,
 }
 
-/// `../shared/wire-captures/<dir>` beside the repository, or under `$KLAMM_WIRE_CAPTURES` when
-/// set (for checkouts that do not sit next to `shared/`, such as git worktrees).
 fn captures_dir(dir: &str) -> PathBuf {
-    match std::env::var_os("KLAMM_WIRE_CAPTURES") {
-        Some(root) => PathBuf::from(root).join(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/wire-captures")
-            .join(dir),
-    }
+    shared_dir().join("wire-captures").join(dir)
 }
 
 fn load(dir: &str) -> Vec<Capture> {
@@ -301,6 +313,31 @@ fn prepare(body: &RequestKind, v: i16) -> Prep {
                 }
             }
         }
+        RequestKind::OffsetCommit(r) => {
+            for t in &r.topics {
+                for part in &t.partitions {
+                    p.topic(TopicKey::Name(t.name.to_string()), part.partition_index);
+                }
+            }
+        }
+        RequestKind::OffsetDelete(r) => {
+            for t in &r.topics {
+                for part in &t.partitions {
+                    p.topic(TopicKey::Name(t.name.to_string()), part.partition_index);
+                }
+            }
+        }
+        RequestKind::OffsetForLeaderEpoch(r) => {
+            for t in &r.topics {
+                for part in &t.partitions {
+                    p.records(
+                        TopicKey::Name(t.topic.to_string()),
+                        part.partition,
+                        EPOCH_RECORDS,
+                    );
+                }
+            }
+        }
         RequestKind::AlterUserScramCredentials(r) => {
             for d in &r.deletions {
                 if !d.name.is_empty() && SCRAM_MECHANISMS.contains(&d.mechanism) {
@@ -431,7 +468,7 @@ fn replay(
     assert!(!frame.has_remaining(), "the capture decodes completely");
 
     let prep = prepare(&body, v);
-    let broker = Broker::start_seeded(&[], |dir| seed_topic_ids(dir, &prep));
+    let broker = Broker::start_seeded(GROUP_ARGS, |dir| seed_topic_ids(dir, &prep));
     let mut c = broker.client();
     let mut ids: HashMap<String, Uuid> = HashMap::new();
     for (key, n) in &prep.partitions {
@@ -547,6 +584,61 @@ fn expected_errors(body: &RequestKind, v: i16) -> Vec<i16> {
                 _ => true,
             })
             .map(|_| code::INVALID_REQUEST)
+            .collect(),
+        // A fresh broker knows no groups: the member-bound requests are UNKNOWN_MEMBER_ID (the
+        // coordinator's answer for an unknown group), a new member of v4+ gets
+        // MEMBER_ID_REQUIRED (KIP-394).
+        RequestKind::JoinGroup(r) => {
+            if r.group_id.is_empty() {
+                vec![code::INVALID_GROUP_ID]
+            } else if !(6000..=1_800_000).contains(&r.session_timeout_ms) {
+                vec![code::INVALID_SESSION_TIMEOUT]
+            } else if !r.member_id.is_empty() {
+                vec![code::UNKNOWN_MEMBER_ID]
+            } else if v >= 4 && r.group_instance_id.is_none() {
+                vec![code::MEMBER_ID_REQUIRED]
+            } else {
+                vec![]
+            }
+        }
+        RequestKind::SyncGroup(r)
+            if v >= 5 && (r.protocol_type.is_none() || r.protocol_name.is_none()) =>
+        {
+            vec![code::INCONSISTENT_GROUP_PROTOCOL]
+        }
+        RequestKind::SyncGroup(r) if r.group_id.is_empty() => vec![code::INVALID_GROUP_ID],
+        RequestKind::SyncGroup(_) => vec![code::UNKNOWN_MEMBER_ID],
+        RequestKind::Heartbeat(r) if r.group_id.is_empty() => vec![code::INVALID_GROUP_ID],
+        RequestKind::Heartbeat(_) => vec![code::UNKNOWN_MEMBER_ID],
+        RequestKind::LeaveGroup(r) if v >= 3 => vec![code::UNKNOWN_MEMBER_ID; r.members.len()],
+        RequestKind::LeaveGroup(_) => vec![code::UNKNOWN_MEMBER_ID],
+        // A commit with a generation names a group that does not exist: ILLEGAL_GENERATION, and
+        // GROUP_ID_NOT_FOUND from v9; without one it creates a simple group.
+        RequestKind::OffsetCommit(r) if r.generation_id_or_member_epoch >= 0 => {
+            let e = if v >= 9 {
+                code::GROUP_ID_NOT_FOUND
+            } else {
+                code::ILLEGAL_GENERATION
+            };
+            vec![e; r.topics.iter().map(|t| t.partitions.len()).sum()]
+        }
+        RequestKind::DescribeGroups(r) if v >= 6 => vec![code::GROUP_ID_NOT_FOUND; r.groups.len()],
+        RequestKind::DeleteGroups(r) => {
+            let mut names: Vec<&str> = r.groups_names.iter().map(|g| g.as_str()).collect();
+            names.sort();
+            names.dedup();
+            vec![code::GROUP_ID_NOT_FOUND; names.len()]
+        }
+        RequestKind::OffsetDelete(_) => vec![code::GROUP_ID_NOT_FOUND],
+        RequestKind::OffsetForLeaderEpoch(r) => r
+            .topics
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .filter_map(|p| match p.current_leader_epoch {
+                -1 | 0 => None,
+                e if e > 0 => Some(code::UNKNOWN_LEADER_EPOCH),
+                _ => Some(code::FENCED_LEADER_EPOCH),
+            })
             .collect(),
         RequestKind::DescribeUserScramCredentials(r) => {
             // Nothing exists on a fresh broker: every named user is RESOURCE_NOT_FOUND, and a
@@ -954,6 +1046,141 @@ fn check_content(
         ) => {
             assert_eq!(resp.error_code, code::NONE);
             assert!(resp.topics.is_empty(), "a single broker never reassigns");
+        }
+        (RequestKind::FindCoordinator(req), Some(ResponseKind::FindCoordinator(resp))) => {
+            let node = (0, broker.advertised_host.as_str(), broker.advertised_port);
+            if v >= 4 {
+                let keys: Vec<&str> = resp.coordinators.iter().map(|c| c.key.as_str()).collect();
+                let asked: Vec<&str> = req.coordinator_keys.iter().map(|k| k.as_str()).collect();
+                assert_eq!(keys, asked, "one coordinator per key");
+                for co in &resp.coordinators {
+                    assert_eq!((co.node_id.0, co.host.as_str(), co.port), node);
+                }
+            } else {
+                assert_eq!((resp.node_id.0, resp.host.as_str(), resp.port), node);
+            }
+        }
+        (RequestKind::JoinGroup(req), Some(ResponseKind::JoinGroup(resp))) => {
+            match resp.error_code {
+                code::MEMBER_ID_REQUIRED => {
+                    assert!(!resp.member_id.is_empty(), "a member id to join with");
+                    assert_eq!(resp.generation_id, -1);
+                }
+                code::NONE => {
+                    // The only member of a new group leads generation 1 with its first protocol.
+                    assert_eq!(resp.generation_id, 1);
+                    assert_eq!(resp.leader, resp.member_id);
+                    assert_eq!(resp.members.len(), 1);
+                    assert_eq!(resp.members[0].metadata, req.protocols[0].metadata);
+                    assert_eq!(
+                        resp.protocol_name.as_deref(),
+                        Some(req.protocols[0].name.as_str())
+                    );
+                }
+                _ => assert!(resp.members.is_empty()),
+            }
+        }
+        (RequestKind::SyncGroup(_), Some(ResponseKind::SyncGroup(resp))) => {
+            assert!(resp.assignment.is_empty());
+        }
+        (RequestKind::Heartbeat(_), Some(ResponseKind::Heartbeat(_))) => {}
+        (RequestKind::LeaveGroup(req), Some(ResponseKind::LeaveGroup(resp))) => {
+            if v >= 3 {
+                let asked: Vec<&str> = req.members.iter().map(|m| m.member_id.as_str()).collect();
+                let answered: Vec<&str> =
+                    resp.members.iter().map(|m| m.member_id.as_str()).collect();
+                assert_eq!(answered, asked, "one answer per member");
+            }
+        }
+        (RequestKind::OffsetCommit(req), Some(ResponseKind::OffsetCommit(resp))) => {
+            let asked: Vec<(String, i32)> = req
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions
+                        .iter()
+                        .map(move |p| (t.name.to_string(), p.partition_index))
+                })
+                .collect();
+            let answered: Vec<(String, i32)> = resp
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions
+                        .iter()
+                        .map(move |p| (t.name.to_string(), p.partition_index))
+                })
+                .collect();
+            assert_eq!(answered, asked, "every partition answered");
+        }
+        (RequestKind::OffsetFetch(req), Some(ResponseKind::OffsetFetch(resp))) => {
+            // Nothing was committed on a fresh broker: -1 and no metadata everywhere.
+            let offsets: Vec<(i64, String)> = if v >= 8 {
+                assert_eq!(resp.groups.len(), req.groups.len());
+                resp.groups
+                    .iter()
+                    .flat_map(|g| &g.topics)
+                    .flat_map(|t| &t.partitions)
+                    .map(|p| {
+                        (
+                            p.committed_offset,
+                            p.metadata.as_deref().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            } else {
+                let asked: usize = req
+                    .topics
+                    .iter()
+                    .flatten()
+                    .map(|t| t.partition_indexes.len())
+                    .sum();
+                let answered: usize = resp.topics.iter().map(|t| t.partitions.len()).sum();
+                assert_eq!(answered, asked, "every partition answered");
+                resp.topics
+                    .iter()
+                    .flat_map(|t| &t.partitions)
+                    .map(|p| {
+                        (
+                            p.committed_offset,
+                            p.metadata.as_deref().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            };
+            assert!(
+                offsets.iter().all(|(o, m)| *o == -1 && m.is_empty()),
+                "{offsets:?}"
+            );
+        }
+        (RequestKind::DescribeGroups(req), Some(ResponseKind::DescribeGroups(resp))) => {
+            assert_eq!(resp.groups.len(), req.groups.len());
+            assert!(resp.groups.iter().all(|g| g.group_state.as_str() == "Dead"));
+        }
+        (RequestKind::ListGroups(_), Some(ResponseKind::ListGroups(resp))) => {
+            assert!(resp.groups.is_empty(), "a fresh broker has no groups");
+        }
+        (RequestKind::DeleteGroups(_), Some(ResponseKind::DeleteGroups(_))) => {}
+        (RequestKind::OffsetDelete(_), Some(ResponseKind::OffsetDelete(resp))) => {
+            assert!(resp.topics.is_empty());
+        }
+        (
+            RequestKind::OffsetForLeaderEpoch(req),
+            Some(ResponseKind::OffsetForLeaderEpoch(resp)),
+        ) => {
+            for (t, rt) in req.topics.iter().zip(&resp.topics) {
+                assert_eq!(rt.topic, t.topic);
+                for (p, rp) in t.partitions.iter().zip(&rt.partitions) {
+                    assert_eq!(rp.partition, p.partition);
+                    if rp.error_code == code::NONE && p.leader_epoch == 0 {
+                        assert_eq!(
+                            (rp.leader_epoch, rp.end_offset),
+                            (0, EPOCH_RECORDS),
+                            "epoch 0 ends at the log end"
+                        );
+                    }
+                }
+            }
         }
         (RequestKind::DescribeCluster(_), Some(ResponseKind::DescribeCluster(resp))) => {
             assert_eq!(resp.brokers.len(), 1);

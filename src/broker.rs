@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::cluster::{MetaProperties, ProducerIdManager};
+use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
 use crate::security::scram::ScramStore;
 use crate::settings::Settings;
@@ -21,6 +22,8 @@ pub struct Broker {
     pub advertised_port: i32,
     pub producer_ids: ProducerIdManager,
     pub scram: ScramStore,
+    /// Consumer groups and committed offsets.
+    pub groups: Arc<GroupCoordinator>,
     /// Flips to true when shutdown starts, so long-polling requests return at once.
     pub shutting_down: watch::Receiver<bool>,
 }
@@ -29,6 +32,7 @@ impl Broker {
     pub fn new(
         settings: Arc<Settings>,
         logs: Arc<LogManager>,
+        groups: Arc<GroupCoordinator>,
         bound: SocketAddr,
         shutting_down: watch::Receiver<bool>,
     ) -> std::io::Result<Broker> {
@@ -43,6 +47,7 @@ impl Broker {
             scram: ScramStore::open(&data_dir)?,
             settings,
             logs,
+            groups,
             meta,
             advertised_host,
             advertised_port,

@@ -9,9 +9,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
+use kafka_protocol::messages::ApiKey;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
@@ -20,6 +21,7 @@ use tracing::{debug, warn};
 
 use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
+use crate::metrics::requests::{tally_errors, tally_fetch_errors, ErrorTally, RequestTiming};
 use crate::protocol::{self, fetch_response, Decoded};
 use crate::send::ResponseSend;
 
@@ -52,7 +54,7 @@ pub async fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.into_split();
-    let (tx, mut rx) = mpsc::channel::<(Bytes, OwnedSemaphorePermit)>(64);
+    let (tx, mut rx) = mpsc::channel::<(Bytes, OwnedSemaphorePermit, Instant)>(64);
     let reader_limits = limits.clone();
     let reader_task = tokio::spawn(async move {
         let mut reader = reader;
@@ -72,15 +74,19 @@ pub async fn serve(
                     break;
                 }
                 Ok(Ok(Some(frame))) => {
+                    let received = Instant::now();
                     let Ok(permit) = reader_limits.queue.clone().acquire_owned().await else {
                         break;
                     };
-                    if tx.send((frame, permit)).await.is_err() {
+                    if tx.send((frame, permit, received)).await.is_err() {
                         break;
                     }
                 }
                 Ok(Ok(None)) => break,
                 Ok(Err(e)) => {
+                    if matches!(e, FrameError::Size(..)) {
+                        crate::metrics::get().requests.rejected("frame_size");
+                    }
                     warn!(%peer, "closing connection: {e}");
                     break;
                 }
@@ -89,32 +95,55 @@ pub async fn serve(
     });
 
     let mut client_id: Option<String> = None;
-    while let Some((frame, permit)) = rx.recv().await {
-        let response = process(&broker, peer, &mut client_id, frame).await;
+    let metrics = &crate::metrics::get().requests;
+    let mut errors = ErrorTally::default();
+    while let Some((frame, permit, received)) = rx.recv().await {
+        let started = Instant::now();
+        errors.clear();
+        let (api, response) = process(&broker, peer, &mut client_id, frame, &mut errors).await;
         drop(permit);
-        match response {
-            Ok(Some(send)) => {
-                if let Err(e) = send.write_to(&mut writer).await {
+        let processed = Instant::now();
+        let open = match response {
+            Ok(Some(send)) => match send.write_to(&mut writer).await {
+                Ok(_) => true,
+                Err(e) => {
                     debug!(%peer, "write failed: {e}");
-                    break;
+                    false
                 }
-            }
-            Ok(None) => {}
-            Err(()) => break,
+            },
+            Ok(None) => true,
+            Err(()) => false,
+        };
+        if let Some((api, version)) = api {
+            let timing = RequestTiming {
+                received,
+                started,
+                processed,
+                sent: Instant::now(),
+            };
+            metrics.record(api, version, &timing, &errors);
+        }
+        if !open {
+            break;
         }
     }
     reader_task.abort();
     let _ = writer.shutdown().await;
-    debug!(%peer, "connection closed");
+    debug!(%peer, client_id = ?client_id, "connection closed");
 }
 
-/// Decodes and handles one frame. `Err(())` closes the connection.
+/// The API and version of a processed request (for metrics), and what to send back.
+type Processed = (Option<(ApiKey, i16)>, Result<Option<ResponseSend>, ()>);
+
+/// Decodes and handles one frame. `Err(())` closes the connection. The response's error codes
+/// are added to `errors`.
 async fn process(
     broker: &Arc<Broker>,
     peer: SocketAddr,
     client_id: &mut Option<String>,
     frame: Bytes,
-) -> Result<Option<ResponseSend>, ()> {
+    errors: &mut ErrorTally,
+) -> Processed {
     match protocol::decode(frame) {
         Ok(Decoded::Request(req)) => {
             if let Some(id) = req.header.client_id.as_ref() {
@@ -130,23 +159,31 @@ async fn process(
                 version: req.version,
                 correlation_id: req.header.correlation_id,
             };
+            let api = Some((ctx.api_key, ctx.version));
+            let tally = crate::metrics::get().requests.enabled();
             let encoded = match handlers::handle(&ctx, req.body).await {
                 Outcome::Respond(body) => {
+                    if tally {
+                        tally_errors(&body, errors);
+                    }
                     protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body)
                         .map(ResponseSend::from_bytes)
                 }
                 Outcome::RespondFetch(body, records) => {
+                    if tally {
+                        tally_fetch_errors(&body, errors);
+                    }
                     fetch_response::encode(ctx.version, ctx.correlation_id, &body, &records)
                 }
-                Outcome::NoResponse => return Ok(None),
-                Outcome::Close => return Err(()),
+                Outcome::NoResponse => return (api, Ok(None)),
+                Outcome::Close => return (api, Err(())),
             };
             match encoded {
-                Ok(send) => Ok(Some(send)),
+                Ok(send) => (api, Ok(Some(send))),
                 Err(e) => {
                     warn!(%peer, client_id = ?client_id, api = ?ctx.api_key, version = ctx.version,
                         "failed to encode response, closing connection: {e}");
-                    Err(())
+                    (api, Err(()))
                 }
             }
         }
@@ -155,18 +192,26 @@ async fn process(
             version,
         }) => {
             debug!(%peer, version, "ApiVersions version not supported; answering v0 (KIP-511)");
-            protocol::encode_unsupported_api_versions(correlation_id)
+            errors.add(kafka_protocol::ResponseError::UnsupportedVersion.code());
+            let api = Some((ApiKey::ApiVersions, version));
+            let response = protocol::encode_unsupported_api_versions(correlation_id)
                 .map(|b| Some(ResponseSend::from_bytes(b)))
-                .map_err(|_| ())
+                .map_err(|_| ());
+            (api, response)
         }
         Ok(Decoded::LegacyProduce(p)) => {
             warn!(%peer, client_id = ?client_id, version = p.version,
                 "rejected Produce v{} (removed in Kafka 4): UNSUPPORTED_VERSION", p.version);
-            Ok(protocol::encode_legacy_produce(&p).map(ResponseSend::from_bytes))
+            errors.add(kafka_protocol::ResponseError::UnsupportedVersion.code());
+            (
+                Some((ApiKey::Produce, p.version)),
+                Ok(protocol::encode_legacy_produce(&p).map(ResponseSend::from_bytes)),
+            )
         }
         Err(e) => {
+            crate::metrics::get().requests.rejected("undecodable");
             warn!(%peer, client_id = ?client_id, "rejected request, closing connection: {e}");
-            Err(())
+            (None, Err(()))
         }
     }
 }

@@ -7,7 +7,7 @@
 use kafka_protocol::ResponseError;
 
 /// A failure that a client should see as a Kafka error code.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     #[error("This server does not host this topic-partition.")]
     UnknownTopicOrPartition,
@@ -73,6 +73,43 @@ pub enum Error {
     InvalidTransactionTimeout(String),
     #[error("Disk error: {0}")]
     KafkaStorage(String),
+    #[error("The request timed out.")]
+    RequestTimedOut,
+    // --- Group coordinator (Kafka's GroupCoordinator and OffsetMetadataManager) ---
+    #[error("The coordinator is not available.")]
+    CoordinatorNotAvailable,
+    #[error("This is not the correct coordinator.")]
+    NotCoordinator,
+    #[error("The coordinator is loading and hence can't process requests.")]
+    CoordinatorLoadInProgress,
+    #[error("The configured groupId is invalid.")]
+    InvalidGroupId,
+    #[error("The coordinator is not aware of this member.")]
+    UnknownMemberId,
+    #[error("Specified group generation id is not valid.")]
+    IllegalGeneration,
+    #[error("The group is rebalancing, so a rejoin is needed.")]
+    RebalanceInProgress,
+    #[error("The group member needs to have a valid member id before actually entering a consumer group.")]
+    MemberIdRequired,
+    #[error("The broker rejected this static consumer since another consumer with the same group.instance.id has registered with a different member.id.")]
+    FencedInstanceId,
+    #[error("The group member's supported protocols are incompatible with those of existing members or first group member tried to join with empty protocol type or empty protocol list.")]
+    InconsistentGroupProtocol,
+    #[error("The session timeout is not within the range allowed by the broker (as configured by group.min.session.timeout.ms and group.max.session.timeout.ms).")]
+    InvalidSessionTimeout,
+    #[error("The consumer group has reached its max size.")]
+    GroupMaxSizeReached,
+    #[error("{0}")]
+    GroupIdNotFound(String),
+    #[error("The group is not empty.")]
+    NonEmptyGroup,
+    #[error("Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it.")]
+    GroupSubscribedToTopic,
+    #[error("The metadata field of the offset request was too large.")]
+    OffsetMetadataTooLarge,
+    #[error("There are unstable offsets that need to be cleared.")]
+    UnstableOffsetCommit,
     #[error("{0}")]
     Internal(String),
 }
@@ -112,6 +149,24 @@ impl Error {
             Error::TopicAuthorizationFailed(_) => E::TopicAuthorizationFailed,
             Error::InvalidTransactionTimeout(_) => E::InvalidTransactionTimeout,
             Error::KafkaStorage(_) => E::KafkaStorageError,
+            Error::RequestTimedOut => E::RequestTimedOut,
+            Error::CoordinatorNotAvailable => E::CoordinatorNotAvailable,
+            Error::NotCoordinator => E::NotCoordinator,
+            Error::CoordinatorLoadInProgress => E::CoordinatorLoadInProgress,
+            Error::InvalidGroupId => E::InvalidGroupId,
+            Error::UnknownMemberId => E::UnknownMemberId,
+            Error::IllegalGeneration => E::IllegalGeneration,
+            Error::RebalanceInProgress => E::RebalanceInProgress,
+            Error::MemberIdRequired => E::MemberIdRequired,
+            Error::FencedInstanceId => E::FencedInstanceId,
+            Error::InconsistentGroupProtocol => E::InconsistentGroupProtocol,
+            Error::InvalidSessionTimeout => E::InvalidSessionTimeout,
+            Error::GroupMaxSizeReached => E::GroupMaxSizeReached,
+            Error::GroupIdNotFound(_) => E::GroupIdNotFound,
+            Error::NonEmptyGroup => E::NonEmptyGroup,
+            Error::GroupSubscribedToTopic => E::GroupSubscribedToTopic,
+            Error::OffsetMetadataTooLarge => E::OffsetMetadataTooLarge,
+            Error::UnstableOffsetCommit => E::UnstableOffsetCommit,
             Error::Internal(_) => E::UnknownServerError,
         }
     }

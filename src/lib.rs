@@ -6,12 +6,17 @@
 //! response back the same way. `versions` is the table of what is served.
 
 pub mod broker;
+pub mod cli;
 pub mod cluster;
 pub mod configs;
 pub mod connection;
 pub mod error;
+pub mod error_names;
+pub mod groups;
 pub mod handlers;
+pub mod http;
 pub mod log;
+pub mod metrics;
 pub mod protocol;
 pub mod security;
 pub mod send;

@@ -1,4 +1,5 @@
-//! The `klamm` binary: `klamm serve` runs the broker.
+//! The `klamm` binary: `klamm serve` runs the broker; `topic`, `group`, `produce`, `consume`,
+//! `cluster` and `health` are the admin CLI (`klamm::cli`), which talks to any Kafka broker.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use tracing::{error, warn};
 
+use klamm::cli;
 use klamm::settings::{Overrides, Settings};
 
 #[derive(Parser)]
@@ -24,6 +26,18 @@ struct Cli {
 enum Command {
     /// Run the broker.
     Serve(ServeArgs),
+    /// Create, list, describe, configure, grow and delete topics.
+    Topic(cli::topic::TopicArgs),
+    /// List, describe (members, offsets, lag), delete consumer groups and reset their offsets.
+    Group(cli::group::GroupArgs),
+    /// Produce lines from stdin as records.
+    Produce(cli::produce::ProduceArgs),
+    /// Print records of a topic.
+    Consume(cli::consume::ConsumeArgs),
+    /// Show the cluster: id, controller, brokers, API versions.
+    Cluster(cli::cluster::ClusterArgs),
+    /// Probe a broker's /health endpoint: exit 0 when it is serving (container HEALTHCHECK).
+    Health(cli::health::HealthArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -84,6 +98,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Topic(a) => cli::output::finish(cli::topic::run(a)),
+        Command::Group(a) => cli::output::finish(cli::group::run(a)),
+        Command::Produce(a) => cli::output::finish(cli::produce::run(a)),
+        Command::Consume(a) => cli::output::finish(cli::consume::run(a)),
+        Command::Cluster(a) => cli::output::finish(cli::cluster::run(a)),
+        Command::Health(a) => cli::output::finish(cli::health::run(a)),
     }
 }
 

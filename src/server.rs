@@ -15,6 +15,8 @@ use tracing::{error, info, warn};
 
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
+use crate::groups::GroupCoordinator;
+use crate::http::{self, Health, State};
 use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
 use crate::settings::Settings;
@@ -26,9 +28,27 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let listen = settings.listen()?;
     let started = Instant::now();
+    let metrics = crate::metrics::install(&settings);
+    crate::metrics::process::mark_start();
+    let upkeep = metrics.spawn_upkeep();
+    // /health answers 503 while the logs are recovered, so the HTTP endpoint starts first.
+    let health = Arc::new(Health::new());
+    let http_addr = settings.http_listen()?;
+    let http_listener = http::bind(http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen for HTTP on {http_addr}: {e}"))?;
+    let http_bound = http_listener.local_addr()?;
+    // Deliberately not "listening on": tools take the first such line for the Kafka listener.
+    println!("klamm http on {http_bound} (/metrics, /health)");
+    info!(%http_bound, "serving /metrics and /health");
+    let http_task = tokio::spawn(http::serve(http_listener, health.clone()));
     let logs = {
         let s = settings.clone();
         Arc::new(tokio::task::spawn_blocking(move || LogManager::open(s)).await??)
+    };
+    let groups = {
+        let (l, s) = (logs.clone(), settings.clone());
+        Arc::new(tokio::task::spawn_blocking(move || GroupCoordinator::load(l, &s)).await??)
     };
     let listener = TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
@@ -37,11 +57,15 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let broker = Arc::new(Broker::new(
         settings.clone(),
         logs.clone(),
+        groups.clone(),
         bound,
         stopping_rx,
     )?);
 
-    let background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    let mut background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    background.extend(groups.spawn_timers(&shutdown_tx.subscribe()));
+    health.set_broker(broker.clone());
+    crate::metrics::get().set_group_source(broker.groups.clone());
     let cleaner = LogCleaner::start(logs.clone());
 
     // The one line tests and scripts wait for.
@@ -56,6 +80,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
     );
+    health.set(State::Serving);
 
     let limits = ConnectionLimits {
         max_request_bytes: settings.i32("socket.request.max.bytes").max(0) as usize,
@@ -112,8 +137,11 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     }
 
     info!("shutting down: no new connections; finishing in-flight requests");
+    health.set(State::ShuttingDown);
     drop(listener);
     let _ = stopping_tx.send(true);
+    // Parked JoinGroup/SyncGroup requests are answered now, so draining does not wait for them.
+    groups.shutdown();
     let _ = shutdown_tx.send(());
     drop(done_tx);
     if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv())
@@ -129,6 +157,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || cleaner.shutdown()).await?;
     let closing = logs.clone();
     tokio::task::spawn_blocking(move || closing.shutdown()).await??;
+    http_task.abort();
+    if let Some(u) = upkeep {
+        u.abort();
+    }
     info!("shutdown complete");
     Ok(())
 }
@@ -145,7 +177,10 @@ struct ConnTask {
 impl ConnTask {
     async fn run(self, stream: TcpStream, peer: SocketAddr) {
         tracing::debug!(%peer, "connection opened");
+        let metrics = &crate::metrics::get().topics;
+        metrics.connection_opened();
         connection::serve(stream, peer, self.broker, self.limits, self.shutdown).await;
+        metrics.connection_closed();
         let mut m = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = m.get_mut(&peer.ip()) {
             *n -= 1;

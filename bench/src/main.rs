@@ -10,6 +10,7 @@ mod broker;
 mod client;
 mod compaction;
 mod consume;
+mod groups;
 mod latency;
 mod produce;
 mod report;

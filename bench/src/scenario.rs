@@ -13,6 +13,7 @@ use crate::broker::ProcessProbe;
 use crate::client::Admin;
 use crate::compaction::{CleanThroughput, ProduceWhileCleaning};
 use crate::consume::Consume;
+use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
 use crate::produce::{Acks, Produce};
 
@@ -33,6 +34,8 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(Consume::new("consume-1k", ONE_KIB, 1)),
         Box::new(Consume::new("consume-1k-p3", ONE_KIB, 3)),
         Box::new(E2eLatency::new("e2e-latency", SMALL)),
+        Box::new(OffsetCommits::new()),
+        Box::new(Rebalance::new("rebalance-10", 10)),
         Box::new(CleanThroughput::new("clean-1k")),
         Box::new(ProduceWhileCleaning::new("produce-1k-while-cleaning")),
     ]

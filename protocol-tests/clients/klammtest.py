@@ -31,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = float(os.environ.get("KLAMM_TEST_TIMEOUT", "30"))
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 READY_RE = re.compile(r"klamm listening on (\S+) \(advertised as (\S+)\)")
+HTTP_RE = re.compile(r"klamm http on (\S+)")
 
 
 def klamm_bin() -> Path:
@@ -72,6 +73,7 @@ class Broker:
         self.stdout_path = self.root / "klamm.stdout.log"
         self.proc: Optional[subprocess.Popen] = None
         self.bootstrap: Optional[str] = None
+        self.http: Optional[str] = None  # HOST:PORT of /metrics and /health
         self.advertised: Optional[str] = None
         self.starts = 0
         self.exit_codes: list[int] = []
@@ -106,7 +108,11 @@ class Broker:
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
             )
         ready = threading.Event()
+        # The HTTP endpoint (/metrics, /health) is up before log recovery, so before `ready`.
+        http_seen = threading.Event()
+        self.http_seen = http_seen
         found: dict = {}
+        self.found = found
         proc = self.proc
         stdout_path = self.stdout_path
 
@@ -117,6 +123,10 @@ class Broker:
                     out.write(raw)
                     out.flush()
                     if not ready.is_set():
+                        h = HTTP_RE.search(raw.decode("utf-8", "replace"))
+                        if h:
+                            found["http"] = h.group(1)
+                            http_seen.set()
                         m = READY_RE.search(raw.decode("utf-8", "replace"))
                         if m:
                             found["listen"], found["advertised"] = m.group(1), m.group(2)
@@ -135,6 +145,7 @@ class Broker:
             )
         self.bootstrap = found["listen"]
         self.advertised = found["advertised"]
+        self.http = found.get("http")
         return self
 
     def stop(self, timeout: float = TIMEOUT) -> int:

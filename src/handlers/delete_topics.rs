@@ -155,7 +155,14 @@ fn delete(
         return result(Some(name), id, e.code(), Some(e.message()));
     }
     match logs.delete_topic(name) {
-        Ok(_) => result(Some(name), id, 0, None),
+        Ok(_) => {
+            // Committed offsets of the topic go too (Kafka's `onPartitionsDeleted`), in the
+            // background as Kafka's metadata publisher does it.
+            let groups = ctx.broker.groups.clone();
+            let topic = name.to_string();
+            tokio::spawn(async move { groups.on_topic_deleted(&topic).await });
+            result(Some(name), id, 0, None)
+        }
         Err(e) => result(Some(name), id, e.code(), Some(e.message())),
     }
 }

@@ -115,6 +115,7 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
     let waiter = Arc::new(Notify::new());
     let mut registered = false;
     let mut shutting_down = ctx.broker.shutting_down.clone();
+    let parked_at = std::time::Instant::now();
     let (results, records) = loop {
         let (results, records, bytes, errors) = read_all(&targets, max_bytes, read_committed, v);
         let done = req.max_wait_ms <= 0
@@ -133,6 +134,7 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
                 }
             }
             registered = true;
+            crate::metrics::get().topics.long_poll_started();
             // An append between the read and the registration would be missed: read again.
             continue;
         }
@@ -149,6 +151,9 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
         }
     };
     if registered {
+        crate::metrics::get()
+            .topics
+            .long_poll_done(parked_at.elapsed());
         for t in &targets {
             if let Ok(p) = &t.partition {
                 p.unregister_waiter(&waiter);
@@ -156,7 +161,10 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
         }
     }
 
-    for (t, pd) in targets.iter().zip(results) {
+    for ((t, pd), r) in targets.iter().zip(results).zip(&records) {
+        if let (Ok(p), Some(r)) = (&t.partition, r) {
+            crate::metrics::get().topics.fetched(&p.topic, r.len);
+        }
         topics[t.topic_index].partitions.push(pd);
     }
     let mut resp = FetchResponse::default().with_responses(topics);

@@ -6,22 +6,34 @@ pub mod alter_configs;
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
+pub mod describe_groups;
 pub mod describe_log_dirs;
 pub mod describe_producers;
 pub mod describe_topic_partitions;
 pub mod elect_leaders;
 pub mod fetch;
+pub mod find_coordinator;
+pub mod heartbeat;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
+pub mod join_group;
+pub mod leave_group;
+pub mod list_groups;
 pub mod list_offsets;
 pub mod list_partition_reassignments;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_delete;
+pub mod offset_fetch;
+pub mod offset_for_leader_epoch;
 pub mod produce;
 pub mod scram_credentials;
+pub mod sync_group;
 pub mod unsupported_security;
 
 use std::net::SocketAddr;
@@ -77,6 +89,42 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         RequestKind::DeleteTopics(r) => {
             Respond(ResponseKind::DeleteTopics(delete_topics::handle(ctx, r)))
         }
+        RequestKind::OffsetCommit(r) => Respond(ResponseKind::OffsetCommit(
+            offset_commit::handle(ctx, r).await,
+        )),
+        RequestKind::OffsetFetch(r) => {
+            Respond(ResponseKind::OffsetFetch(offset_fetch::handle(ctx, r)))
+        }
+        RequestKind::FindCoordinator(r) => Respond(ResponseKind::FindCoordinator(
+            find_coordinator::handle(ctx, r),
+        )),
+        RequestKind::JoinGroup(r) => {
+            Respond(ResponseKind::JoinGroup(join_group::handle(ctx, r).await))
+        }
+        RequestKind::Heartbeat(r) => {
+            Respond(ResponseKind::Heartbeat(heartbeat::handle(ctx, r).await))
+        }
+        RequestKind::LeaveGroup(r) => {
+            Respond(ResponseKind::LeaveGroup(leave_group::handle(ctx, r).await))
+        }
+        RequestKind::SyncGroup(r) => {
+            Respond(ResponseKind::SyncGroup(sync_group::handle(ctx, r).await))
+        }
+        RequestKind::DescribeGroups(r) => Respond(ResponseKind::DescribeGroups(
+            describe_groups::handle(ctx, r),
+        )),
+        RequestKind::ListGroups(r) => {
+            Respond(ResponseKind::ListGroups(list_groups::handle(ctx, r)))
+        }
+        RequestKind::OffsetForLeaderEpoch(r) => Respond(ResponseKind::OffsetForLeaderEpoch(
+            offset_for_leader_epoch::handle(ctx, r),
+        )),
+        RequestKind::DeleteGroups(r) => Respond(ResponseKind::DeleteGroups(
+            delete_groups::handle(ctx, r).await,
+        )),
+        RequestKind::OffsetDelete(r) => Respond(ResponseKind::OffsetDelete(
+            offset_delete::handle(ctx, r).await,
+        )),
         RequestKind::InitProducerId(r) => Respond(ResponseKind::InitProducerId(
             init_producer_id::handle(ctx, r).await,
         )),
@@ -149,6 +197,11 @@ pub fn sb(s: &str) -> StrBytes {
 
 pub fn topic_name(s: &str) -> TopicName {
     TopicName(sb(s))
+}
+
+/// The client's address as Kafka reports it (`InetAddress.toString()`: "/127.0.0.1").
+pub fn client_host(ctx: &RequestContext) -> String {
+    format!("/{}", ctx.peer.ip())
 }
 
 /// `Utils.to32BitField` of every operation Kafka allows on a resource type when no authorizer

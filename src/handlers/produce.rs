@@ -132,6 +132,11 @@ fn append_one(
         &partition.name(),
     )?;
     let info = partition.append(&batch, AppendOrigin::Client)?;
+    if !info.duplicate {
+        crate::metrics::get()
+            .topics
+            .produced(&partition.topic, records.len(), info.record_count);
+    }
     Ok((partition, info))
 }
 

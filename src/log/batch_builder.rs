@@ -1,120 +1,126 @@
-//! Writing a magic-v2 record batch around a records section the broker already has (raw
-//! records copied verbatim), for the two places the broker writes batches itself: re-encoding a
-//! produced batch into the topic's `compression.type`, and the log cleaner's filtered batches.
-//! Individual records are never re-encoded through a record struct, so keys, values and
-//! duplicate header names stay byte-for-byte as the producer sent them.
+//! Builds magic-v2 record batches for the broker's own writers (the group coordinator now, the
+//! transaction coordinator later): uncompressed, CreateTime, records in Kafka's `DefaultRecord`
+//! layout, CRC-32C over attributes..end (Kafka's `MemoryRecordsBuilder` with `CompressionType.NONE`).
+//!
+//! Clients' batches are never rebuilt: they are stored as sent. Only coordinators, whose records
+//! Klamm itself produces, come through here.
 
-use crate::log::batch::{self, Compression, HEADER_LEN, LOG_OVERHEAD};
-use crate::log::compression::{self, Levels};
+use crate::log::batch::{self, HEADER_LEN, LOG_OVERHEAD};
+use crate::log::records::write_varlong;
 
-/// `RecordBatch.DELETE_HORIZON_FLAG` (KIP-534): baseTimestamp holds the delete horizon.
-pub const DELETE_HORIZON_MASK: i16 = 0x40;
-const COMPRESSION_MASK: i16 = 0x07;
+/// One record to put in a batch: a key and a value, where `None` is null (a tombstone value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimpleRecord {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
 
-/// Header fields of a batch to write.
+/// Who writes the batch (producer id, epoch and first sequence; -1 for non-idempotent writes).
 #[derive(Clone, Copy, Debug)]
-pub struct BatchSpec {
-    pub base_offset: i64,
-    pub partition_leader_epoch: i32,
-    /// Attributes without the codec bits (they come from the codec passed to [`build`]).
-    pub attributes: i16,
-    pub last_offset_delta: i32,
-    pub base_timestamp: i64,
-    pub max_timestamp: i64,
-    pub producer_id: i64,
-    pub producer_epoch: i16,
+pub struct Producer {
+    pub id: i64,
+    pub epoch: i16,
     pub base_sequence: i32,
-    pub record_count: i32,
+    pub transactional: bool,
 }
 
-impl BatchSpec {
-    /// The header fields of an existing batch.
-    pub fn of(h: &batch::BatchHeader<'_>) -> BatchSpec {
-        BatchSpec {
-            base_offset: h.base_offset(),
-            partition_leader_epoch: h.partition_leader_epoch(),
-            attributes: h.attributes() & !COMPRESSION_MASK,
-            last_offset_delta: h.last_offset_delta(),
-            base_timestamp: h.base_timestamp(),
-            max_timestamp: h.max_timestamp(),
-            producer_id: h.producer_id(),
-            producer_epoch: h.producer_epoch(),
-            base_sequence: h.base_sequence(),
-            record_count: h.record_count(),
-        }
-    }
-}
-
-/// Builds a batch: header from `spec`, `records` (uncompressed, concatenated raw records)
-/// compressed with `codec`, lengths and CRC-32C computed.
-pub fn build(spec: &BatchSpec, codec: Compression, levels: Levels, records: &[u8]) -> Vec<u8> {
-    let body = if codec == Compression::None || records.is_empty() {
-        None
-    } else {
-        Some(compression::compress(codec, levels, records))
+impl Producer {
+    /// A write outside any idempotent producer or transaction (`RecordBatch.NO_PRODUCER_ID`).
+    pub const NONE: Producer = Producer {
+        id: batch::NO_PRODUCER_ID,
+        epoch: -1,
+        base_sequence: batch::NO_SEQUENCE,
+        transactional: false,
     };
-    let body: &[u8] = body.as_deref().unwrap_or(records);
-    let codec_bits = if records.is_empty() { 0 } else { codec.id() };
+}
+
+/// Builds one uncompressed batch holding `records`, all stamped with `timestamp`, with base
+/// offset 0 and partition leader epoch -1 (the log patches both on append).
+pub fn build(records: &[SimpleRecord], timestamp: i64, producer: Producer) -> Vec<u8> {
+    let mut body = Vec::with_capacity(
+        records
+            .iter()
+            .map(|r| {
+                16 + r.key.as_ref().map_or(0, |k| k.len()) + r.value.as_ref().map_or(0, |v| v.len())
+            })
+            .sum(),
+    );
+    let mut scratch = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        scratch.clear();
+        scratch.push(0u8); // record attributes: unused
+        write_varlong(&mut scratch, 0); // timestamp delta
+        write_varlong(&mut scratch, i as i64); // offset delta
+        put_nullable(&mut scratch, r.key.as_deref());
+        put_nullable(&mut scratch, r.value.as_deref());
+        write_varlong(&mut scratch, 0); // no headers
+        write_varlong(&mut body, scratch.len() as i64);
+        body.extend_from_slice(&scratch);
+    }
     let mut b = Vec::with_capacity(HEADER_LEN + body.len());
-    b.extend_from_slice(&spec.base_offset.to_be_bytes());
+    b.extend_from_slice(&0i64.to_be_bytes()); // base offset
     b.extend_from_slice(&((HEADER_LEN - LOG_OVERHEAD + body.len()) as i32).to_be_bytes());
-    b.extend_from_slice(&spec.partition_leader_epoch.to_be_bytes());
-    b.push(2);
-    b.extend_from_slice(&0u32.to_be_bytes());
-    b.extend_from_slice(&((spec.attributes & !COMPRESSION_MASK) | codec_bits).to_be_bytes());
-    b.extend_from_slice(&spec.last_offset_delta.to_be_bytes());
-    b.extend_from_slice(&spec.base_timestamp.to_be_bytes());
-    b.extend_from_slice(&spec.max_timestamp.to_be_bytes());
-    b.extend_from_slice(&spec.producer_id.to_be_bytes());
-    b.extend_from_slice(&spec.producer_epoch.to_be_bytes());
-    b.extend_from_slice(&spec.base_sequence.to_be_bytes());
-    b.extend_from_slice(&spec.record_count.to_be_bytes());
-    b.extend_from_slice(body);
+    b.extend_from_slice(&(-1i32).to_be_bytes()); // partition leader epoch
+    b.push(2); // magic
+    b.extend_from_slice(&0u32.to_be_bytes()); // crc, filled below
+    let attributes: i16 = if producer.transactional { 0x10 } else { 0 };
+    b.extend_from_slice(&attributes.to_be_bytes());
+    b.extend_from_slice(&((records.len() as i32) - 1).max(0).to_be_bytes()); // last offset delta
+    b.extend_from_slice(&timestamp.to_be_bytes()); // base timestamp
+    b.extend_from_slice(&timestamp.to_be_bytes()); // max timestamp
+    b.extend_from_slice(&producer.id.to_be_bytes());
+    b.extend_from_slice(&producer.epoch.to_be_bytes());
+    b.extend_from_slice(&producer.base_sequence.to_be_bytes());
+    b.extend_from_slice(&(records.len() as i32).to_be_bytes());
+    b.extend_from_slice(&body);
     let crc = batch::compute_crc(&b);
     b[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
     b
 }
 
+fn put_nullable(out: &mut Vec<u8>, v: Option<&[u8]>) {
+    match v {
+        None => write_varlong(out, -1),
+        Some(v) => {
+            write_varlong(out, v.len() as i64);
+            out.extend_from_slice(v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::batch::test_support::batch as test_batch;
     use crate::log::batch::BatchHeader;
     use crate::log::records::{records_section, RecordIter};
 
     #[test]
-    fn rebuilds_an_equal_batch_in_every_codec() {
-        let orig = test_batch(&[b"a", b"bb", b"ccc"], 1000, 7, 1, 5);
-        let h = BatchHeader::new(&orig).unwrap();
-        let section = records_section(&orig).unwrap().into_owned();
-        assert_eq!(
-            build(
-                &BatchSpec::of(&h),
-                Compression::None,
-                Levels::default(),
-                &section
-            ),
-            orig
-        );
-        for codec in [
-            Compression::Gzip,
-            Compression::Snappy,
-            Compression::Lz4,
-            Compression::Zstd,
-        ] {
-            let b = build(&BatchSpec::of(&h), codec, Levels::default(), &section);
-            let nh = BatchHeader::new(&b).unwrap();
-            assert!(batch::crc_is_valid(&b));
-            assert_eq!(nh.compression(), Some(codec));
-            assert_eq!(
-                (nh.producer_id(), nh.base_sequence(), nh.record_count()),
-                (7, 5, 3)
-            );
-            let s = records_section(&b).unwrap();
-            let vals: Vec<_> = RecordIter::new(&s, 3)
-                .map(|r| r.unwrap().value.unwrap().to_vec())
-                .collect();
-            assert_eq!(vals, vec![b"a".to_vec(), b"bb".to_vec(), b"ccc".to_vec()]);
-        }
+    fn builds_a_valid_batch_with_tombstones() {
+        let recs = vec![
+            SimpleRecord {
+                key: Some(b"k1".to_vec()),
+                value: Some(b"v1".to_vec()),
+            },
+            SimpleRecord {
+                key: Some(b"k2".to_vec()),
+                value: None,
+            },
+        ];
+        let b = build(&recs, 1234, Producer::NONE);
+        assert!(batch::crc_is_valid(&b));
+        let h = BatchHeader::new(&b).unwrap();
+        assert_eq!(h.size(), b.len());
+        assert_eq!(h.record_count(), 2);
+        assert_eq!(h.last_offset_delta(), 1);
+        assert_eq!(h.max_timestamp(), 1234);
+        assert_eq!(h.producer_id(), -1);
+        let section = records_section(&b).unwrap();
+        let got: Vec<_> = RecordIter::new(&section, 2)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got[0].key, Some(&b"k1"[..]));
+        assert_eq!(got[0].value, Some(&b"v1"[..]));
+        assert_eq!(got[1].offset_delta, 1);
+        assert_eq!(got[1].value, None);
     }
 }

@@ -102,6 +102,9 @@ pub struct LogManager {
     ids: DashMap<Uuid, String>,
     /// Serialises topic creation, deletion and config changes, and the topics file.
     admin: Mutex<()>,
+    /// How the coordinators' internal topics are created (Kafka's `AutoTopicCreationManager`
+    /// uses the coordinator's partition count and configs for `__consumer_offsets`).
+    internal_specs: Mutex<BTreeMap<String, NewTopic>>,
 }
 
 impl LogManager {
@@ -129,6 +132,7 @@ impl LogManager {
             topics: DashMap::new(),
             ids: DashMap::new(),
             admin: Mutex::new(()),
+            internal_specs: Mutex::new(BTreeMap::new()),
         };
         let threads = settings.i32("num.recovery.threads.per.data.dir").max(1) as usize;
         let jobs: Vec<(StoredTopic, i32)> = stored
@@ -353,10 +357,53 @@ impl LogManager {
         Ok(n)
     }
 
+    /// Registers how an internal topic (a coordinator's log) is created on first need. A topic
+    /// of that name is internal however it gets created, as Kafka's `Topic.isInternal` decides
+    /// by name.
+    pub fn register_internal_topic(&self, spec: NewTopic) {
+        let mut specs = self
+            .internal_specs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        specs.insert(
+            spec.name.clone(),
+            NewTopic {
+                internal: true,
+                ..spec
+            },
+        );
+    }
+
+    fn internal_spec(&self, name: &str) -> Option<NewTopic> {
+        let specs = self
+            .internal_specs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        specs.get(name).cloned()
+    }
+
+    /// Returns a registered internal topic, creating it from its spec when missing.
+    pub fn get_or_create_internal(&self, name: &str) -> Result<Arc<Topic>> {
+        if let Some(t) = self.topic(name) {
+            return Ok(t);
+        }
+        let spec = self
+            .internal_spec(name)
+            .ok_or(Error::UnknownTopicOrPartition)?;
+        match self.create_topic(&spec) {
+            Ok(t) => Ok(t),
+            Err(Error::TopicAlreadyExists(_)) => {
+                self.topic(name).ok_or(Error::UnknownTopicOrPartition)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Creates a topic (CreateTopics, auto-creation, internal topics).
     pub fn create_topic(&self, t: &NewTopic) -> Result<Arc<Topic>> {
         let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
         let (partitions, overrides) = self.validate_new_topic(t)?;
+        let internal = t.internal || self.internal_spec(&t.name).is_some();
         let id = cluster::random_uuid();
         let cfg = Arc::new(LogConfig::new(&self.settings(), &overrides));
         let mut parts = Vec::with_capacity(partitions as usize);
@@ -375,7 +422,7 @@ impl LogManager {
         let topic = Arc::new(Topic {
             name: t.name.as_str().into(),
             id,
-            internal: t.internal,
+            internal,
             partitions: parts,
             overrides,
             config: cfg,
@@ -399,6 +446,9 @@ impl LogManager {
         }
         if !self.settings().bool("auto.create.topics.enable") {
             return Err(Error::UnknownTopicOrPartition);
+        }
+        if self.internal_spec(name).is_some() {
+            return self.get_or_create_internal(name);
         }
         match self.create_topic(&NewTopic {
             name: name.to_string(),

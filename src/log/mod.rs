@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod batch_builder;
+pub mod batch_rewrite;
 pub mod checkpoint;
 pub mod cleaner;
 pub mod compression;

@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::Error;
 use crate::log::batch::{self, BatchHeader, Compression, HEADER_LEN, LOG_OVERHEAD};
-use crate::log::batch_builder::{self, BatchSpec};
+use crate::log::batch_rewrite::{self, BatchSpec};
 use crate::log::compression::Levels;
 use crate::log::config::{CompressionType, LogConfig};
 use crate::log::records::{self, RecordIter};
@@ -148,7 +148,7 @@ pub fn validate(
                 lz4: config.lz4_level,
                 zstd: config.zstd_level,
             };
-            let rebuilt = batch_builder::build(&BatchSpec::of(&h), target, levels, &section);
+            let rebuilt = batch_rewrite::build(&BatchSpec::of(&h), target, levels, &section);
             if rebuilt.len() > config.max_message_bytes.max(0) as usize {
                 return Err(Error::MessageTooLarge(format!(
                     "The record batch size in the append to {topic_partition} is {} bytes which exceeds the maximum configured value of {}.",

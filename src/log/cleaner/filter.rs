@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use super::offset_map::OffsetMap;
 use crate::log::batch::{BatchHeader, Compression, NO_PRODUCER_ID};
-use crate::log::batch_builder::{self, BatchSpec, DELETE_HORIZON_MASK};
+use crate::log::batch_rewrite::{self, BatchSpec, DELETE_HORIZON_MASK};
 use crate::log::compression::Levels;
 use crate::log::records::{self, read_varlong, write_varlong, RecordIter, RecordsError};
 
@@ -116,7 +116,7 @@ pub fn filter_batch(
             record_count: 0,
             ..BatchSpec::of(&h)
         };
-        return Ok(Filtered::Rewritten(batch_builder::build(
+        return Ok(Filtered::Rewritten(batch_rewrite::build(
             &spec,
             Compression::None,
             ctx.levels,
@@ -154,7 +154,7 @@ pub fn filter_batch(
         record_count: kept.len() as i32,
         ..BatchSpec::of(&h)
     };
-    Ok(Filtered::Rewritten(batch_builder::build(
+    Ok(Filtered::Rewritten(batch_rewrite::build(
         &spec, codec, ctx.levels, &out,
     )))
 }

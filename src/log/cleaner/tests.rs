@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::clean::{Cleaner, CleanerLimits};
 use super::*;
 use crate::log::batch::{BatchHeader, Batches, Compression};
-use crate::log::batch_builder::{self, BatchSpec, DELETE_HORIZON_MASK};
+use crate::log::batch_rewrite::{self, BatchSpec, DELETE_HORIZON_MASK};
 use crate::log::compression::Levels;
 use crate::log::config::LogConfig;
 use crate::log::partition::Recovery;
@@ -59,7 +59,7 @@ pub fn keyed_batch(recs: &[Rec<'_>], ts: i64, codec: Compression) -> Vec<u8> {
         base_sequence: -1,
         record_count: recs.len() as i32,
     };
-    batch_builder::build(&spec, codec, Levels::default(), &records)
+    batch_rewrite::build(&spec, codec, Levels::default(), &records)
 }
 
 fn compacted(dir: &Path) -> Arc<Partition> {

@@ -523,6 +523,7 @@ impl Partition {
             (files, st.next_offset)
         };
         let dir = self.dir.clone();
+        let fsync_started = Instant::now();
         let result = tokio::task::spawn_blocking(move || -> io::Result<()> {
             for f in files {
                 f.sync_data()?;
@@ -531,6 +532,9 @@ impl Partition {
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
+        crate::metrics::get()
+            .topics
+            .flushed(fsync_started.elapsed());
         let mut st = self.lock();
         match result {
             Ok(()) => {

@@ -1,0 +1,31 @@
+//! DeleteGroups (key 42), v0-2: deletes empty groups with their committed offsets
+//! (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown groups).
+
+use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
+use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse, GroupId};
+
+use super::{sb, RequestContext};
+use crate::error::Error;
+
+pub async fn handle(ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
+    let mut ids: Vec<String> = Vec::with_capacity(req.groups_names.len());
+    for g in &req.groups_names {
+        if !ids.iter().any(|i| i == g.as_str()) {
+            ids.push(g.to_string());
+        }
+    }
+    let results = match ctx.broker.groups.delete_groups(&ids).await {
+        Ok(r) => r,
+        Err(e) => ids.into_iter().map(|id| (id, Some(e.clone()))).collect(),
+    };
+    DeleteGroupsResponse::default().with_results(
+        results
+            .into_iter()
+            .map(|(id, e)| {
+                DeletableGroupResult::default()
+                    .with_group_id(GroupId(sb(&id)))
+                    .with_error_code(e.as_ref().map_or(0, Error::code))
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,69 @@
+//! DescribeGroups (key 15), v0-6: state, protocol and members of each group; member
+//! subscriptions only while Stable. An unknown group is "Dead"; from v6 it also carries
+//! GROUP_ID_NOT_FOUND (KIP-1043).
+
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
+
+use super::{authorized_operations, sb, RequestContext};
+
+pub fn handle(ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse {
+    let v = ctx.version;
+    let ids: Vec<String> = req.groups.iter().map(|g| g.to_string()).collect();
+    let described = match ctx.broker.groups.describe_groups(&ids) {
+        Ok(d) => d,
+        Err(e) => {
+            return DescribeGroupsResponse::default().with_groups(
+                req.groups
+                    .into_iter()
+                    .map(|g| {
+                        DescribedGroup::default()
+                            .with_group_id(g)
+                            .with_error_code(e.code())
+                    })
+                    .collect(),
+            )
+        }
+    };
+    let groups = described
+        .into_iter()
+        .map(|d| {
+            let mut g = DescribedGroup::default()
+                .with_group_id(GroupId(sb(&d.group_id)))
+                .with_group_state(sb(&d.state))
+                .with_protocol_type(sb(&d.protocol_type))
+                .with_protocol_data(sb(&d.protocol_data))
+                .with_members(
+                    d.members
+                        .into_iter()
+                        .map(|m| {
+                            DescribedGroupMember::default()
+                                .with_member_id(sb(&m.member_id))
+                                .with_group_instance_id(if v >= 4 {
+                                    m.group_instance_id.as_deref().map(sb)
+                                } else {
+                                    None
+                                })
+                                .with_client_id(sb(&m.client_id))
+                                .with_client_host(sb(&m.client_host))
+                                .with_member_metadata(m.metadata)
+                                .with_member_assignment(m.assignment)
+                        })
+                        .collect(),
+                );
+            match d.error {
+                Some(e) if v >= 6 => {
+                    g.error_code = e.code();
+                    g.error_message = Some(sb(&e.message()));
+                }
+                Some(_) => {}
+                None if v >= 3 && req.include_authorized_operations => {
+                    g.authorized_operations = authorized_operations::GROUP;
+                }
+                None => {}
+            }
+            g
+        })
+        .collect();
+    DescribeGroupsResponse::default().with_groups(groups)
+}

@@ -1,0 +1,71 @@
+//! FindCoordinator (key 10), v0-6: this broker coordinates every group and every transactional
+//! id. v4+ batches keys (KIP-699). A GROUP lookup creates `__consumer_offsets` on first need, as
+//! Kafka's auto-creation of the coordinator topic does.
+
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{sb, RequestContext};
+use crate::error::Error;
+
+/// `CoordinatorType`: GROUP, TRANSACTION, SHARE.
+const GROUP: i8 = 0;
+const TRANSACTION: i8 = 1;
+const SHARE: i8 = 2;
+
+pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse {
+    let b = &ctx.broker;
+    let v = ctx.version;
+    let lookup = |key_type: i8| -> Result<(), Error> {
+        match key_type {
+            GROUP => b
+                .groups
+                .ensure_topic()
+                .map_err(|_| Error::CoordinatorNotAvailable),
+            TRANSACTION => Ok(()),
+            // No share-group coordinator (KIP-932) runs here: Kafka answers INVALID_REQUEST.
+            SHARE => Err(Error::InvalidRequest(
+                "Share coordinator is not available.".into(),
+            )),
+            other => Err(Error::InvalidRequest(format!(
+                "Unknown coordinator type received: {other}"
+            ))),
+        }
+    };
+    let node = |r: &Result<(), Error>| match r {
+        Ok(()) => (b.node_id, sb(&b.advertised_host), b.advertised_port),
+        // Node.noNode()
+        Err(_) => (-1, StrBytes::default(), -1),
+    };
+    if v < 4 {
+        let r = lookup(req.key_type);
+        let (id, host, port) = node(&r);
+        let mut resp = FindCoordinatorResponse::default()
+            .with_node_id(BrokerId(id))
+            .with_host(host)
+            .with_port(port);
+        resp.error_code = r.as_ref().err().map_or(0, Error::code);
+        if v >= 1 {
+            // Kafka sends `Errors.message()`, which is "NONE" on success.
+            resp.error_message = Some(sb(&r.err().map_or("NONE".to_string(), |e| e.message())));
+        }
+        return resp;
+    }
+    let coordinators = req
+        .coordinator_keys
+        .into_iter()
+        .map(|key| {
+            let r = lookup(req.key_type);
+            let (id, host, port) = node(&r);
+            Coordinator::default()
+                .with_key(key)
+                .with_node_id(BrokerId(id))
+                .with_host(host)
+                .with_port(port)
+                .with_error_code(r.as_ref().err().map_or(0, Error::code))
+                .with_error_message(r.err().map(|e| sb(&e.message())))
+        })
+        .collect();
+    FindCoordinatorResponse::default().with_coordinators(coordinators)
+}
