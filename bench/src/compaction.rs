@@ -106,7 +106,10 @@ fn segments(dir: &Path) -> Result<(Vec<u64>, bool)> {
     let mut logs = Vec::new();
     let mut busy = false;
     for e in fs::read_dir(dir).with_context(|| dir.display().to_string())? {
-        let e = e?;
+        let Ok(e) = e else {
+            busy = true;
+            continue;
+        };
         let name = e.file_name().to_string_lossy().to_string();
         let ext = Path::new(&name)
             .extension()
@@ -115,7 +118,12 @@ fn segments(dir: &Path) -> Result<(Vec<u64>, bool)> {
         if ext == "cleaned" || ext == "swap" {
             busy = true;
         } else if ext == "log" {
-            logs.push((name, e.metadata()?.len()));
+            // The cleaner renames files as it swaps segments: one may be gone already.
+            match e.metadata() {
+                Ok(m) => logs.push((name, m.len())),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => busy = true,
+                Err(err) => return Err(err.into()),
+            }
         }
     }
     logs.sort();
