@@ -72,6 +72,18 @@ const COVERED: &[ApiKey] = &[
 const RESOURCE_TOPIC: i8 = 2;
 const RESOURCE_BROKER: i8 = 4;
 
+/// APIs Klamm does not advertise (it has no SASL and no authorizer) but answers exactly as a
+/// Kafka broker's PLAINTEXT listener without an authorizer does, with the error every result
+/// must carry: ILLEGAL_SASL_STATE (`KafkaApis.handleSaslHandshakeRequest`/
+/// `handleSaslAuthenticateRequest`) and SECURITY_DISABLED (`AclApis`).
+const ANSWERED_AS_PLAINTEXT: &[(ApiKey, i16)] = &[
+    (ApiKey::SaslHandshake, 34),
+    (ApiKey::SaslAuthenticate, 34),
+    (ApiKey::DescribeAcls, 54),
+    (ApiKey::CreateAcls, 54),
+    (ApiKey::DeleteAcls, 54),
+];
+
 /// `ScramMechanism` type ids (KIP-554) and the iteration bounds of Kafka's
 /// `ScramControlManager` (`ScramMechanism.minIterations`, `MAX_ITERATIONS`).
 const SCRAM_MECHANISMS: [i8; 2] = [1, 2];
@@ -148,6 +160,21 @@ fn replay_all(dir: &str) {
     for cap in &captures {
         let api = ApiKey::try_from(cap.api_key).ok();
         let label = api.map_or(format!("key {}", cap.api_key), |a| format!("{a:?}"));
+        if let Some((api, code)) = ANSWERED_AS_PLAINTEXT
+            .iter()
+            .copied()
+            .find(|(a, _)| *a as i16 == cap.api_key)
+        {
+            assert!(
+                !advertised.contains_key(&cap.api_key),
+                "{api:?} is not advertised"
+            );
+            match check_plaintext_answer(&mut pending_broker, cap, api, code) {
+                Ok(()) => replayed += 1,
+                Err(e) => failures.push(format!("{} ({api:?} v{}): {e}", cap.file, cap.version)),
+            }
+            continue;
+        }
         let Some(range) = advertised.get(&cap.api_key).copied() else {
             *pending.entry(label).or_default() += 1;
             send_unserved(&mut pending_broker, cap);
@@ -203,6 +230,32 @@ fn advertised_ranges(broker: &Broker) -> HashMap<i16, (i16, i16)> {
         .iter()
         .map(|a| (a.api_key, (a.min_version, a.max_version)))
         .collect()
+}
+
+/// Sends a SASL or ACL frame and checks Kafka's PLAINTEXT/no-authorizer answer: every error code
+/// in the response is `code`, and there is at least one.
+fn check_plaintext_answer(
+    broker: &mut Broker,
+    cap: &Capture,
+    api: ApiKey,
+    code: i16,
+) -> Result<(), String> {
+    let mut c = broker.client();
+    let mut resp = c
+        .send_frame(&cap.frame)
+        .ok_or_else(|| "the broker closed the connection".to_string())?;
+    let header = ResponseHeader::decode(&mut resp, api.response_header_version(cap.version))
+        .map_err(|e| format!("response header: {e}"))?;
+    if header.correlation_id != cap.correlation_id {
+        return Err(format!("correlation id {}", header.correlation_id));
+    }
+    let decoded = ResponseKind::decode(api, &mut resp, cap.version)
+        .map_err(|e| format!("response body: {e}"))?;
+    let codes = error_codes(&format!("{decoded:?}"));
+    if codes.is_empty() || codes.iter().any(|c| *c != code) {
+        return Err(format!("error codes {codes:?}, expected all {code}"));
+    }
+    Ok(())
 }
 
 /// A frame of an API the broker does not serve: whatever it does (Kafka closes the connection

@@ -67,6 +67,8 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     health.set_broker(broker.clone());
     crate::metrics::get().set_group_source(broker.groups.clone());
     let cleaner = LogCleaner::start(logs.clone());
+    // Healthy from the moment the ready line appears: the listener is already bound.
+    health.set(State::Serving);
 
     // The one line tests and scripts wait for.
     println!(
@@ -80,7 +82,6 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
     );
-    health.set(State::Serving);
 
     let limits = ConnectionLimits {
         max_request_bytes: settings.i32("socket.request.max.bytes").max(0) as usize,
