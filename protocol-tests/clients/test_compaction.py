@@ -6,7 +6,14 @@ broker is killed with -9 in the middle of a cleaning."""
 import time
 from pathlib import Path
 
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 
 from klammtest import (
     TIMEOUT,
@@ -25,6 +32,15 @@ def create(bootstrap, topic, configs):
     a = AdminClient({"bootstrap.servers": bootstrap})
     a.create_topics([NewTopic(topic, 1, 1, config=configs)])[topic].result(timeout=TIMEOUT)
     cf_wait_partitions(bootstrap, topic, 1)
+
+
+def set_configs(bootstrap, topic, configs):
+    """IncrementalAlterConfigs SET of topic configs."""
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in configs.items()]
+    res = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+    for f in a.incremental_alter_configs([res]).values():
+        f.result(timeout=TIMEOUT)
 
 
 def produce_rounds(bootstrap, topic, keys, rounds, tombstone_keys=(), value_size=20):
@@ -126,10 +142,15 @@ def test_kill9_during_cleaning_loses_nothing(make_broker):
     # A slow cleaner (I/O bound by log.cleaner.io.max.bytes.per.second) so the kill lands mid-clean.
     b = make_broker(overrides=["log.cleaner.backoff.ms=100", "log.cleaner.io.max.bytes.per.second=1000000"])
     topic = unique_topic("compact-kill")
-    create(b.bootstrap, topic, {"cleanup.policy": "compact", "segment.ms": "100", "min.cleanable.dirty.ratio": "0.01"})
+    # Written under cleanup.policy=delete and only then switched to compact, so the whole log is
+    # dirty when the cleaner first looks: had it been compact from the start, a slow produce on a
+    # loaded machine lets the cleaner catch up segment by segment, and the last dirty segment can
+    # stay below min.cleanable.dirty.ratio, so no cleaning would be left to interrupt.
+    create(b.bootstrap, topic, {"cleanup.policy": "delete", "segment.ms": "100"})
     keys = [f"key-{i}".encode() for i in range(100)]
     latest = produce_rounds(b.bootstrap, topic, keys, rounds=4, value_size=5000)
     latest.update(roll(b.bootstrap, topic))
+    set_configs(b.bootstrap, topic, {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01"})
     pdir = Path(b.data_dir) / f"{topic}-0"
     wait_until(lambda: list(pdir.glob("*.cleaned")), interval=0.01, what="a cleaning in progress")
     b.kill9()
