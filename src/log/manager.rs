@@ -99,6 +99,10 @@ pub struct LogManager {
     /// How the coordinators' internal topics are created (Kafka's `AutoTopicCreationManager`
     /// uses the coordinator's partition count and configs for `__consumer_offsets`).
     internal_specs: Mutex<BTreeMap<String, NewTopic>>,
+    /// Bumped whenever the topic set is written (created, deleted, changed): the group
+    /// coordinator re-reads topics and re-resolves regex subscriptions when it moves (Kafka
+    /// reacts to a new metadata image the same way).
+    topics_version: std::sync::atomic::AtomicU64,
 }
 
 impl LogManager {
@@ -122,6 +126,7 @@ impl LogManager {
             ids: DashMap::new(),
             admin: Mutex::new(()),
             internal_specs: Mutex::new(BTreeMap::new()),
+            topics_version: std::sync::atomic::AtomicU64::new(0),
         };
         let threads = settings.i32("num.recovery.threads.per.data.dir").max(1) as usize;
         let jobs: Vec<(StoredTopic, i32)> = stored
@@ -475,8 +480,16 @@ impl LogManager {
         Ok(topic)
     }
 
+    /// Changes whenever topics are created, deleted or changed.
+    pub fn topics_version(&self) -> u64 {
+        self.topics_version
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Writes `klamm-topics.json` atomically.
     fn persist_topics(&self) -> io::Result<()> {
+        self.topics_version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let mut topics: Vec<StoredTopic> = self
             .topics
             .iter()

@@ -193,6 +193,27 @@ pub static DEFS: &[Def] = &[
         "How long a coordinator write (offset commit, group metadata) may wait for its fsync before failing."),
     def("offsets.load.buffer.size", Int, Some("5242880"), V::AtLeast(1),
         "Bytes read at a time from __consumer_offsets while replaying it at start-up."),
+    // --- KIP-848 consumer groups (Kafka's GroupCoordinatorConfig, group.consumer.*) ------------
+    def("group.coordinator.rebalance.protocols", List, Some("classic,consumer"), V::ListOf(&["classic", "consumer"]),
+        "Enabled rebalance protocols: classic (JoinGroup/SyncGroup) and consumer (KIP-848 ConsumerGroupHeartbeat); without consumer, ConsumerGroupHeartbeat and ConsumerGroupDescribe are not advertised."),
+    def("group.consumer.session.timeout.ms", Int, Some("45000"), V::AtLeast(1),
+        "How long a consumer-protocol member may go without a heartbeat before it is removed and its partitions reassigned."),
+    def("group.consumer.min.session.timeout.ms", Int, Some("45000"), V::AtLeast(1),
+        "Smallest allowed group.consumer.session.timeout.ms."),
+    def("group.consumer.max.session.timeout.ms", Int, Some("60000"), V::AtLeast(1),
+        "Largest allowed group.consumer.session.timeout.ms."),
+    def("group.consumer.heartbeat.interval.ms", Int, Some("5000"), V::AtLeast(1),
+        "Heartbeat interval handed to consumer-protocol members; must be less than the session timeout."),
+    def("group.consumer.min.heartbeat.interval.ms", Int, Some("5000"), V::AtLeast(1),
+        "Smallest allowed group.consumer.heartbeat.interval.ms."),
+    def("group.consumer.max.heartbeat.interval.ms", Int, Some("15000"), V::AtLeast(1),
+        "Largest allowed group.consumer.heartbeat.interval.ms."),
+    def("group.consumer.max.size", Int, Some(INT_MAX), V::AtLeast(1),
+        "Maximum number of members in one consumer-protocol group; further members get GROUP_MAX_SIZE_REACHED."),
+    def("group.consumer.assignors", List, Some("uniform,range"), V::ListOf(&["uniform", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor", "org.apache.kafka.coordinator.group.assignor.RangeAssignor"]),
+        "Server-side assignors by name (or Kafka class name); the first is the default when a member names none."),
+    def("group.consumer.migration.policy", String, Some("bidirectional"), V::OneOfIgnoreCase(&["disabled", "upgrade", "downgrade", "bidirectional"]),
+        "Online conversion of non-empty groups: upgrade (classic to consumer), downgrade (consumer to classic), bidirectional, or disabled."),
 ];
 
 /// Looks up a setting by its Kafka name.
