@@ -6,7 +6,10 @@
 
 mod support;
 
+mod admin;
 mod api_versions;
+mod cleaner;
+mod configs;
 mod describe_cluster;
 mod fetch;
 mod framing;
@@ -16,6 +19,7 @@ mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod produce;
+mod retention;
 mod scram_credentials;
 mod topics;
 mod wire_captures;

@@ -56,6 +56,32 @@ const COVERED: &[ApiKey] = &[
     ApiKey::DescribeUserScramCredentials,
     ApiKey::AlterUserScramCredentials,
     ApiKey::DescribeCluster,
+    ApiKey::DeleteRecords,
+    ApiKey::DescribeConfigs,
+    ApiKey::AlterConfigs,
+    ApiKey::DescribeLogDirs,
+    ApiKey::CreatePartitions,
+    ApiKey::ElectLeaders,
+    ApiKey::IncrementalAlterConfigs,
+    ApiKey::ListPartitionReassignments,
+    ApiKey::DescribeProducers,
+    ApiKey::DescribeTopicPartitions,
+];
+
+/// `ConfigResource.Type` ids.
+const RESOURCE_TOPIC: i8 = 2;
+const RESOURCE_BROKER: i8 = 4;
+
+/// APIs Klamm does not advertise (it has no SASL and no authorizer) but answers exactly as a
+/// Kafka broker's PLAINTEXT listener without an authorizer does, with the error every result
+/// must carry: ILLEGAL_SASL_STATE (`KafkaApis.handleSaslHandshakeRequest`/
+/// `handleSaslAuthenticateRequest`) and SECURITY_DISABLED (`AclApis`).
+const ANSWERED_AS_PLAINTEXT: &[(ApiKey, i16)] = &[
+    (ApiKey::SaslHandshake, 34),
+    (ApiKey::SaslAuthenticate, 34),
+    (ApiKey::DescribeAcls, 54),
+    (ApiKey::CreateAcls, 54),
+    (ApiKey::DeleteAcls, 54),
 ];
 
 /// `ScramMechanism` type ids (KIP-554) and the iteration bounds of Kafka's
@@ -134,6 +160,21 @@ fn replay_all(dir: &str) {
     for cap in &captures {
         let api = ApiKey::try_from(cap.api_key).ok();
         let label = api.map_or(format!("key {}", cap.api_key), |a| format!("{a:?}"));
+        if let Some((api, code)) = ANSWERED_AS_PLAINTEXT
+            .iter()
+            .copied()
+            .find(|(a, _)| *a as i16 == cap.api_key)
+        {
+            assert!(
+                !advertised.contains_key(&cap.api_key),
+                "{api:?} is not advertised"
+            );
+            match check_plaintext_answer(&mut pending_broker, cap, api, code) {
+                Ok(()) => replayed += 1,
+                Err(e) => failures.push(format!("{} ({api:?} v{}): {e}", cap.file, cap.version)),
+            }
+            continue;
+        }
         let Some(range) = advertised.get(&cap.api_key).copied() else {
             *pending.entry(label).or_default() += 1;
             send_unserved(&mut pending_broker, cap);
@@ -189,6 +230,32 @@ fn advertised_ranges(broker: &Broker) -> HashMap<i16, (i16, i16)> {
         .iter()
         .map(|a| (a.api_key, (a.min_version, a.max_version)))
         .collect()
+}
+
+/// Sends a SASL or ACL frame and checks Kafka's PLAINTEXT/no-authorizer answer: every error code
+/// in the response is `code`, and there is at least one.
+fn check_plaintext_answer(
+    broker: &mut Broker,
+    cap: &Capture,
+    api: ApiKey,
+    code: i16,
+) -> Result<(), String> {
+    let mut c = broker.client();
+    let mut resp = c
+        .send_frame(&cap.frame)
+        .ok_or_else(|| "the broker closed the connection".to_string())?;
+    let header = ResponseHeader::decode(&mut resp, api.response_header_version(cap.version))
+        .map_err(|e| format!("response header: {e}"))?;
+    if header.correlation_id != cap.correlation_id {
+        return Err(format!("correlation id {}", header.correlation_id));
+    }
+    let decoded = ResponseKind::decode(api, &mut resp, cap.version)
+        .map_err(|e| format!("response body: {e}"))?;
+    let codes = error_codes(&format!("{decoded:?}"));
+    if codes.is_empty() || codes.iter().any(|c| *c != code) {
+        return Err(format!("error codes {codes:?}, expected all {code}"));
+    }
+    Ok(())
 }
 
 /// A frame of an API the broker does not serve: whatever it does (Kafka closes the connection
@@ -328,6 +395,32 @@ fn prepare(body: &RequestKind, v: i16) -> Prep {
             for d in &r.deletions {
                 if !d.name.is_empty() && SCRAM_MECHANISMS.contains(&d.mechanism) {
                     p.credentials.push((d.name.to_string(), d.mechanism));
+                }
+            }
+        }
+        RequestKind::DescribeConfigs(r) => {
+            for res in &r.resources {
+                if res.resource_type == RESOURCE_TOPIC && !res.resource_name.is_empty() {
+                    p.topic(TopicKey::Name(res.resource_name.to_string()), 0);
+                }
+            }
+        }
+        RequestKind::DescribeLogDirs(r) => {
+            for t in r.topics.iter().flatten() {
+                for part in &t.partitions {
+                    p.records(TopicKey::Name(t.topic.to_string()), *part, 2);
+                }
+            }
+        }
+        RequestKind::DescribeTopicPartitions(r) => {
+            for t in &r.topics {
+                p.topic(TopicKey::Name(t.name.to_string()), 0);
+            }
+        }
+        RequestKind::ListPartitionReassignments(r) => {
+            for t in r.topics.iter().flatten() {
+                for part in &t.partition_indexes {
+                    p.topic(TopicKey::Name(t.name.to_string()), *part);
                 }
             }
         }
@@ -531,6 +624,20 @@ fn expected_errors(body: &RequestKind, v: i16) -> Vec<i16> {
             .map(|_| code::INVALID_REPLICATION_FACTOR)
             .collect(),
         RequestKind::AlterUserScramCredentials(r) => expected_scram_alter_errors(r),
+        // A broker resource naming another broker id (or not a number) is INVALID_REQUEST, as
+        // in Kafka's `ConfigHelper`; so are resource types Klamm does not keep configs for.
+        RequestKind::DescribeConfigs(r) => r
+            .resources
+            .iter()
+            .filter(|res| match res.resource_type {
+                RESOURCE_TOPIC => false,
+                RESOURCE_BROKER => {
+                    !(res.resource_name.is_empty() || res.resource_name.as_str() == "0")
+                }
+                _ => true,
+            })
+            .map(|_| code::INVALID_REQUEST)
+            .collect(),
         // A fresh broker knows no groups: the member-bound requests are UNKNOWN_MEMBER_ID (the
         // coordinator's answer for an unknown group), a new member of v4+ gets
         // MEMBER_ID_REQUIRED (KIP-394).
@@ -890,6 +997,108 @@ fn check_content(
             Some(ResponseKind::DescribeUserScramCredentials(resp)),
         ) => {
             assert_eq!(resp.error_code, code::NONE);
+        }
+        (RequestKind::DescribeConfigs(req), Some(ResponseKind::DescribeConfigs(resp))) => {
+            assert_eq!(
+                resp.results.len(),
+                req.resources.len(),
+                "one result per resource"
+            );
+            for (res, r) in req.resources.iter().zip(&resp.results) {
+                assert_eq!(
+                    (r.resource_type, r.resource_name.as_str()),
+                    (res.resource_type, res.resource_name.as_str())
+                );
+                if r.error_code != code::NONE {
+                    assert!(r.error_message.is_some());
+                    continue;
+                }
+                let names: Vec<&str> = r.configs.iter().map(|c| c.name.as_str()).collect();
+                match &res.configuration_keys {
+                    Some(keys) if !keys.is_empty() => {
+                        assert!(
+                            names.iter().all(|n| keys.iter().any(|k| k.as_str() == *n)),
+                            "only the named keys: {names:?}"
+                        );
+                    }
+                    _ if res.resource_type == RESOURCE_TOPIC => {
+                        assert!(
+                            names.contains(&"cleanup.policy") && names.contains(&"retention.ms"),
+                            "{names:?}"
+                        );
+                        let seg = r
+                            .configs
+                            .iter()
+                            .find(|c| c.name.as_str() == "segment.bytes")
+                            .expect("segment.bytes");
+                        assert_eq!(seg.value.as_ref().map(|v| v.as_str()), Some("1073741824"));
+                    }
+                    _ if res.resource_name.is_empty() => {
+                        assert!(names.is_empty(), "no dynamic cluster defaults")
+                    }
+                    _ => assert!(
+                        names.contains(&"log.retention.hours") && names.contains(&"num.partitions"),
+                        "{names:?}"
+                    ),
+                }
+            }
+        }
+        (RequestKind::DescribeLogDirs(req), Some(ResponseKind::DescribeLogDirs(resp))) => {
+            assert_eq!(resp.results.len(), 1, "one log dir");
+            let dir = &resp.results[0];
+            let data_dir = std::fs::canonicalize(broker.data_dir()).expect("data dir");
+            assert_eq!(dir.log_dir.as_str(), data_dir.to_string_lossy());
+            if v >= 4 {
+                assert!(dir.total_bytes > 0 && dir.usable_bytes > 0);
+            }
+            for t in req.topics.iter().flatten() {
+                let got = dir
+                    .topics
+                    .iter()
+                    .find(|x| x.name.as_str() == t.topic.as_str())
+                    .expect("requested topic listed");
+                for p in &t.partitions {
+                    let part = got
+                        .partitions
+                        .iter()
+                        .find(|x| x.partition_index == *p)
+                        .expect("requested partition listed");
+                    assert!(part.partition_size > 0, "two records are stored");
+                }
+            }
+            if req.topics.is_none() {
+                assert_eq!(dir.topics.len(), prep.partitions.len());
+            }
+        }
+        (
+            RequestKind::DescribeTopicPartitions(req),
+            Some(ResponseKind::DescribeTopicPartitions(resp)),
+        ) => {
+            let mut want: Vec<String> = req.topics.iter().map(|t| t.name.to_string()).collect();
+            want.sort();
+            let got: Vec<String> = resp
+                .topics
+                .iter()
+                .map(|t| t.name.as_ref().map(|n| n.to_string()).unwrap_or_default())
+                .collect();
+            assert_eq!(got, want, "every named topic, in name order");
+            for t in &resp.topics {
+                let id = ids
+                    .get(t.name.as_ref().map(|n| n.as_str()).unwrap_or_default())
+                    .copied()
+                    .unwrap_or_default();
+                assert_eq!(t.topic_id, id);
+                assert_eq!(t.partitions.len(), 1);
+                assert_eq!(t.partitions[0].leader_id.0, 0);
+            }
+            assert!(resp.next_cursor.is_none());
+        }
+        (
+            RequestKind::ListPartitionReassignments(_),
+            Some(ResponseKind::ListPartitionReassignments(resp)),
+        ) => {
+            assert_eq!(resp.error_code, code::NONE);
+            assert!(resp.topics.is_empty(), "a single broker never reassigns");
         }
         (RequestKind::FindCoordinator(req), Some(ResponseKind::FindCoordinator(resp))) => {
             let node = (0, broker.advertised_host.as_str(), broker.advertised_port);

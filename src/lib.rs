@@ -8,6 +8,7 @@
 pub mod broker;
 pub mod cli;
 pub mod cluster;
+pub mod configs;
 pub mod connection;
 pub mod error;
 pub mod error_names;

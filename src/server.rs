@@ -17,6 +17,7 @@ use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
 use crate::groups::GroupCoordinator;
 use crate::http::{self, Health, State};
+use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
 use crate::settings::Settings;
 
@@ -65,6 +66,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     background.extend(groups.spawn_timers(&shutdown_tx.subscribe()));
     health.set_broker(broker.clone());
     crate::metrics::get().set_group_source(broker.groups.clone());
+    let cleaner = LogCleaner::start(logs.clone());
     // Healthy from the moment the ready line appears: the listener is already bound.
     health.set(State::Serving);
 
@@ -152,6 +154,8 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     for task in background {
         task.abort();
     }
+    // The cleaner abandons a cleaning in progress (its `.cleaned` files go) and stops.
+    tokio::task::spawn_blocking(move || cleaner.shutdown()).await?;
     let closing = logs.clone();
     tokio::task::spawn_blocking(move || closing.shutdown()).await??;
     http_task.abort();
@@ -203,7 +207,8 @@ fn admit_ip(per_ip: &Mutex<HashMap<IpAddr, usize>>, ip: IpAddr, limit: usize) ->
 }
 
 /// Periodic work, each an owned task: the flusher (`flush.ms` via
-/// `log.flush.scheduler.interval.ms`) and the recovery-point checkpointer.
+/// `log.flush.scheduler.interval.ms`), the recovery-point and log-start-offset checkpointers,
+/// and retention (`log.retention.check.interval.ms`, Kafka's `LogManager.cleanupLogs`).
 fn spawn_background_tasks(
     broker: &Arc<Broker>,
     shutdown: broadcast::Receiver<()>,
@@ -232,6 +237,38 @@ fn spawn_background_tasks(
                         }
                         last_flush.insert(key, Instant::now());
                     }
+                }
+            }
+        }));
+    }
+    let retention_every = s.i64("log.retention.check.interval.ms").max(1);
+    {
+        let logs = broker.logs.clone();
+        let mut shutdown = shutdown.resubscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(retention_every as u64));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.recv() => break,
+                    _ = tick.tick() => {}
+                }
+                let l = logs.clone();
+                let deleted = tokio::task::spawn_blocking(move || {
+                    let n = l.delete_old_segments(crate::broker::now_ms());
+                    if n > 0 {
+                        // The log start offsets moved: checkpoint them now.
+                        if let Err(e) = l.write_checkpoints() {
+                            error!("writing offset checkpoints failed: {e}");
+                        }
+                    }
+                    n
+                })
+                .await
+                .unwrap_or(0);
+                if deleted > 0 {
+                    metrics::counter!("klamm_log_segments_deleted_total").increment(deleted as u64);
                 }
             }
         }));

@@ -299,6 +299,14 @@ impl Target {
         &self.bootstrap
     }
 
+    /// The broker's data directory, when the bench started the broker.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        self.managed
+            .as_ref()
+            .and_then(|m| m.dir.as_ref())
+            .map(|d| d.path().join("data"))
+    }
+
     /// The CPU/memory probe, if the broker's PID is known.
     pub fn probe(&self) -> Option<&ProcessProbe> {
         self.probe.as_ref()

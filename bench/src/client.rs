@@ -8,7 +8,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
@@ -89,7 +91,20 @@ impl Admin {
     /// and waits until metadata shows a leader for every partition, so the
     /// first produce of a timed run does not race topic creation.
     pub fn create_topic(&self, name: &str, partitions: i32) -> Result<()> {
-        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        self.create_topic_with(name, partitions, &[])
+    }
+
+    /// [`Admin::create_topic`] with topic config overrides.
+    pub fn create_topic_with(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<()> {
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        for (k, v) in configs {
+            topic = topic.set(k, v);
+        }
         let opts = AdminOptions::new()
             .request_timeout(Some(TOPIC_READY_TIMEOUT))
             .operation_timeout(Some(TOPIC_READY_TIMEOUT));
@@ -124,6 +139,27 @@ impl Admin {
             }
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Replaces a resource's explicit configs (`AlterConfigs`).
+    pub fn alter_configs(
+        &self,
+        resource: ResourceSpecifier<'_>,
+        configs: &[(&str, &str)],
+    ) -> Result<()> {
+        let mut alter = AlterConfig::new(resource);
+        for (k, v) in configs {
+            alter = alter.set(k, v);
+        }
+        let opts = AdminOptions::new().request_timeout(Some(TOPIC_READY_TIMEOUT));
+        let results = futures_executor::block_on(self.client.alter_configs([&alter], &opts))
+            .context("AlterConfigs")?;
+        for result in results {
+            if let Err((resource, code)) = result {
+                bail!("AlterConfigs {resource:?} failed: {code}");
+            }
+        }
+        Ok(())
     }
 
     /// Deletes a topic to give its disk space back. Best effort: a broker

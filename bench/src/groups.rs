@@ -86,9 +86,7 @@ impl Scenario for OffsetCommits {
         let committed = consumer
             .committed_offsets(offsets(0)?, Duration::from_secs(10))
             .context("reading the committed offset back")?;
-        let got = committed
-            .find_partition(&topic, 0)
-            .map(|p| p.offset());
+        let got = committed.find_partition(&topic, 0).map(|p| p.offset());
         if got != Some(Offset::Offset(i64::try_from(commits)?)) {
             bail!("committed offset is {got:?} after committing {commits}");
         }

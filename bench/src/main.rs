@@ -8,6 +8,7 @@
 
 mod broker;
 mod client;
+mod compaction;
 mod consume;
 mod groups;
 mod latency;
@@ -150,6 +151,7 @@ fn run(cli: &Cli) -> Result<bool> {
     eprintln!("klamm-bench: broker at {}", target.bootstrap());
 
     let admin = Admin::connect(target.bootstrap())?;
+    let data_dir = target.data_dir();
     let mut reports = Vec::with_capacity(selected.len());
     for scenario in &mut selected {
         target.check_alive()?;
@@ -157,6 +159,7 @@ fn run(cli: &Cli) -> Result<bool> {
             bootstrap: target.bootstrap(),
             admin: &admin,
             probe: target.probe(),
+            data_dir: data_dir.as_deref(),
             settings: &settings,
         };
         reports.push(run_scenario(scenario.as_mut(), &env, cli.runs));

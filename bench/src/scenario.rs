@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::broker::ProcessProbe;
 use crate::client::Admin;
+use crate::compaction::{CleanThroughput, ProduceWhileCleaning};
 use crate::consume::Consume;
 use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
@@ -35,6 +36,8 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(E2eLatency::new("e2e-latency", SMALL)),
         Box::new(OffsetCommits::new()),
         Box::new(Rebalance::new("rebalance-10", 10)),
+        Box::new(CleanThroughput::new("clean-1k")),
+        Box::new(ProduceWhileCleaning::new("produce-1k-while-cleaning")),
     ]
 }
 
@@ -76,6 +79,9 @@ pub struct Env<'a> {
     pub admin: &'a Admin,
     /// Broker CPU/memory probe, when the broker's PID is known.
     pub probe: Option<&'a ProcessProbe>,
+    /// The broker's data directory, when the bench started the broker (the compaction
+    /// scenarios watch segment files shrink there).
+    pub data_dir: Option<&'a std::path::Path>,
     /// Command-line knobs.
     pub settings: &'a Settings,
 }

@@ -11,8 +11,8 @@ use kafka_protocol::messages::create_topics_response::{
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
 use super::{sb, RequestContext};
+use crate::configs;
 use crate::error::Error;
-use crate::log::config;
 use crate::log::NewTopic;
 
 pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -116,15 +116,15 @@ fn describe_configs(
     ctx: &RequestContext,
     overrides: &BTreeMap<String, String>,
 ) -> Vec<CreatableTopicConfigs> {
-    config::describe(&ctx.broker.settings, overrides)
+    configs::describe_topic(&ctx.broker.logs.config_view(), overrides)
         .into_iter()
         .map(|e| {
             CreatableTopicConfigs::default()
-                .with_name(sb(e.def.name))
+                .with_name(sb(&e.name))
                 .with_value(e.value.as_deref().map(sb))
-                .with_read_only(false)
+                .with_read_only(e.read_only)
                 .with_config_source(e.source as i8)
-                .with_is_sensitive(false)
+                .with_is_sensitive(e.sensitive)
         })
         .collect()
 }

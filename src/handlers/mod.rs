@@ -2,20 +2,30 @@
 //! Handlers translate wire structs to calls on the log manager and coordinators and back; the
 //! logic lives in those domain modules, and errors become codes through [`crate::error`].
 
+pub mod alter_configs;
 pub mod api_versions;
+pub mod create_partitions;
 pub mod create_topics;
 pub mod delete_groups;
+pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
+pub mod describe_configs;
 pub mod describe_groups;
+pub mod describe_log_dirs;
+pub mod describe_producers;
+pub mod describe_topic_partitions;
+pub mod elect_leaders;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod heartbeat;
+pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod join_group;
 pub mod leave_group;
 pub mod list_groups;
 pub mod list_offsets;
+pub mod list_partition_reassignments;
 pub mod metadata;
 pub mod offset_commit;
 pub mod offset_delete;
@@ -141,6 +151,36 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         )),
         RequestKind::DeleteAcls(r) => Respond(ResponseKind::DeleteAcls(
             unsupported_security::delete_acls(r),
+        )),
+        RequestKind::DeleteRecords(r) => Respond(ResponseKind::DeleteRecords(
+            delete_records::handle(ctx, r).await,
+        )),
+        RequestKind::DescribeConfigs(r) => Respond(ResponseKind::DescribeConfigs(
+            describe_configs::handle(ctx, r),
+        )),
+        RequestKind::AlterConfigs(r) => {
+            Respond(ResponseKind::AlterConfigs(alter_configs::handle(ctx, r)))
+        }
+        RequestKind::DescribeLogDirs(r) => Respond(ResponseKind::DescribeLogDirs(
+            describe_log_dirs::handle(ctx, r),
+        )),
+        RequestKind::CreatePartitions(r) => Respond(ResponseKind::CreatePartitions(
+            create_partitions::handle(ctx, r),
+        )),
+        RequestKind::ElectLeaders(r) => {
+            Respond(ResponseKind::ElectLeaders(elect_leaders::handle(ctx, r)))
+        }
+        RequestKind::IncrementalAlterConfigs(r) => Respond(ResponseKind::IncrementalAlterConfigs(
+            incremental_alter_configs::handle(ctx, r),
+        )),
+        RequestKind::ListPartitionReassignments(r) => Respond(
+            ResponseKind::ListPartitionReassignments(list_partition_reassignments::handle(ctx, r)),
+        ),
+        RequestKind::DescribeProducers(r) => Respond(ResponseKind::DescribeProducers(
+            describe_producers::handle(ctx, r),
+        )),
+        RequestKind::DescribeTopicPartitions(r) => Respond(ResponseKind::DescribeTopicPartitions(
+            describe_topic_partitions::handle(ctx, r),
         )),
         other => {
             // Unreachable: decoding admits only the APIs in the versions table.

@@ -41,11 +41,13 @@ use Validator as V;
 
 const COMPRESSION_TYPES: &[&str] = &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"];
 
-/// Every topic config Kafka 4.1 defines and Klamm honours.
+/// Every topic config Kafka 4.1 defines (`LogConfig.CONFIG`, `TopicConfig`), in name order.
+/// Tiered-storage configs are accepted with their defaults so tools that copy configs work;
+/// enabling remote storage is refused as Kafka refuses it when the broker has no remote tier.
 pub static TOPIC_DEFS: &[TopicDef] = &[
     TopicDef { name: "cleanup.policy", kind: List, validator: V::ListOf(&["compact", "delete"]), default: D::Broker("log.cleanup.policy"),
         doc: "delete: remove old segments by time or size; compact: keep the latest record per key; or both." },
-    TopicDef { name: "compression.gzip.level", kind: Int, validator: V::Between(-1, 9), default: D::Broker("compression.gzip.level"),
+    TopicDef { name: "compression.gzip.level", kind: Int, validator: V::BetweenOr(1, 9, -1), default: D::Broker("compression.gzip.level"),
         doc: "gzip level used when compression.type is gzip." },
     TopicDef { name: "compression.lz4.level", kind: Int, validator: V::Between(1, 17), default: D::Broker("compression.lz4.level"),
         doc: "lz4 level used when compression.type is lz4." },
@@ -67,6 +69,10 @@ pub static TOPIC_DEFS: &[TopicDef] = &[
         doc: "Bytes between sparse offset-index entries." },
     TopicDef { name: "leader.replication.throttled.replicas", kind: List, validator: V::None, default: D::Fixed(""),
         doc: "Accepted for compatibility; a single broker has no followers." },
+    TopicDef { name: "local.retention.bytes", kind: Long, validator: V::AtLeast(-2), default: D::Broker("log.local.retention.bytes"),
+        doc: "Local size limit with tiered storage; tiered storage is not supported, so it has no effect." },
+    TopicDef { name: "local.retention.ms", kind: Long, validator: V::AtLeast(-2), default: D::Broker("log.local.retention.ms"),
+        doc: "Local age limit with tiered storage; tiered storage is not supported, so it has no effect." },
     TopicDef { name: "max.compaction.lag.ms", kind: Long, validator: V::AtLeast(1), default: D::Broker("log.cleaner.max.compaction.lag.ms"),
         doc: "Maximum time a record stays uncompacted." },
     TopicDef { name: "max.message.bytes", kind: Int, validator: V::AtLeast(0), default: D::Broker("message.max.bytes"),
@@ -84,10 +90,16 @@ pub static TOPIC_DEFS: &[TopicDef] = &[
     TopicDef { name: "min.insync.replicas", kind: Int, validator: V::AtLeast(1), default: D::Broker("min.insync.replicas"),
         doc: "Replicas that must acknowledge acks=all writes; above 1 a single broker answers NOT_ENOUGH_REPLICAS." },
     TopicDef { name: "preallocate", kind: Boolean, validator: V::None, default: D::Broker("log.preallocate"),
-        doc: "Preallocate segment files." },
+        doc: "Preallocate segment files (accepted; Klamm does not preallocate)." },
+    TopicDef { name: "remote.log.copy.disable", kind: Boolean, validator: V::None, default: D::Fixed("false"),
+        doc: "Tiered storage: stop copying to the remote tier (no effect: tiered storage is not supported)." },
+    TopicDef { name: "remote.log.delete.on.disable", kind: Boolean, validator: V::None, default: D::Fixed("false"),
+        doc: "Tiered storage: delete remote data when disabling it (no effect: tiered storage is not supported)." },
+    TopicDef { name: "remote.storage.enable", kind: Boolean, validator: V::None, default: D::Fixed("false"),
+        doc: "Tiered storage; Klamm has no remote tier, so only false is accepted." },
     TopicDef { name: "retention.bytes", kind: Long, validator: V::None, default: D::Broker("log.retention.bytes"),
         doc: "Maximum partition size before old segments are deleted; -1 is unlimited." },
-    TopicDef { name: "retention.ms", kind: Long, validator: V::None, default: D::RetentionMs,
+    TopicDef { name: "retention.ms", kind: Long, validator: V::AtLeast(-1), default: D::RetentionMs,
         doc: "Maximum age of a segment before it is deleted; -1 keeps forever." },
     TopicDef { name: "segment.bytes", kind: Int, validator: V::AtLeast(1048576), default: D::Broker("log.segment.bytes"),
         doc: "Segment file size at which the log rolls." },
@@ -100,6 +112,19 @@ pub static TOPIC_DEFS: &[TopicDef] = &[
     TopicDef { name: "unclean.leader.election.enable", kind: Boolean, validator: V::None, default: D::Broker("unclean.leader.election.enable"),
         doc: "Accepted for compatibility; a single broker is always the leader." },
 ];
+
+/// The broker setting a topic config falls back to first (Kafka's
+/// `ServerTopicConfigSynonyms.TOPIC_CONFIG_SYNONYMS`), if it has one.
+pub fn primary_broker_synonym(def: &TopicDef) -> Option<&'static str> {
+    match def.default {
+        D::Broker(name) => Some(name),
+        D::RetentionMs => Some("log.retention.ms"),
+        D::SegmentMs => Some("log.roll.ms"),
+        D::SegmentJitterMs => Some("log.roll.jitter.ms"),
+        D::FlushMs => Some("log.flush.interval.ms"),
+        D::Fixed(_) => None,
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static TopicDef> {
     TOPIC_DEFS.iter().find(|d| d.name == name)
@@ -119,10 +144,12 @@ pub fn default_value(def: &TopicDef, settings: &Settings) -> Value {
     }
 }
 
-/// Checks a topic's override map: every key known, every value valid.
-/// Returns the normalised map (values as Kafka renders them).
+/// Checks a topic's override map (Kafka's `LogConfig.validate`): every key known, every value
+/// valid, and the combination with the broker defaults consistent. Returns the normalised map
+/// (values as Kafka renders them). Failures are INVALID_CONFIG with a message naming the key.
 pub fn validate_overrides(
     overrides: &BTreeMap<String, String>,
+    settings: &Settings,
 ) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     for (k, v) in overrides {
@@ -131,6 +158,19 @@ pub fn validate_overrides(
         let parsed =
             value::parse(def.name, def.kind, def.validator, v).map_err(Error::InvalidConfig)?;
         out.insert(k.clone(), parsed.to_string());
+    }
+    let c = LogConfig::new(settings, &out);
+    if c.min_compaction_lag_ms > c.max_compaction_lag_ms {
+        return Err(Error::InvalidConfig(format!(
+            "conflict topic config setting min.compaction.lag.ms ({}) > max.compaction.lag.ms ({})",
+            c.min_compaction_lag_ms, c.max_compaction_lag_ms
+        )));
+    }
+    if out.get("remote.storage.enable").map(String::as_str) == Some("true") {
+        return Err(Error::InvalidConfig(
+            "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage."
+                .into(),
+        ));
     }
     Ok(out)
 }
@@ -149,6 +189,9 @@ pub struct LogConfig {
     pub cleanup_delete: bool,
     pub cleanup_compact: bool,
     pub compression: CompressionType,
+    pub gzip_level: i32,
+    pub lz4_level: i32,
+    pub zstd_level: i32,
     pub delete_retention_ms: i64,
     pub file_delete_delay_ms: i64,
     pub flush_messages: i64,
@@ -198,6 +241,9 @@ impl LogConfig {
             cleanup_delete: policy.iter().any(|p| p == "delete"),
             cleanup_compact: policy.iter().any(|p| p == "compact"),
             compression,
+            gzip_level: int("compression.gzip.level") as i32,
+            lz4_level: int("compression.lz4.level") as i32,
+            zstd_level: int("compression.zstd.level") as i32,
             delete_retention_ms: int("delete.retention.ms"),
             file_delete_delay_ms: int("file.delete.delay.ms"),
             flush_messages: int("flush.messages"),
@@ -244,110 +290,45 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert("cleanup.policy".to_string(), "compact,delete".to_string());
         m.insert("segment.bytes".to_string(), "2097152".to_string());
-        let ok = validate_overrides(&m).unwrap();
+        let ok = validate_overrides(&m, &Settings::defaults()).unwrap();
         let c = LogConfig::new(&Settings::defaults(), &ok);
         assert!(c.cleanup_compact && c.cleanup_delete);
         assert_eq!(c.segment_bytes, 2097152);
 
         m.insert("segment.bytes".to_string(), "1000".to_string());
-        let err = validate_overrides(&m).unwrap_err();
+        let err = validate_overrides(&m, &Settings::defaults()).unwrap_err();
         assert!(err.to_string().contains("segment.bytes"), "{err}");
         let mut unknown = BTreeMap::new();
         unknown.insert("no.such.config".to_string(), "1".to_string());
-        let err = validate_overrides(&unknown).unwrap_err();
+        let err = validate_overrides(&unknown, &Settings::defaults()).unwrap_err();
         assert_eq!(err.code(), 40);
         assert!(err.to_string().contains("no.such.config"));
+        let mut lag = BTreeMap::new();
+        lag.insert("min.compaction.lag.ms".to_string(), "10".to_string());
+        lag.insert("max.compaction.lag.ms".to_string(), "5".to_string());
+        let err = validate_overrides(&lag, &Settings::defaults()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"),
+            "{err}"
+        );
+        let mut remote = BTreeMap::new();
+        remote.insert("remote.storage.enable".to_string(), "true".to_string());
+        assert_eq!(
+            validate_overrides(&remote, &Settings::defaults())
+                .unwrap_err()
+                .code(),
+            40
+        );
+        let mut gz = BTreeMap::new();
+        gz.insert("compression.gzip.level".to_string(), "0".to_string());
+        assert_eq!(
+            validate_overrides(&gz, &Settings::defaults())
+                .unwrap_err()
+                .code(),
+            40
+        );
+        gz.insert("compression.gzip.level".to_string(), "-1".to_string());
+        assert!(validate_overrides(&gz, &Settings::defaults()).is_ok());
     }
-}
-
-/// DescribeConfigs `config_source` codes (Kafka's `DescribeConfigsResponse.ConfigSource`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfigSource {
-    DynamicTopic = 1,
-    DynamicBroker = 2,
-    DynamicDefaultBroker = 3,
-    StaticBroker = 4,
-    Default = 5,
-}
-
-/// One synonym of a config: where a value could come from, most specific first.
-#[derive(Clone, Debug)]
-pub struct Synonym {
-    pub name: String,
-    pub value: Option<String>,
-    pub source: ConfigSource,
-}
-
-/// A topic config as DescribeConfigs and CreateTopics (v5+) report it.
-#[derive(Clone, Debug)]
-pub struct ConfigEntry {
-    pub def: &'static TopicDef,
-    /// `None` for a null value.
-    pub value: Option<String>,
-    pub source: ConfigSource,
-    pub synonyms: Vec<Synonym>,
-}
-
-/// The broker settings a topic config falls back to, most specific first.
-fn broker_synonyms(def: &'static TopicDef) -> &'static [&'static str] {
-    match &def.default {
-        D::Broker(name) => std::slice::from_ref(name),
-        D::RetentionMs => &[
-            "log.retention.ms",
-            "log.retention.minutes",
-            "log.retention.hours",
-        ],
-        D::SegmentMs => &["log.roll.ms", "log.roll.hours"],
-        D::SegmentJitterMs => &["log.roll.jitter.ms", "log.roll.jitter.hours"],
-        D::FlushMs => &["log.flush.interval.ms", "log.flush.scheduler.interval.ms"],
-        D::Fixed(_) => &[],
-    }
-}
-
-/// Every topic config with its effective value and source (overrides, then explicitly set
-/// broker settings, then defaults), as Kafka's `ConfigHelper.describeConfigs` reports them.
-pub fn describe(settings: &Settings, overrides: &BTreeMap<String, String>) -> Vec<ConfigEntry> {
-    TOPIC_DEFS
-        .iter()
-        .map(|def| {
-            let mut synonyms = Vec::new();
-            if let Some(v) = overrides.get(def.name) {
-                synonyms.push(Synonym {
-                    name: def.name.to_string(),
-                    value: Some(v.clone()),
-                    source: ConfigSource::DynamicTopic,
-                });
-            }
-            for broker_name in broker_synonyms(def) {
-                let r = settings.get(broker_name);
-                let value = (!r.value.is_null()).then(|| r.value.to_string());
-                let source = match r.source {
-                    crate::settings::Source::Default => ConfigSource::Default,
-                    crate::settings::Source::Static(_) => ConfigSource::StaticBroker,
-                };
-                if source == ConfigSource::Default && value.is_none() {
-                    continue;
-                }
-                synonyms.push(Synonym {
-                    name: broker_name.to_string(),
-                    value,
-                    source,
-                });
-            }
-            let effective = overrides.get(def.name).cloned().or_else(|| {
-                let v = default_value(def, settings);
-                (!v.is_null()).then(|| v.to_string())
-            });
-            let source = synonyms
-                .first()
-                .map(|s| s.source)
-                .unwrap_or(ConfigSource::Default);
-            ConfigEntry {
-                def,
-                value: effective,
-                source,
-                synonyms,
-            }
-        })
-        .collect()
 }

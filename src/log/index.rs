@@ -249,6 +249,14 @@ impl TimeIndex {
         self.entries.len() >= self.max_entries
     }
 
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn truncate_to(&mut self, offset: i64) {
         let rel = (offset - self.base_offset).max(0);
         let keep = self.entries.partition_point(|&(_, r)| (r as i64) < rel);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,12 @@ use tracing::{info, warn};
 use uuid::Uuid;
 
 use crate::cluster::{self, uuid_from_kafka_string, uuid_to_kafka_string, write_atomically};
+use crate::configs::BrokerConfigView;
 use crate::error::{Error, Result};
 use crate::log::checkpoint;
 use crate::log::config::{self, LogConfig};
 use crate::log::partition::{self, Partition, Recovery};
+use crate::settings::dynamic::{self, DynamicConfigs};
 use crate::settings::Settings;
 
 const TOPICS_FILE: &str = "klamm-topics.json";
@@ -90,7 +92,11 @@ struct StoredTopic {
 /// Every topic and partition on this broker.
 pub struct LogManager {
     data_dir: PathBuf,
-    settings: Arc<Settings>,
+    /// Defaults, config file, environment and flags.
+    static_settings: Arc<Settings>,
+    /// `static_settings` with the dynamic broker configs applied: what topic defaults follow.
+    settings: RwLock<Arc<Settings>>,
+    dynamic: Mutex<DynamicConfigs>,
     node_id: i32,
     topics: DashMap<String, Arc<Topic>>,
     ids: DashMap<Uuid, String>,
@@ -108,9 +114,12 @@ pub struct LogManager {
 impl LogManager {
     /// Opens the data directory: recovers every partition (fully after an unclean shutdown,
     /// from the checkpointed recovery points) and loads the topic definitions.
-    pub fn open(settings: Arc<Settings>) -> io::Result<LogManager> {
-        let data_dir = settings.data_dir();
+    pub fn open(static_settings: Arc<Settings>) -> io::Result<LogManager> {
+        let data_dir = static_settings.data_dir();
         fs::create_dir_all(&data_dir)?;
+        let dynamic = DynamicConfigs::load(&data_dir)?;
+        let settings =
+            Arc::new(static_settings.with_dynamic(&dynamic.cluster_default, &dynamic.per_broker));
         remove_deleted_dirs(&data_dir);
         let clean = data_dir.join(CLEAN_SHUTDOWN_FILE).exists();
         let recovery_points = checkpoint::read(&data_dir, checkpoint::RECOVERY_POINT);
@@ -121,7 +130,9 @@ impl LogManager {
         let mgr = LogManager {
             node_id: settings.node_id(),
             data_dir: data_dir.clone(),
-            settings: settings.clone(),
+            static_settings,
+            settings: RwLock::new(settings.clone()),
+            dynamic: Mutex::new(dynamic),
             topics: DashMap::new(),
             ids: DashMap::new(),
             admin: Mutex::new(()),
@@ -211,8 +222,26 @@ impl LogManager {
         &self.data_dir
     }
 
-    pub fn settings(&self) -> &Arc<Settings> {
-        &self.settings
+    /// The effective broker settings (static with dynamic broker configs applied).
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The config layers, for DescribeConfigs.
+    pub fn config_view(&self) -> BrokerConfigView {
+        let dynamic = self
+            .dynamic
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        BrokerConfigView {
+            base: self.static_settings.clone(),
+            dynamic,
+            effective: self.settings(),
+        }
     }
 
     pub fn topic(&self, name: &str) -> Option<Arc<Topic>> {
@@ -267,7 +296,7 @@ impl LogManager {
             self.validate_assignments(&t.assignments)?
         } else {
             let n = if t.num_partitions == -1 {
-                self.settings.i32("num.partitions")
+                self.settings().i32("num.partitions")
             } else {
                 t.num_partitions
             };
@@ -277,7 +306,7 @@ impl LogManager {
                 ));
             }
             let rf = if t.replication_factor == -1 {
-                self.settings.i32("default.replication.factor")
+                self.settings().i32("default.replication.factor")
             } else {
                 t.replication_factor as i32
             };
@@ -294,7 +323,7 @@ impl LogManager {
             }
             n
         };
-        let configs = config::validate_overrides(&t.configs)?;
+        let configs = config::validate_overrides(&t.configs, &self.settings())?;
         Ok((partitions, configs))
     }
 
@@ -381,7 +410,7 @@ impl LogManager {
         let (partitions, overrides) = self.validate_new_topic(t)?;
         let internal = t.internal || self.internal_spec(&t.name).is_some();
         let id = cluster::random_uuid();
-        let cfg = Arc::new(LogConfig::new(&self.settings, &overrides));
+        let cfg = Arc::new(LogConfig::new(&self.settings(), &overrides));
         let mut parts = Vec::with_capacity(partitions as usize);
         for p in 0..partitions {
             let part = Partition::open(
@@ -420,7 +449,7 @@ impl LogManager {
         if let Some(t) = self.topic(name) {
             return Ok(t);
         }
-        if !self.settings.bool("auto.create.topics.enable") {
+        if !self.settings().bool("auto.create.topics.enable") {
             return Err(Error::UnknownTopicOrPartition);
         }
         if self.internal_spec(name).is_some() {
@@ -444,7 +473,7 @@ impl LogManager {
     /// Deletes a topic: it disappears at once; its directories are renamed
     /// `<dir>.<uuid>-delete` (Kafka's convention) and removed in the background.
     pub fn delete_topic(&self, name: &str) -> Result<Arc<Topic>> {
-        if !self.settings.bool("delete.topic.enable") {
+        if !self.settings().bool("delete.topic.enable") {
             return Err(Error::TopicDeletionDisabled);
         }
         let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
@@ -484,6 +513,211 @@ impl LogManager {
     pub fn topics_version(&self) -> u64 {
         self.topics_version
             .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Replaces a topic's config overrides (the AlterConfigs family). Validation comes first, as
+    /// in Kafka's controller: an invalid config is INVALID_CONFIG even for an unknown topic. The
+    /// change persists in the topics file and applies to the partitions at once.
+    pub fn alter_topic_configs(
+        &self,
+        name: &str,
+        overrides: &BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::InvalidRequest(
+                "Default topic resources are not allowed.".into(),
+            ));
+        }
+        validate_topic_name(name)?;
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let settings = self.settings();
+        let normalized = config::validate_overrides(overrides, &settings)?;
+        let topic = self.topic(name).ok_or(Error::UnknownTopicOrPartition)?;
+        if validate_only {
+            return Ok(());
+        }
+        let cfg = Arc::new(LogConfig::new(&settings, &normalized));
+        let updated = Arc::new(Topic {
+            name: topic.name.clone(),
+            id: topic.id,
+            internal: topic.internal,
+            partitions: topic.partitions.clone(),
+            overrides: normalized,
+            config: cfg.clone(),
+        });
+        self.topics.insert(name.to_string(), updated);
+        if let Err(e) = self.persist_topics() {
+            self.topics.insert(name.to_string(), topic);
+            return Err(e.into());
+        }
+        for p in &topic.partitions {
+            p.set_config(cfg.clone());
+        }
+        info!(topic = %name, "updated topic configs");
+        Ok(())
+    }
+
+    /// Replaces one dynamic broker config layer (`per_broker`: this broker's resource, else the
+    /// cluster default), persists it, and re-derives every topic's effective config.
+    pub fn alter_broker_configs(
+        &self,
+        per_broker: bool,
+        configs: &BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<()> {
+        let normalized = dynamic::validate(configs)?;
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let mut dynamic = self.dynamic.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = dynamic.clone();
+        *next.layer_mut(per_broker) = normalized;
+        let effective = Arc::new(
+            self.static_settings
+                .with_dynamic(&next.cluster_default, &next.per_broker),
+        );
+        if validate_only {
+            return Ok(());
+        }
+        next.persist(&self.data_dir)?;
+        *dynamic = next;
+        drop(dynamic);
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = effective.clone();
+        for t in self.topics() {
+            let cfg = Arc::new(LogConfig::new(&effective, &t.overrides));
+            for p in &t.partitions {
+                p.set_config(cfg.clone());
+            }
+            self.topics.insert(
+                t.name.to_string(),
+                Arc::new(Topic {
+                    name: t.name.clone(),
+                    id: t.id,
+                    internal: t.internal,
+                    partitions: t.partitions.clone(),
+                    overrides: t.overrides.clone(),
+                    config: cfg,
+                }),
+            );
+        }
+        info!(per_broker, "updated dynamic broker configs");
+        Ok(())
+    }
+
+    /// CreatePartitions: grows a topic to `count` partitions (Kafka's
+    /// `ReplicationControlManager.createPartitions`). `assignments`, when given, lists the
+    /// replicas of each new partition and must name this broker only.
+    pub fn create_partitions(
+        &self,
+        name: &str,
+        count: i32,
+        assignments: Option<&[Vec<i32>]>,
+        validate_only: bool,
+    ) -> Result<()> {
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let topic = self.topic(name).ok_or(Error::UnknownTopicOrPartition)?;
+        let current = topic.partitions.len() as i32;
+        if count == current {
+            return Err(Error::InvalidPartitions(format!(
+                "Topic already has {current} partition(s)."
+            )));
+        }
+        if count < current {
+            return Err(Error::InvalidPartitions(format!(
+                "The topic {name} currently has {current} partition(s); {count} would not be an increase."
+            )));
+        }
+        let additional = count - current;
+        if let Some(a) = assignments {
+            if a.len() as i32 != additional {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "Attempted to add {additional} additional partition(s), but only {} assignment(s) were specified.",
+                    a.len()
+                )));
+            }
+            for replicas in a {
+                self.validate_replicas(replicas, Some(1))?;
+            }
+        }
+        if validate_only {
+            return Ok(());
+        }
+        let mut parts = topic.partitions.clone();
+        for p in current..count {
+            let part = Partition::open(
+                topic.name.clone(),
+                topic.id,
+                p,
+                &self.data_dir,
+                topic.config.clone(),
+                Recovery::Clean,
+                None,
+            )?;
+            parts.push(Arc::new(part));
+        }
+        self.topics.insert(
+            name.to_string(),
+            Arc::new(Topic {
+                name: topic.name.clone(),
+                id: topic.id,
+                internal: topic.internal,
+                partitions: parts,
+                overrides: topic.overrides.clone(),
+                config: topic.config.clone(),
+            }),
+        );
+        if let Err(e) = self.persist_topics() {
+            self.topics.insert(name.to_string(), topic);
+            return Err(e.into());
+        }
+        info!(topic = %name, from = current, to = count, "added partitions");
+        Ok(())
+    }
+
+    /// Kafka's `validateManualPartitionAssignment` for one partition's replica list.
+    fn validate_replicas(&self, replicas: &[i32], replication_factor: Option<usize>) -> Result<()> {
+        if replicas.is_empty() {
+            return Err(Error::InvalidReplicaAssignment(
+                "The manual partition assignment includes an empty replica list.".into(),
+            ));
+        }
+        let mut sorted = replicas.to_vec();
+        sorted.sort_unstable();
+        let mut prev = None;
+        for b in &sorted {
+            if *b != self.node_id {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes broker {b}, but no such broker is registered."
+                )));
+            }
+            if prev == Some(*b) {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes the broker {b} more than once."
+                )));
+            }
+            prev = Some(*b);
+        }
+        if let Some(rf) = replication_factor {
+            if sorted.len() != rf {
+                return Err(Error::InvalidReplicaAssignment(format!(
+                    "The manual partition assignment includes a partition with {} replica(s), but this is not consistent with previous partitions, which have {rf} replica(s).",
+                    sorted.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// One retention pass over every partition (Kafka's `LogManager.cleanupLogs`). Returns the
+    /// number of segments deleted.
+    pub fn delete_old_segments(&self, now_ms: i64) -> usize {
+        let mut total = 0;
+        for p in self.all_partitions() {
+            match p.delete_old_segments(now_ms) {
+                Ok(n) => total += n,
+                Err(e) => warn!(partition = %p.name(), "retention failed: {e}"),
+            }
+        }
+        total
     }
 
     /// Writes `klamm-topics.json` atomically.

@@ -7,8 +7,12 @@
 
 pub mod batch;
 pub mod batch_builder;
+pub mod batch_rewrite;
 pub mod checkpoint;
+pub mod cleaner;
+pub mod compression;
 pub mod config;
+pub mod deletion;
 pub mod index;
 pub mod manager;
 pub mod partition;

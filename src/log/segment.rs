@@ -55,6 +55,9 @@ pub struct ScanResult {
 pub struct LogSegment {
     pub base_offset: i64,
     dir: PathBuf,
+    /// Suffix after `.log`/`.index`/`.timeindex`: empty for a live segment, `.cleaned` or
+    /// `.swap` while the log cleaner builds a replacement (Kafka's `LogFileUtils`).
+    suffix: &'static str,
     file: Arc<File>,
     size: u64,
     next_offset: i64,
@@ -84,25 +87,29 @@ fn open_log_file(path: &Path, truncate: bool) -> io::Result<File> {
 impl LogSegment {
     /// Creates an empty segment at `base_offset` (replacing leftover files of that name).
     pub fn create(dir: &Path, base_offset: i64, limits: SegmentLimits) -> io::Result<LogSegment> {
-        let file = open_log_file(&dir.join(file_name(base_offset, ".log")), true)?;
-        let _ = std::fs::remove_file(dir.join(file_name(base_offset, ".index")));
-        let _ = std::fs::remove_file(dir.join(file_name(base_offset, ".timeindex")));
+        Self::create_with_suffix(dir, base_offset, limits, "")
+    }
+
+    /// Creates an empty segment whose files carry `suffix` (`.cleaned` for the cleaner's output).
+    pub fn create_with_suffix(
+        dir: &Path,
+        base_offset: i64,
+        limits: SegmentLimits,
+        suffix: &'static str,
+    ) -> io::Result<LogSegment> {
+        let name = |ext: &str| dir.join(format!("{}{suffix}", file_name(base_offset, ext)));
+        let file = open_log_file(&name(".log"), true)?;
+        let _ = std::fs::remove_file(name(".index"));
+        let _ = std::fs::remove_file(name(".timeindex"));
         Ok(LogSegment {
             base_offset,
             dir: dir.to_path_buf(),
+            suffix,
             file: Arc::new(file),
             size: 0,
             next_offset: base_offset,
-            offset_index: OffsetIndex::new(
-                dir.join(file_name(base_offset, ".index")),
-                base_offset,
-                limits.max_index_bytes,
-            ),
-            time_index: TimeIndex::new(
-                dir.join(file_name(base_offset, ".timeindex")),
-                base_offset,
-                limits.max_index_bytes,
-            ),
+            offset_index: OffsetIndex::new(name(".index"), base_offset, limits.max_index_bytes),
+            time_index: TimeIndex::new(name(".timeindex"), base_offset, limits.max_index_bytes),
             bytes_since_last_index_entry: 0,
             max_timestamp: NO_TIMESTAMP,
             offset_of_max_timestamp: base_offset - 1,
@@ -129,6 +136,7 @@ impl LogSegment {
         let mut seg = LogSegment {
             base_offset,
             dir: dir.to_path_buf(),
+            suffix: "",
             file: Arc::new(file),
             size: file_len,
             next_offset: base_offset,
@@ -506,7 +514,57 @@ impl LogSegment {
     }
 
     pub fn log_path(&self) -> PathBuf {
-        self.dir.join(file_name(self.base_offset, ".log"))
+        self.dir.join(format!(
+            "{}{}",
+            file_name(self.base_offset, ".log"),
+            self.suffix
+        ))
+    }
+
+    /// Renames the segment's files to carry `suffix` instead of the current one (Kafka's
+    /// `LogSegment.changeFileSuffixes`). The open file handle stays valid.
+    pub fn change_suffix(&mut self, suffix: &'static str) -> io::Result<()> {
+        let name = |ext: &str| {
+            self.dir
+                .join(format!("{}{suffix}", file_name(self.base_offset, ext)))
+        };
+        let (log_to, index_to, time_to) = (name(".log"), name(".index"), name(".timeindex"));
+        std::fs::rename(self.log_path(), &log_to)?;
+        rename_if_exists(self.offset_index.path(), &index_to)?;
+        rename_if_exists(self.time_index.path(), &time_to)?;
+        self.offset_index.set_path(index_to);
+        self.time_index.set_path(time_to);
+        self.suffix = suffix;
+        Ok(())
+    }
+
+    /// Kafka's `LogSegment.largestTimestamp`: the largest batch timestamp, or the file's
+    /// modification time when no batch carries a timestamp.
+    pub fn largest_timestamp(&self) -> i64 {
+        if self.max_timestamp >= 0 {
+            return self.max_timestamp;
+        }
+        self.file
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    /// maxTimestamp of the first batch (Kafka's `getFirstBatchTimestamp`), for
+    /// `max.compaction.lag.ms`.
+    pub fn first_batch_timestamp(&self) -> Option<i64> {
+        self.first_batch_timestamp
+    }
+
+    /// Bytes the offset and time indexes take (for grouping segments to clean).
+    pub fn index_bytes(&self) -> (u64, u64) {
+        (
+            self.offset_index.len() as u64 * 8,
+            self.time_index.len() as u64 * 12,
+        )
     }
 
     /// Every file belonging to this segment.
@@ -528,6 +586,14 @@ impl LogSegment {
             }
         }
         Ok(())
+    }
+}
+
+fn rename_if_exists(from: &Path, to: &Path) -> io::Result<()> {
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -6,7 +6,10 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::Error;
 use crate::log::batch::{self, BatchHeader, Compression, HEADER_LEN, LOG_OVERHEAD};
-use crate::log::config::LogConfig;
+use crate::log::batch_rewrite::{self, BatchSpec};
+use crate::log::compression::Levels;
+use crate::log::config::{CompressionType, LogConfig};
+use crate::log::records::{self, RecordIter};
 
 /// Who is appending: clients are held to every rule; the broker's own coordinators may write
 /// control batches and skip the timestamp checks.
@@ -123,21 +126,80 @@ pub fn validate(
         )));
     }
 
-    if config.log_append_time {
-        return Ok(stamp_log_append_time(records, &h, now_ms));
-    }
-    if origin == AppendOrigin::Client {
+    if !config.log_append_time && origin == AppendOrigin::Client {
         for ts in [h.base_timestamp(), h.max_timestamp()] {
             check_timestamp(ts, now_ms, config, topic_partition)?;
         }
     }
+    // Only compacted topics and topics with a fixed codec look inside the batch (Kafka's
+    // LogValidator does the same work for them); everything else is appended as sent.
+    let target = target_codec(config.compression, compression);
+    let mut bytes = records.clone();
+    if (config.cleanup_compact && origin == AppendOrigin::Client) || target != compression {
+        let section = records::records_section(&records[..size]).map_err(|e| {
+            Error::CorruptMessage(format!("{e} in topic partition {topic_partition}"))
+        })?;
+        if config.cleanup_compact && origin == AppendOrigin::Client {
+            check_keys(&section, count, topic_partition)?;
+        }
+        if target != compression {
+            let levels = Levels {
+                gzip: config.gzip_level,
+                lz4: config.lz4_level,
+                zstd: config.zstd_level,
+            };
+            let rebuilt = batch_rewrite::build(&BatchSpec::of(&h), target, levels, &section);
+            if rebuilt.len() > config.max_message_bytes.max(0) as usize {
+                return Err(Error::MessageTooLarge(format!(
+                    "The record batch size in the append to {topic_partition} is {} bytes which exceeds the maximum configured value of {}.",
+                    rebuilt.len(),
+                    config.max_message_bytes
+                )));
+            }
+            bytes = Bytes::from(rebuilt);
+        }
+    }
+    if config.log_append_time {
+        return Ok(stamp_log_append_time(&bytes, now_ms));
+    }
     Ok(ValidBatch {
-        bytes: records.clone(),
+        bytes,
         record_count: count,
         last_offset_delta: h.last_offset_delta(),
         max_timestamp: h.max_timestamp(),
         log_append_time: None,
     })
+}
+
+/// The codec stored batches end up with (Kafka's `BrokerCompressionType.targetCompression`):
+/// `producer` keeps the batch's own codec.
+fn target_codec(configured: CompressionType, source: Compression) -> Compression {
+    match configured {
+        CompressionType::Producer => source,
+        CompressionType::Uncompressed => Compression::None,
+        CompressionType::Codec(c) => c,
+    }
+}
+
+/// Kafka's `LogValidator.validateKey`: a compacted topic refuses records without a key, and a
+/// batch whose records do not parse is corrupt.
+fn check_keys(section: &[u8], count: i32, tp: &str) -> Result<(), Error> {
+    let mut seen = 0;
+    for r in RecordIter::new(section, count) {
+        let r = r.map_err(|e| Error::CorruptMessage(format!("{e} in topic partition {tp}")))?;
+        if r.key.is_none() {
+            return Err(Error::InvalidRecord(format!(
+                "Compacted topic cannot accept message without key in topic partition {tp}."
+            )));
+        }
+        seen += 1;
+    }
+    if seen != count {
+        return Err(Error::CorruptMessage(format!(
+            "Record count mismatch in topic partition {tp}."
+        )));
+    }
+    Ok(())
 }
 
 /// Size of the first batch, applying the framing rules of `ByteBufferLogInputStream.nextBatch`.
@@ -188,7 +250,8 @@ fn check_timestamp(ts: i64, now: i64, config: &LogConfig, tp: &str) -> Result<()
 
 /// Rewrites the batch for a LogAppendTime topic: timestamp type bit and maxTimestamp set to
 /// `now`, CRC recomputed (Kafka's `MutableRecordBatch.setMaxTimestamp`).
-fn stamp_log_append_time(records: &Bytes, h: &BatchHeader<'_>, now: i64) -> ValidBatch {
+fn stamp_log_append_time(records: &Bytes, now: i64) -> ValidBatch {
+    let h = BatchHeader::new(records).expect("validated header");
     let mut b = BytesMut::from(&records[..]);
     let attributes = h.attributes() | 0x08;
     b[batch::ATTRIBUTES..batch::ATTRIBUTES + 2].copy_from_slice(&attributes.to_be_bytes());
@@ -271,6 +334,44 @@ mod tests {
             "t-0",
         );
         assert_eq!(r.unwrap_err().code(), 10);
+    }
+
+    #[test]
+    fn compacted_topics_need_keys_and_codecs_are_enforced() {
+        let mut c = cfg();
+        c.cleanup_compact = true;
+        let keyed = Bytes::from(batch(&[b"a"], 1_000_000, -1, -1, -1));
+        assert!(validate(&keyed, 9, &c, AppendOrigin::Client, 1_000_000, "t-0").is_ok());
+        let mut keyless = batch(&[b"a"], 1_000_000, -1, -1, -1);
+        // The test batch's first record is `len, attrs, ts, off, keyLen=2 "k0"`: make the key null.
+        let key_at = HEADER_LEN + 4;
+        assert_eq!(keyless[key_at], 4, "zigzag 2");
+        keyless[key_at] = 1; // -1: null key
+        keyless.remove(key_at + 1);
+        keyless.remove(key_at + 1);
+        keyless[HEADER_LEN] -= 4; // record length (zigzag) shrinks by 2
+        let len = (keyless.len() - LOG_OVERHEAD) as i32;
+        keyless[8..12].copy_from_slice(&len.to_be_bytes());
+        let crc = batch::compute_crc(&keyless);
+        keyless[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
+        let e = validate(
+            &Bytes::from(keyless),
+            9,
+            &c,
+            AppendOrigin::Client,
+            1_000_000,
+            "t-0",
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), 87, "{e}");
+
+        let mut z = cfg();
+        z.compression = CompressionType::Codec(Compression::Gzip);
+        let v = validate(&keyed, 9, &z, AppendOrigin::Client, 1_000_000, "t-0").unwrap();
+        let h = BatchHeader::new(&v.bytes).unwrap();
+        assert_eq!(h.compression(), Some(Compression::Gzip));
+        assert!(batch::crc_is_valid(&v.bytes));
+        assert_eq!(v.record_count, 1);
     }
 
     #[test]

@@ -128,6 +128,10 @@ pub static DEFS: &[Def] = &[
         "How often the retention task looks for deletable segments."),
     def("log.segment.delete.delay.ms", Long, Some("60000"), V::AtLeast(0),
         "Delay before a deleted segment's files are removed (topic file.delete.delay.ms)."),
+    def("log.local.retention.ms", Long, Some("-2"), V::AtLeast(-2),
+        "Local retention with tiered storage (topic local.retention.ms); tiered storage is not supported, so it has no effect."),
+    def("log.local.retention.bytes", Long, Some("-2"), V::AtLeast(-2),
+        "Local retention size with tiered storage (topic local.retention.bytes); tiered storage is not supported, so it has no effect."),
     def("log.cleanup.policy", List, Some("delete"), V::ListOf(&["compact", "delete"]),
         "Default cleanup policy: delete, compact, or both (topic cleanup.policy)."),
     // --- Log cleaner --------------------------------------------------------------------------------
@@ -156,7 +160,7 @@ pub static DEFS: &[Def] = &[
     // --- Producer side ---------------------------------------------------------------------------------
     def("compression.type", String, Some("producer"), V::OneOf(&["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]),
         "Compression of stored batches: producer keeps what the producer sent (topic compression.type)."),
-    def("compression.gzip.level", Int, Some("-1"), V::Between(-1, 9),
+    def("compression.gzip.level", Int, Some("-1"), V::BetweenOr(1, 9, -1),
         "gzip level when compression.type=gzip (topic compression.gzip.level)."),
     def("compression.lz4.level", Int, Some("9"), V::Between(1, 17),
         "lz4 level when compression.type=lz4 (topic compression.lz4.level)."),
@@ -214,7 +218,57 @@ pub static DEFS: &[Def] = &[
         "Server-side assignors by name (or Kafka class name); the first is the default when a member names none."),
     def("group.consumer.migration.policy", String, Some("bidirectional"), V::OneOfIgnoreCase(&["disabled", "upgrade", "downgrade", "bidirectional"]),
         "Online conversion of non-empty groups: upgrade (classic to consumer), downgrade (consumer to classic), bidirectional, or disabled."),
+    // --- Admin ----------------------------------------------------------------------------------------
+    def("max.request.partition.size.limit", Int, Some("2000"), V::AtLeast(1),
+        "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),
 ];
+
+/// Broker settings that AlterConfigs may change at run time, taking effect at once (the subset of
+/// Kafka's `DynamicBrokerConfig.AllDynamicConfigs` that Klamm has: the broker defaults of topic
+/// configs, `DynamicLogConfig.ReconfigurableConfigs`, and `LogCleaner.ReconfigurableConfigs`).
+/// Every other setting is read-only and AlterConfigs answers "Cannot update these configs
+/// dynamically", as Kafka does.
+pub static DYNAMIC: &[&str] = &[
+    "log.segment.bytes",
+    "log.roll.ms",
+    "log.roll.jitter.ms",
+    "log.index.size.max.bytes",
+    "log.flush.interval.messages",
+    "log.flush.interval.ms",
+    "log.retention.bytes",
+    "log.retention.ms",
+    "message.max.bytes",
+    "log.index.interval.bytes",
+    "log.cleaner.delete.retention.ms",
+    "log.cleaner.min.compaction.lag.ms",
+    "log.cleaner.max.compaction.lag.ms",
+    "log.segment.delete.delay.ms",
+    "log.cleaner.min.cleanable.ratio",
+    "log.cleanup.policy",
+    "unclean.leader.election.enable",
+    "min.insync.replicas",
+    "compression.type",
+    "compression.gzip.level",
+    "compression.lz4.level",
+    "compression.zstd.level",
+    "log.preallocate",
+    "log.message.timestamp.type",
+    "log.message.timestamp.before.max.ms",
+    "log.message.timestamp.after.max.ms",
+    "log.local.retention.ms",
+    "log.local.retention.bytes",
+    "log.cleaner.threads",
+    "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.io.buffer.size",
+    "log.cleaner.io.max.bytes.per.second",
+    "log.cleaner.backoff.ms",
+];
+
+/// True when `name` may be changed with AlterConfigs at run time.
+pub fn is_dynamic(name: &str) -> bool {
+    DYNAMIC.contains(&name)
+}
 
 /// Looks up a setting by its Kafka name.
 pub fn find(name: &str) -> Option<&'static Def> {

@@ -5,6 +5,7 @@
 //! `.`), the convention Kafka's own container images use for `KAFKA_*` variables.
 
 pub mod defs;
+pub mod dynamic;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,11 @@ pub enum Source {
     Default,
     /// Kafka's STATIC_BROKER_CONFIG (4): config file, environment, flag or `--override`.
     Static(String),
+    /// Kafka's DYNAMIC_DEFAULT_BROKER_CONFIG (3): set with AlterConfigs on the cluster-default
+    /// broker resource (empty name).
+    DynamicDefaultBroker,
+    /// Kafka's DYNAMIC_BROKER_CONFIG (2): set with AlterConfigs on this broker's resource.
+    DynamicBroker,
 }
 
 /// A resolved setting.
@@ -166,6 +172,32 @@ impl Settings {
             Some(r) => r,
             None => panic!("setting {name} is not in the registry"),
         }
+    }
+
+    /// These settings with dynamic broker configs layered on top (Kafka's `DynamicBrokerConfig`:
+    /// per-broker values beat cluster-wide defaults, which beat static settings). Values that
+    /// no longer parse are ignored; they were validated when they were stored.
+    pub fn with_dynamic(
+        &self,
+        cluster_default: &BTreeMap<String, String>,
+        per_broker: &BTreeMap<String, String>,
+    ) -> Settings {
+        let mut out = self.clone();
+        for (layer, source) in [
+            (cluster_default, Source::DynamicDefaultBroker),
+            (per_broker, Source::DynamicBroker),
+        ] {
+            for (name, raw) in layer {
+                let Some(r) = out.values.get_mut(name.as_str()) else {
+                    continue;
+                };
+                if let Ok(v) = value::parse(r.def.name, r.def.kind, r.def.validator, raw) {
+                    r.value = v;
+                    r.source = source.clone();
+                }
+            }
+        }
+        out
     }
 
     /// Every resolved setting, in registry order.

@@ -44,6 +44,8 @@ pub enum Validator {
     Between(i64, i64),
     /// `ConfigDef.Range.between` for doubles
     DoubleBetween(f64, f64),
+    /// `[min, max]` or exactly `extra` (Kafka's gzip level validator: 1..9 or -1).
+    BetweenOr(i64, i64, i64),
     /// `ConfigDef.ValidString.in` (case-sensitive, as Kafka)
     OneOf(&'static [&'static str]),
     /// `ConfigDef.CaseInsensitiveValidString.in`
@@ -112,7 +114,8 @@ impl fmt::Display for Value {
             Value::Null => Ok(()),
             Value::Bool(v) => write!(f, "{v}"),
             Value::Int(v) => write!(f, "{v}"),
-            Value::Double(v) => write!(f, "{v:?}"),
+            // Java's Double.toString spelling of exponents (1.7976931348623157E308).
+            Value::Double(v) => f.write_str(&format!("{v:?}").replace('e', "E")),
             Value::Str(v) => f.write_str(v),
             Value::List(v) => f.write_str(&v.join(",")),
         }
@@ -181,6 +184,13 @@ fn validate(key: &str, validator: Validator, value: &Value, raw: &str) -> Result
         }
         (Validator::Between(_, max), Value::Int(v)) if *v > max => {
             Err(invalid(format!("Value must be no more than {max}")))
+        }
+        (Validator::BetweenOr(min, max, extra), Value::Int(v))
+            if *v != extra && (*v < min || *v > max) =>
+        {
+            Err(invalid(format!(
+                "Value must be between {min} and {max} or equal to {extra}"
+            )))
         }
         (Validator::DoubleBetween(min, max), Value::Double(v)) if *v < min || *v > max => {
             if *v < min {

@@ -28,6 +28,11 @@ use crate::log::segment::{self, LogSegment, SegmentLimits};
 use crate::log::validator::{AppendOrigin, ValidBatch};
 use crate::send::FileSlice;
 
+mod retention;
+mod swap;
+
+pub use swap::SegmentSnapshot;
+
 /// The leader epoch of every partition: a single broker is elected once (KRaft starts at 0).
 pub const LEADER_EPOCH: i32 = 0;
 
@@ -94,9 +99,17 @@ pub struct Partition {
     state: Mutex<LogState>,
     waiters: Mutex<Vec<Arc<Notify>>>,
     flush_lock: tokio::sync::Mutex<()>,
+    /// Serialises the background work that replaces or removes segments (the log cleaner and
+    /// retention), so each plans against a segment list only it changes. Appends never take it.
+    maintenance: Mutex<()>,
     log_end_offset: AtomicI64,
     log_start_offset: AtomicI64,
     deleted: AtomicBool,
+}
+
+/// The segment limits a topic config implies.
+pub fn segment_limits(config: &LogConfig) -> SegmentLimits {
+    limits(config)
 }
 
 fn limits(config: &LogConfig) -> SegmentLimits {
@@ -125,6 +138,7 @@ impl Partition {
         let dir = data_dir.join(dir_name(&topic, index));
         fs::create_dir_all(&dir)?;
         remove_leftovers(&dir)?;
+        swap::complete_interrupted_swaps(&dir)?;
         write_partition_metadata(&dir, topic_id)?;
         write_leader_epoch_checkpoint(&dir)?;
 
@@ -244,6 +258,7 @@ impl Partition {
             }),
             waiters: Mutex::new(Vec::new()),
             flush_lock: tokio::sync::Mutex::new(()),
+            maintenance: Mutex::new(()),
             log_end_offset: AtomicI64::new(next_offset),
             log_start_offset: AtomicI64::new(log_start_offset),
             deleted: AtomicBool::new(false),

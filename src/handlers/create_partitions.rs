@@ -1,0 +1,51 @@
+//! CreatePartitions (key 37), v0-3: grow topics (never shrink), optionally with replica
+//! assignments naming this broker, with `validate_only` (Kafka's
+//! `ControllerApis.createPartitions` and `ReplicationControlManager.createPartitions`).
+
+use std::collections::HashMap;
+
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
+
+use super::{sb, RequestContext};
+use crate::error::Error;
+
+pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreatePartitionsResponse {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for t in &req.topics {
+        *counts.entry(t.name.as_str()).or_default() += 1;
+    }
+    let mut results = Vec::new();
+    let mut reported_dups = std::collections::HashSet::new();
+    for t in &req.topics {
+        let name = t.name.as_str();
+        let result = if counts[name] > 1 {
+            if !reported_dups.insert(name) {
+                continue;
+            }
+            Err(Error::InvalidRequest("Duplicate topic name.".into()))
+        } else {
+            let assignments: Option<Vec<Vec<i32>>> = t.assignments.as_ref().map(|a| {
+                a.iter()
+                    .map(|x| x.broker_ids.iter().map(|b| b.0).collect())
+                    .collect()
+            });
+            ctx.broker.logs.create_partitions(
+                name,
+                t.count,
+                assignments.as_deref(),
+                req.validate_only,
+            )
+        };
+        let mut r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
+        match result {
+            Ok(()) => r.error_code = 0,
+            Err(e) => {
+                r.error_code = e.code();
+                r.error_message = Some(sb(&e.message()));
+            }
+        }
+        results.push(r);
+    }
+    CreatePartitionsResponse::default().with_results(results)
+}

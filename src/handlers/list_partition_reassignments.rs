@@ -1,0 +1,19 @@
+//! ListPartitionReassignments (key 46), v0: a single broker never reassigns replicas, so the
+//! answer is always "no ongoing reassignments", for all topics or the ones named (Kafka's
+//! `ReplicationControlManager.listPartitionReassignments` lists only reassigning partitions).
+
+use kafka_protocol::messages::{
+    ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
+};
+
+use super::RequestContext;
+
+pub fn handle(
+    _ctx: &RequestContext,
+    _req: ListPartitionReassignmentsRequest,
+) -> ListPartitionReassignmentsResponse {
+    ListPartitionReassignmentsResponse::default()
+        .with_error_code(0)
+        .with_error_message(None)
+        .with_topics(Vec::new())
+}

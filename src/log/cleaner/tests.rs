@@ -1,0 +1,312 @@
+//! Cleaner scenarios on a real partition directory.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use super::clean::{Cleaner, CleanerLimits};
+use super::*;
+use crate::log::batch::{BatchHeader, Batches, Compression};
+use crate::log::batch_rewrite::{self, BatchSpec, DELETE_HORIZON_MASK};
+use crate::log::compression::Levels;
+use crate::log::config::LogConfig;
+use crate::log::partition::Recovery;
+use crate::log::records::{records_section, write_varlong, RecordIter};
+use crate::log::validator::{self, AppendOrigin};
+use crate::settings::Settings;
+
+type Rec<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// A batch of keyed records (value None = tombstone), with headers `h: x` repeated twice.
+pub fn keyed_batch(recs: &[Rec<'_>], ts: i64, codec: Compression) -> Vec<u8> {
+    let mut records = Vec::new();
+    for (i, (k, v)) in recs.iter().enumerate() {
+        let mut body = vec![0u8];
+        write_varlong(&mut body, i as i64);
+        write_varlong(&mut body, i as i64);
+        write_varlong(&mut body, k.len() as i64);
+        body.extend_from_slice(k);
+        match v {
+            Some(v) => {
+                write_varlong(&mut body, v.len() as i64);
+                body.extend_from_slice(v);
+            }
+            None => write_varlong(&mut body, -1),
+        }
+        write_varlong(&mut body, 2);
+        for _ in 0..2 {
+            write_varlong(&mut body, 1);
+            body.push(b'h');
+            write_varlong(&mut body, 1);
+            body.push(b'x');
+        }
+        write_varlong(&mut records, body.len() as i64);
+        records.extend_from_slice(&body);
+    }
+    let spec = BatchSpec {
+        base_offset: 0,
+        partition_leader_epoch: -1,
+        attributes: 0,
+        last_offset_delta: recs.len() as i32 - 1,
+        base_timestamp: ts,
+        max_timestamp: ts + recs.len() as i64 - 1,
+        producer_id: -1,
+        producer_epoch: -1,
+        base_sequence: -1,
+        record_count: recs.len() as i32,
+    };
+    batch_rewrite::build(&spec, codec, Levels::default(), &records)
+}
+
+fn compacted(dir: &Path) -> Arc<Partition> {
+    let mut o = BTreeMap::new();
+    o.insert("cleanup.policy".to_string(), "compact".to_string());
+    let mut c = LogConfig::new(&Settings::defaults(), &o);
+    c.segment_bytes = 400;
+    c.file_delete_delay_ms = 0;
+    c.delete_retention_ms = 1000;
+    Arc::new(
+        Partition::open(
+            "t".into(),
+            Uuid::nil(),
+            0,
+            dir,
+            Arc::new(c),
+            Recovery::Clean,
+            None,
+        )
+        .unwrap(),
+    )
+}
+
+fn produce(p: &Partition, recs: &[Rec<'_>], codec: Compression) {
+    let now = crate::broker::now_ms();
+    let b = Bytes::from(keyed_batch(recs, now, codec));
+    let v = validator::validate(&b, 9, &p.config(), AppendOrigin::Client, now, "t-0").unwrap();
+    p.append(&v, AppendOrigin::Client).unwrap();
+}
+
+/// Every record in the log: (offset, key, value).
+fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut next = p.log_start_offset();
+    while next < p.log_end_offset() {
+        let d = p
+            .read(next, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
+        if d.is_empty() {
+            break;
+        }
+        for (at, h) in Batches::new(&d) {
+            let batch = &d[at..at + h.size()];
+            assert!(crate::log::batch::crc_is_valid(batch));
+            let s = records_section(batch).unwrap();
+            for r in RecordIter::new(&s, h.record_count()) {
+                let r = r.unwrap();
+                let off = h.base_offset() + r.offset_delta as i64;
+                if off >= next {
+                    out.push((off, r.key.unwrap().to_vec(), r.value.map(<[u8]>::to_vec)));
+                    assert_eq!(r.header_count, 2, "headers kept verbatim");
+                }
+            }
+            next = h.last_offset() + 1;
+        }
+    }
+    out
+}
+
+fn limits() -> CleanerLimits {
+    CleanerLimits {
+        dedupe_buffer_bytes: 1 << 20,
+        load_factor: 0.9,
+        io_buffer_bytes: 4096,
+        max_io_bytes_per_second: f64::MAX,
+    }
+}
+
+fn clean(p: &Arc<Partition>, first_dirty: i64, now: i64) -> i64 {
+    let (segs, _, end) = p.segment_snapshot();
+    let (range, _) = cleanable(&segs, first_dirty, end, &p.config(), now).unwrap();
+    let stop = AtomicBool::new(false);
+    Cleaner::new(p, &limits(), &stop)
+        .clean(&range, now)
+        .unwrap()
+        .end_offset
+}
+
+/// `n` bytes that do not compress.
+fn noise(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| ((i * 31 + seed as usize * 7) % 251) as u8)
+        .collect()
+}
+
+fn fill(p: &Partition, codec: Compression) {
+    // Offsets 0..: k1=v1, k2=v1, k1=v2, k3=v1, k2=tombstone, k1=v3, k4=v1 ... rolled often.
+    produce(p, &[(b"k1", Some(b"v1")), (b"k2", Some(b"v1"))], codec);
+    produce(
+        p,
+        &[(b"k1", Some(b"v2")), (b"k3", Some(&noise(150, 1)))],
+        codec,
+    );
+    produce(p, &[(b"k2", None)], codec);
+    produce(p, &[(b"k1", Some(&noise(200, 2)))], codec);
+    produce(p, &[(b"k4", Some(b"v1")), (b"k3", Some(b"v2"))], codec);
+    produce(p, &[(b"k5", Some(&noise(300, 3)))], codec);
+}
+
+#[test]
+fn keeps_latest_value_per_key_with_offsets_and_tombstone_horizon() {
+    for codec in [Compression::None, Compression::Zstd, Compression::Snappy] {
+        let dir = tempfile::tempdir().unwrap();
+        let p = compacted(dir.path());
+        fill(&p, codec);
+        let (ss, _, _) = p.segment_snapshot();
+        assert!(
+            p.segment_count() >= 4,
+            "{:?}",
+            ss.iter()
+                .map(|s| (s.base_offset, s.size))
+                .collect::<Vec<_>>()
+        );
+        let now = crate::broker::now_ms();
+        let end = clean(&p, 0, now);
+        assert!(end >= 7, "end {end}");
+        let got = read_all(&p);
+        let keys: Vec<(i64, &[u8])> = got.iter().map(|(o, k, _)| (*o, k.as_slice())).collect();
+        // k2's tombstone (offset 4) stays until its delete horizon; superseded records are gone.
+        assert_eq!(
+            keys,
+            vec![
+                (4, &b"k2"[..]),
+                (5, b"k1"),
+                (6, b"k4"),
+                (7, b"k3"),
+                (8, b"k5")
+            ],
+            "{codec:?}"
+        );
+        assert_eq!(got[0].2, None);
+        // The tombstone's batch now carries a delete horizon.
+        let d = p
+            .read(4, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
+        let h = BatchHeader::new(&d).unwrap();
+        assert!(h.attributes() & DELETE_HORIZON_MASK != 0);
+        assert_eq!(h.base_timestamp(), now + 1000);
+
+        // Past the horizon the tombstone goes.
+        produce(&p, &[(b"k6", Some(&noise(300, 4)))], codec);
+        clean(&p, end, now + 2000);
+        let keys: Vec<i64> = read_all(&p).iter().map(|(o, _, _)| *o).collect();
+        assert_eq!(keys, vec![5, 6, 7, 8, 9], "{codec:?}");
+        // Everything survives a restart.
+        drop(p);
+        let p = compacted(dir.path());
+        let keys: Vec<i64> = read_all(&p).iter().map(|(o, _, _)| *o).collect();
+        assert_eq!(keys, vec![5, 6, 7, 8, 9]);
+        assert_eq!(p.log_end_offset(), 10);
+    }
+}
+
+#[test]
+fn small_map_cleans_in_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = compacted(dir.path());
+    for i in 0..40u32 {
+        let k = format!("key{}", i % 10);
+        produce(&p, &[(k.as_bytes(), Some(&[3u8; 60]))], Compression::None);
+    }
+    let tiny = CleanerLimits {
+        dedupe_buffer_bytes: 24 * 8,
+        ..limits()
+    };
+    let stop = AtomicBool::new(false);
+    let mut first_dirty = 0;
+    for _ in 0..20 {
+        let (segs, _, end) = p.segment_snapshot();
+        let (range, _) = cleanable(
+            &segs,
+            first_dirty,
+            end,
+            &p.config(),
+            crate::broker::now_ms(),
+        )
+        .unwrap();
+        if range.first_uncleanable_offset <= first_dirty {
+            break;
+        }
+        first_dirty = Cleaner::new(&p, &tiny, &stop)
+            .clean(&range, crate::broker::now_ms())
+            .unwrap()
+            .end_offset;
+    }
+    let got = read_all(&p);
+    let mut latest: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    for (o, k, _) in &got {
+        assert!(
+            latest.insert(k.clone(), *o).is_none(),
+            "key {:?} twice",
+            String::from_utf8_lossy(k)
+        );
+    }
+    assert!(got.len() <= 12, "{}", got.len());
+}
+
+#[test]
+fn interrupted_swap_is_completed_and_cleaned_files_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = compacted(dir.path());
+    fill(&p, Compression::None);
+    let before = read_all(&p);
+    let pdir = p.dir().to_path_buf();
+    drop(p);
+    // A crash while writing: a stray .cleaned segment is ignored and removed.
+    std::fs::write(pdir.join("00000000000000000000.log.cleaned"), b"partial").unwrap();
+    let p = compacted(dir.path());
+    assert!(!pdir.join("00000000000000000000.log.cleaned").exists());
+    assert_eq!(read_all(&p), before);
+    // A crash after the rename to .swap: the swap replaces the segments it covers.
+    let (segs, _, _) = p.segment_snapshot();
+    let first_two = segs[..2].to_vec();
+    let mut cleaned = crate::log::segment::LogSegment::create_with_suffix(
+        &pdir,
+        0,
+        crate::log::partition::segment_limits(&p.config()),
+        ".swap",
+    )
+    .unwrap();
+    // Copy the first two segments' batches into the swap unchanged.
+    for s in &first_two {
+        let mut buf = vec![0u8; s.size as usize];
+        std::os::unix::fs::FileExt::read_exact_at(&*s.file, &mut buf, 0).unwrap();
+        for (at, h) in Batches::new(&buf) {
+            let b = &buf[at..at + h.size()];
+            cleaned
+                .append(&b[..16], &b[16..], h.last_offset(), h.max_timestamp())
+                .unwrap();
+        }
+    }
+    cleaned.flush().unwrap();
+    drop(cleaned);
+    drop(p);
+    let p = compacted(dir.path());
+    assert!(!pdir.join("00000000000000000000.log.swap").exists());
+    assert!(!pdir
+        .join(crate::log::segment::file_name(
+            first_two[1].base_offset,
+            ".log"
+        ))
+        .exists());
+    assert_eq!(read_all(&p), before);
+}
