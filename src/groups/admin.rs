@@ -43,6 +43,19 @@ pub struct DescribedGroup {
 }
 
 impl ShardState {
+    /// The records that delete a group (Kafka's `Group.createGroupTombstoneRecords`): the
+    /// `GroupMetadata` tombstone of a classic group, every record key of a consumer group.
+    pub fn group_tombstones(&self, group_id: &str) -> Vec<CoordinatorRecord> {
+        match self.groups.get(group_id) {
+            Some(Group::Consumer(g)) => g
+                .tombstones()
+                .into_iter()
+                .map(CoordinatorRecord::Consumer)
+                .collect(),
+            _ => vec![CoordinatorRecord::group_tombstone(group_id)],
+        }
+    }
+
     /// Groups matching the filters; an empty filter matches everything. States compare
     /// case-insensitively, as Kafka does; an unknown type matches nothing.
     pub fn list_groups(&self, states: &[String], types: &[String]) -> Vec<ListedGroup> {
@@ -124,7 +137,7 @@ impl ShardState {
                     for (topic, partition) in self.offsets.partitions_to_delete(id) {
                         records.push(CoordinatorRecord::offset_tombstone(id, &topic, partition));
                     }
-                    records.push(CoordinatorRecord::group_tombstone(id));
+                    records.extend(self.group_tombstones(id));
                     results.push((id.clone(), None));
                 }
             }
@@ -181,7 +194,7 @@ impl ShardState {
                 all_expired &= !self.offsets.has_open_transactions(&id);
             }
             if all_expired && group.is_empty() {
-                records.push(CoordinatorRecord::group_tombstone(&id));
+                records.extend(self.group_tombstones(&id));
             }
         }
         if !records.is_empty() {

@@ -222,7 +222,14 @@ mod tests {
         owners: &dyn Fn(&Uuid, i32) -> i32,
     ) -> ConsumerGroupMember {
         let target: Assignment = [(t(), target.iter().copied().collect())].into();
-        let owned_vec: Option<Vec<(Uuid, Vec<i32>)>> = owned.map(|o| vec![(t(), o.to_vec())]);
+        // No partitions owned is an empty TopicPartitions list, as clients send it.
+        let owned_vec: Option<Vec<(Uuid, Vec<i32>)>> = owned.map(|o| {
+            if o.is_empty() {
+                Vec::new()
+            } else {
+                vec![(t(), o.to_vec())]
+            }
+        });
         let subscribed: BTreeSet<Uuid> = [t()].into();
         CurrentAssignmentBuilder {
             member: m,

@@ -6,7 +6,7 @@
 //! An operation that fails part-way, or whose write fails, is undone by restoring the group as
 //! it was before the operation's first record (Kafka reverts to its last committed snapshot).
 
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::error::Error;
 use crate::groups::classic::ClassicGroup;
@@ -128,6 +128,28 @@ impl ShardState {
         let record = CoordinatorRecord::group_tombstone(&txn.group_id);
         self.replay(-1, crate::log::batch::NO_PRODUCER_ID, &record);
         txn.records.push(record);
+    }
+
+    /// A classic JoinGroup for a consumer group (Kafka's `classicGroupJoin`): an empty
+    /// consumer group is deleted so a classic group can take its place (the online
+    /// "downgrade" of an empty group, `maybeDeleteEmptyConsumerGroup`); a non-empty one answers
+    /// INCONSISTENT_GROUP_PROTOCOL, since Klamm does not run classic members inside consumer
+    /// groups.
+    pub fn maybe_delete_empty_consumer_group(&mut self, group_id: &str) -> Result<(), Error> {
+        let Some(Group::Consumer(g)) = self.groups.get(group_id) else {
+            return Ok(());
+        };
+        if !g.is_empty() {
+            return Err(Error::InconsistentGroupProtocol);
+        }
+        info!(group = %group_id, "an empty consumer group becomes a classic group");
+        let records = g.tombstones();
+        let mut txn = Txn::new(group_id);
+        for r in records {
+            self.emit(&mut txn, r);
+        }
+        self.commit(txn);
+        Ok(())
     }
 
     /// Queues the operation's records as one write; if it fails, the group is restored, unless
