@@ -60,8 +60,10 @@ pub static SERVED: &[ApiRange] = &[
 
 /// The KIP-848 APIs: left out of ApiVersions when `group.coordinator.rebalance.protocols`
 /// does not include `consumer` (Kafka advertises them only when the protocol is enabled).
-pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] =
-    &[ApiKey::ConsumerGroupHeartbeat, ApiKey::ConsumerGroupDescribe];
+pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
+    ApiKey::ConsumerGroupHeartbeat,
+    ApiKey::ConsumerGroupDescribe,
+];
 
 /// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer
 /// (ILLEGAL_SASL_STATE, SECURITY_DISABLED), but not advertised: Klamm has no SASL and no ACLs.

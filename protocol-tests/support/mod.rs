@@ -10,6 +10,7 @@
 pub mod batches;
 pub mod broker;
 pub mod client;
+pub mod consumer_groups;
 pub mod groups;
 pub mod requests;
 
@@ -114,6 +115,7 @@ pub mod code {
     pub const UNSUPPORTED_ASSIGNOR: i16 = 112;
     pub const STALE_MEMBER_EPOCH: i16 = 113;
     pub const MISMATCHED_ENDPOINT_TYPE: i16 = 114;
+    pub const INVALID_REGULAR_EXPRESSION: i16 = 128;
 }
 
 /// The project's shared material (`../shared/` beside the repository; `KLAMM_SHARED_DIR`

@@ -18,11 +18,11 @@ use crate::error::{Error, Result};
 use crate::groups::admin::{DescribedGroup, ListedGroup};
 use crate::groups::loader;
 use crate::groups::member::{JoinResult, SyncResult};
-use crate::groups::modern::describe::DescribedConsumerGroup;
-use crate::groups::modern::{heartbeat, HeartbeatRequest, HeartbeatResponse, TopicsImage};
 use crate::groups::membership::{
     append_error_to_response, JoinRequest, LeaveResult, LeavingMember, SyncRequest,
 };
+use crate::groups::modern::describe::DescribedConsumerGroup;
+use crate::groups::modern::{heartbeat, HeartbeatRequest, HeartbeatResponse, TopicsImage};
 use crate::groups::offset_manager::{CommitRequest, FetchedOffset, TopicErrors};
 use crate::groups::records::CoordinatorRecord;
 use crate::groups::shard::{Completion, GroupConfig, ShardState};

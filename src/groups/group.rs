@@ -119,7 +119,13 @@ impl Group {
         generation_id: i32,
         transactional: bool,
     ) -> Result<(), Error> {
-        self.validate_offset_commit_at(member_id, instance_id, generation_id, transactional, i16::MAX)
+        self.validate_offset_commit_at(
+            member_id,
+            instance_id,
+            generation_id,
+            transactional,
+            i16::MAX,
+        )
     }
 
     /// `validateOffsetCommit` for an OffsetCommit of `api_version`: KIP-848 members must commit

@@ -193,7 +193,9 @@ impl CoordinatorRecord {
                 let value = value.map(decode_group_metadata_value).transpose()?;
                 Ok(Some(CoordinatorRecord::GroupMetadata { key, value }))
             }
-            v if v >= 3 => Ok(ConsumerRecord::decode(v, &mut k, value)?.map(CoordinatorRecord::Consumer)),
+            v if v >= 3 => {
+                Ok(ConsumerRecord::decode(v, &mut k, value)?.map(CoordinatorRecord::Consumer))
+            }
             _ => Err(CodecError::Invalid("record key version")),
         }
     }

@@ -2,9 +2,7 @@
 //! its subscription and owned partitions, and gets its assignment; v1 members make up their own
 //! member id (KIP-1082). The logic is in [`crate::groups::modern::heartbeat`].
 
-use kafka_protocol::messages::consumer_group_heartbeat_response::{
-    Assignment, TopicPartitions,
-};
+use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
 use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
 
 use super::{client_host, sb, RequestContext};

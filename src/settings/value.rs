@@ -205,7 +205,10 @@ fn validate(key: &str, validator: Validator, value: &Value, raw: &str) -> Result
         (Validator::OneOfIgnoreCase(allowed), Value::Str(v))
             if !allowed.iter().any(|a| a.eq_ignore_ascii_case(v)) =>
         {
-            Err(invalid(format!("String must be one of (case insensitive): {}", allowed.join(", "))))
+            Err(invalid(format!(
+                "String must be one of (case insensitive): {}",
+                allowed.join(", ")
+            )))
         }
         (Validator::ListOf(allowed), Value::List(items)) => {
             match items.iter().find(|i| !allowed.contains(&i.as_str())) {

@@ -36,9 +36,7 @@ pub struct GroupSpec {
 impl GroupSpec {
     /// Every member subscribes to the same topics (Kafka's `SubscriptionType.HOMOGENEOUS`).
     pub fn is_homogeneous(&self) -> bool {
-        self.members
-            .windows(2)
-            .all(|w| w[0].topics == w[1].topics)
+        self.members.windows(2).all(|w| w[0].topics == w[1].topics)
     }
 
     fn num_partitions(&self, topic: &Uuid) -> i32 {
@@ -153,10 +151,9 @@ fn uniform_homogeneous(spec: &GroupSpec) -> BTreeMap<String, Assignment> {
         }
         out.insert(m.member_id.clone(), kept);
     }
-    let mut free = topics.iter().flat_map(|t| {
-        (0..spec.num_partitions(t))
-            .map(move |p| (*t, p))
-    });
+    let mut free = topics
+        .iter()
+        .flat_map(|t| (0..spec.num_partitions(t)).map(move |p| (*t, p)));
     for (member, mut quota) in unfilled {
         let a = out.entry(member).or_default();
         while quota > 0 {
@@ -208,7 +205,11 @@ fn uniform_heterogeneous(spec: &GroupSpec) -> BTreeMap<String, Assignment> {
     let least_loaded = |candidates: &[usize], load: &[usize]| -> usize {
         *candidates
             .iter()
-            .min_by(|a, b| load[**a].cmp(&load[**b]).then_with(|| ids[**a].cmp(ids[**b])))
+            .min_by(|a, b| {
+                load[**a]
+                    .cmp(&load[**b])
+                    .then_with(|| ids[**a].cmp(ids[**b]))
+            })
             .unwrap_or(&candidates[0])
     };
     let mut topics: Vec<(&Uuid, &Vec<usize>)> = subscribers.iter().collect();
@@ -291,7 +292,10 @@ mod tests {
         for asg in a.values() {
             for (topic, ps) in asg {
                 for p in ps {
-                    assert!(seen.insert((*topic, *p)), "{topic}-{p} assigned twice: {a:?}");
+                    assert!(
+                        seen.insert((*topic, *p)),
+                        "{topic}-{p} assigned twice: {a:?}"
+                    );
                 }
             }
         }
@@ -389,7 +393,11 @@ mod tests {
     fn partitions_of_shrunk_or_unsubscribed_topics_are_dropped() {
         let parts = [(1, 2)];
         let s = spec(
-            vec![member("a", &[1], [(t(1), [0, 1, 5].into()), (t(9), [0].into())].into())],
+            vec![member(
+                "a",
+                &[1],
+                [(t(1), [0, 1, 5].into()), (t(9), [0].into())].into(),
+            )],
             &parts,
         );
         let a = assign(UNIFORM, &s);

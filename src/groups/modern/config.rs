@@ -25,11 +25,17 @@ impl MigrationPolicy {
     }
 
     pub fn upgrade_enabled(self) -> bool {
-        matches!(self, MigrationPolicy::Upgrade | MigrationPolicy::Bidirectional)
+        matches!(
+            self,
+            MigrationPolicy::Upgrade | MigrationPolicy::Bidirectional
+        )
     }
 
     pub fn downgrade_enabled(self) -> bool {
-        matches!(self, MigrationPolicy::Downgrade | MigrationPolicy::Bidirectional)
+        matches!(
+            self,
+            MigrationPolicy::Downgrade | MigrationPolicy::Bidirectional
+        )
     }
 }
 
@@ -192,7 +198,10 @@ mod tests {
         let s = with(&[("group.coordinator.rebalance.protocols", "classic")]);
         assert!(!ConsumerGroupConfig::from_settings(&s).enabled);
         assert!(Settings::load(&Overrides {
-            overrides: vec![("group.coordinator.rebalance.protocols".into(), "consumer".into())],
+            overrides: vec![(
+                "group.coordinator.rebalance.protocols".into(),
+                "consumer".into()
+            )],
             ..Overrides::default()
         })
         .is_ok_and(|s| ConsumerGroupConfig::validate(&s).is_err()));

@@ -196,7 +196,12 @@ mod tests {
         Uuid::from_u128(1)
     }
 
-    fn member(epoch: i32, state: MemberState, assigned: &[i32], pending: &[i32]) -> ConsumerGroupMember {
+    fn member(
+        epoch: i32,
+        state: MemberState,
+        assigned: &[i32],
+        pending: &[i32],
+    ) -> ConsumerGroupMember {
         let mut m = ConsumerGroupMember::new("m");
         let to = |ps: &[i32]| -> Assignment {
             if ps.is_empty() {

@@ -93,7 +93,8 @@ impl ShardState {
             members: g
                 .members()
                 .map(|m| {
-                    let names: BTreeSet<&String> = m.subscription.subscribed_topic_names.iter().collect();
+                    let names: BTreeSet<&String> =
+                        m.subscription.subscribed_topic_names.iter().collect();
                     DescribedMember {
                         member_id: m.member_id.clone(),
                         instance_id: m.subscription.instance_id.clone(),

@@ -268,7 +268,11 @@ impl ConsumerGroup {
     }
 
     /// `ConsumerGroup.validateOffsetFetch`.
-    pub fn validate_offset_fetch(&self, member_id: Option<&str>, member_epoch: i32) -> Result<(), Error> {
+    pub fn validate_offset_fetch(
+        &self,
+        member_id: Option<&str>,
+        member_epoch: i32,
+    ) -> Result<(), Error> {
         let Some(member_id) = member_id else {
             if member_epoch < 0 {
                 return Ok(());
@@ -353,10 +357,11 @@ impl ConsumerGroup {
                 return false;
             }
             ConsumerRecord::GroupMetadata {
-                value: Some(GroupEpoch {
-                    epoch,
-                    metadata_hash,
-                }),
+                value:
+                    Some(GroupEpoch {
+                        epoch,
+                        metadata_hash,
+                    }),
                 ..
             } => {
                 self.group_epoch = *epoch;
@@ -486,7 +491,10 @@ impl ConsumerGroup {
             self.static_members.insert(i.clone(), m.member_id.clone());
         }
         let epoch = m.current.member_epoch;
-        for a in [&m.current.assigned_partitions, &m.current.partitions_pending_revocation] {
+        for a in [
+            &m.current.assigned_partitions,
+            &m.current.partitions_pending_revocation,
+        ] {
             for (topic, partitions) in a {
                 let owners = self.partition_epochs.entry(*topic).or_default();
                 for p in partitions {
@@ -523,7 +531,10 @@ impl ConsumerGroup {
                 self.static_members.remove(i);
             }
         }
-        for a in [&m.current.assigned_partitions, &m.current.partitions_pending_revocation] {
+        for a in [
+            &m.current.assigned_partitions,
+            &m.current.partitions_pending_revocation,
+        ] {
             for (topic, partitions) in a {
                 if let Some(owners) = self.partition_epochs.get_mut(topic) {
                     for p in partitions {
@@ -628,15 +639,21 @@ mod tests {
         assert!(g.is_subscribed_to_topic("t"));
         assert!(g.validate_offset_commit("a", 1, false, 9).is_ok());
         assert_eq!(
-            g.validate_offset_commit("a", 0, false, 9).unwrap_err().code(),
+            g.validate_offset_commit("a", 0, false, 9)
+                .unwrap_err()
+                .code(),
             113
         );
         assert_eq!(
-            g.validate_offset_commit("a", 1, false, 8).unwrap_err().code(),
+            g.validate_offset_commit("a", 1, false, 8)
+                .unwrap_err()
+                .code(),
             35
         );
         assert_eq!(
-            g.validate_offset_commit("x", 1, false, 9).unwrap_err().code(),
+            g.validate_offset_commit("x", 1, false, 9)
+                .unwrap_err()
+                .code(),
             25
         );
         assert_eq!(g.validate_delete_group().unwrap_err().code(), 68);

@@ -692,7 +692,12 @@ impl ShardState {
     /// Kafka's `consumerGroupFenceMember`: the member's records are tombstoned (and its regex's
     /// when it was the last to use it), and the group epoch bumped so the others get its
     /// partitions.
-    pub(crate) fn fence_consumer_member(&mut self, txn: &mut Txn, member_id: &str, image: &TopicsImage) {
+    pub(crate) fn fence_consumer_member(
+        &mut self,
+        txn: &mut Txn,
+        member_id: &str,
+        image: &TopicsImage,
+    ) {
         let gid = txn_group(txn);
         let Ok(group) = consumer_group(self, &gid) else {
             return;
@@ -718,7 +723,12 @@ impl ShardState {
         self.cancel_consumer_member_timers(&gid, member_id);
     }
 
-    pub(crate) fn schedule_consumer_session_timeout(&mut self, gid: &str, member_id: &str, timeout_ms: i32) {
+    pub(crate) fn schedule_consumer_session_timeout(
+        &mut self,
+        gid: &str,
+        member_id: &str,
+        timeout_ms: i32,
+    ) {
         self.core.schedule(
             TimerKey::Heartbeat {
                 group: gid.to_string(),
@@ -853,7 +863,10 @@ mod tests {
         assert!(validate(&v0, &c).is_ok());
         let mut r = join("m", &["t"]);
         r.rebalance_timeout_ms = -1;
-        assert_eq!(msg(&r), "RebalanceTimeoutMs must be provided in first request.");
+        assert_eq!(
+            msg(&r),
+            "RebalanceTimeoutMs must be provided in first request."
+        );
         let mut r = join("m", &["t"]);
         r.owned = None;
         assert_eq!(msg(&r), "TopicPartitions must be empty when (re-)joining.");

@@ -163,10 +163,12 @@ pub fn is_subset(owned: Option<&[(Uuid, Vec<i32>)]>, target: &Assignment) -> boo
     let Some(owned) = owned else {
         return false;
     };
-    owned.iter().all(|(topic, partitions)| match target.get(topic) {
-        Some(t) => partitions.iter().all(|p| t.contains(p)),
-        None => false,
-    })
+    owned
+        .iter()
+        .all(|(topic, partitions)| match target.get(topic) {
+            Some(t) => partitions.iter().all(|p| t.contains(p)),
+            None => false,
+        })
 }
 
 /// Number of partitions in an assignment.
@@ -175,6 +177,9 @@ pub fn partition_count(a: &Assignment) -> usize {
 }
 
 /// `hasAssignedPartitionsChanged`.
-pub fn has_assigned_partitions_changed(old: &ConsumerGroupMember, new: &ConsumerGroupMember) -> bool {
+pub fn has_assigned_partitions_changed(
+    old: &ConsumerGroupMember,
+    new: &ConsumerGroupMember,
+) -> bool {
     old.current.assigned_partitions != new.current.assigned_partitions
 }

@@ -83,7 +83,12 @@ mod tests {
         assert_eq!((r["orders.*"].version, r["orders.*"].timestamp), (4, 7));
         let e = compile("orders(").unwrap_err();
         assert_eq!(e.code(), 128);
-        assert!(e.message().starts_with("SubscribedTopicRegex `orders(` is not a valid regular expression"), "{}", e.message());
+        assert!(
+            e.message()
+                .starts_with("SubscribedTopicRegex `orders(` is not a valid regular expression"),
+            "{}",
+            e.message()
+        );
         // RE2 has no backreferences or lookaround.
         assert!(compile("(a)\\1").is_err());
         assert!(compile("a(?=b)").is_err());

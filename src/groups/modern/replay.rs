@@ -202,7 +202,8 @@ impl ShardState {
                 self.groups.remove(group_id);
             }
             Snapshot::Consumer(g) => {
-                self.groups.insert(group_id.to_string(), Group::Consumer(*g));
+                self.groups
+                    .insert(group_id.to_string(), Group::Consumer(*g));
             }
             Snapshot::Classic(v) => {
                 let g = ClassicGroup::from_record(group_id, &v);

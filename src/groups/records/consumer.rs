@@ -604,7 +604,11 @@ mod tests {
         });
         assert_eq!(
             hex(s.value.as_ref().unwrap()),
-            format!("000002{}03000000000000000200{}", hex(topic.as_bytes()), "00")
+            format!(
+                "000002{}03000000000000000200{}",
+                hex(topic.as_bytes()),
+                "00"
+            )
         );
         roundtrip(ConsumerRecord::CurrentMemberAssignment {
             group: "g1".into(),
