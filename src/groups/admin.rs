@@ -18,6 +18,8 @@ pub struct ListedGroup {
     pub protocol_type: String,
     pub state: String,
     pub group_type: String,
+    /// Members (classic or consumer), for the metrics.
+    pub members: usize,
 }
 
 /// A DescribeGroups member.
@@ -71,6 +73,7 @@ impl ShardState {
                 protocol_type: g.protocol_type().to_string(),
                 state: g.state_name().to_string(),
                 group_type: g.group_type().name().to_string(),
+                members: g.num_members(),
             })
             .collect();
         out.sort_by(|a, b| a.group_id.cmp(&b.group_id));

@@ -73,6 +73,9 @@ impl GroupCoordinator {
     /// Registers `__consumer_offsets` with the log manager and rebuilds every shard by
     /// replaying its partition. Blocking: run it before serving.
     pub fn load(logs: Arc<LogManager>, settings: &Settings) -> Result<GroupCoordinator> {
+        // Kafka refuses to start on inconsistent group.consumer.* bounds.
+        crate::groups::modern::ConsumerGroupConfig::validate(settings)
+            .map_err(Error::InvalidConfig)?;
         let config = Arc::new(GroupConfig::from_settings(settings));
         logs.register_internal_topic(offsets_topic_spec(&config));
         let existing = logs.topic(GROUP_METADATA_TOPIC_NAME);
