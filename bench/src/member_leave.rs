@@ -201,9 +201,14 @@ impl MemberLeave {
             }
             thread::sleep(Duration::from_millis(10));
         }
-        // A second of steady consumption, the baseline for pauses.
+        // A second of steady consumption, the baseline for pauses, plus a jitter of up to one
+        // heartbeat interval: the members' heartbeats are in step with their start, so a leave
+        // at a fixed delay would always land at the same point of their heartbeat cycle.
         let steady_from = Instant::now();
-        thread::sleep(Duration::from_secs(1));
+        let jitter = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() % (HEARTBEAT_MS * 1_000_000));
+        thread::sleep(Duration::from_secs(1) + Duration::from_nanos(u64::from(jitter)));
 
         let leaver = MEMBERS - 1;
         let moved = lock(leaver).assignment.clone();
