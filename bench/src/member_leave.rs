@@ -104,7 +104,11 @@ impl Scenario for MemberLeave {
             thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     for p in 0..PARTITIONS {
-                        let _ = producer.send(BaseRecord::<(), [u8]>::to(&topic).partition(p).payload(&[0u8; 16]));
+                        let _ = producer.send(
+                            BaseRecord::<(), [u8]>::to(&topic)
+                                .partition(p)
+                                .payload(&[0u8; 16]),
+                        );
                     }
                     producer.poll(Duration::ZERO);
                     thread::sleep(Duration::from_millis(2));
@@ -184,7 +188,8 @@ impl MemberLeave {
         let deadline = Instant::now() + env.settings.run_timeout;
         // Steady state: every partition assigned once, every member consuming.
         loop {
-            let assigned: Vec<BTreeSet<i32>> = (0..MEMBERS).map(|i| lock(i).assignment.clone()).collect();
+            let assigned: Vec<BTreeSet<i32>> =
+                (0..MEMBERS).map(|i| lock(i).assignment.clone()).collect();
             let all: BTreeSet<i32> = assigned.iter().flatten().copied().collect();
             let total: usize = assigned.iter().map(BTreeSet::len).sum();
             let consuming = (0..MEMBERS).all(|i| {
@@ -193,7 +198,11 @@ impl MemberLeave {
                     .last()
                     .is_some_and(|(t, _)| t.elapsed() < Duration::from_millis(100))
             });
-            if all.len() == PARTITIONS as usize && total == all.len() && consuming && assigned.iter().all(|a| !a.is_empty()) {
+            if all.len() == PARTITIONS as usize
+                && total == all.len()
+                && consuming
+                && assigned.iter().all(|a| !a.is_empty())
+            {
                 break;
             }
             if Instant::now() > deadline {
@@ -224,7 +233,10 @@ impl MemberLeave {
                     }
                     if moved.contains(p) {
                         let d = t.duration_since(t0);
-                        consumed_again.entry(*p).and_modify(|e| *e = (*e).min(d)).or_insert(d);
+                        consumed_again
+                            .entry(*p)
+                            .and_modify(|e| *e = (*e).min(d))
+                            .or_insert(d);
                     }
                 }
             }
