@@ -417,6 +417,10 @@ fn list_describe_and_mixing_classic_and_consumer_groups() {
     let d = crate::support::groups::describe(&mut c, "modern", 6);
     assert_eq!(d.error_code, code::GROUP_ID_NOT_FOUND);
     assert_eq!(d.group_state.as_str(), "Dead");
+    assert_eq!(
+        d.error_message.as_deref(),
+        Some("Group modern is not a classic group.")
+    );
 
     // A classic JoinGroup into a non-empty consumer group, a ConsumerGroupHeartbeat into a
     // non-empty classic group.

@@ -83,11 +83,15 @@ impl ShardState {
     /// DescribeGroups of one group: members with their subscription only while Stable.
     pub fn describe_group(&self, group_id: &str) -> DescribedGroup {
         let Some(Group::Classic(g)) = self.groups.get(group_id) else {
+            // Kafka's `classicGroup()`: a consumer group is not described by DescribeGroups.
+            let message = if self.groups.contains_key(group_id) {
+                format!("Group {group_id} is not a classic group.")
+            } else {
+                format!("Group {group_id} not found.")
+            };
             return DescribedGroup {
                 group_id: group_id.to_string(),
-                error: Some(Error::GroupIdNotFound(format!(
-                    "Group {group_id} not found."
-                ))),
+                error: Some(Error::GroupIdNotFound(message)),
                 state: GroupState::Dead.name().to_string(),
                 protocol_type: String::new(),
                 protocol_data: String::new(),

@@ -166,19 +166,6 @@ impl Group {
         Ok(())
     }
 
-    /// `validateOffsetFetch` with the OffsetFetch v9+ member id and epoch (classic groups
-    /// ignore them).
-    pub fn validate_offset_fetch_as(
-        &self,
-        member_id: Option<&str>,
-        member_epoch: i32,
-    ) -> Result<(), Error> {
-        match self {
-            Group::Classic(_) => self.validate_offset_fetch(),
-            Group::Consumer(g) => g.validate_offset_fetch(member_id, member_epoch),
-        }
-    }
-
     pub fn validate_offset_delete(&self) -> Result<(), Error> {
         match self {
             Group::Classic(g) => g.validate_offset_delete(),
