@@ -452,3 +452,31 @@ fn list_describe_and_mixing_classic_and_consumer_groups() {
     let ids: Vec<&str> = r.groups.iter().map(|g| g.group_id.as_str()).collect();
     assert_eq!(ids, ["simple"]);
 }
+
+#[test]
+fn deleted_consumer_group_stays_deleted_after_a_restart() {
+    let mut b = broker();
+    let mut c = b.client();
+    create_topic(&mut c, "cg-delete", 1);
+    let m = Member::join(&mut c, "doomed", &["cg-delete"], 1);
+    // A non-empty group cannot be deleted.
+    let del = |c: &mut Client| {
+        c.send(
+            &DeleteGroupsRequest::default().with_groups_names(vec![gid("doomed")]),
+            2,
+        )
+        .results[0]
+            .error_code
+    };
+    assert_eq!(del(&mut c), code::NON_EMPTY_GROUP);
+    let r = c.send(&heartbeat_request("doomed", &m.id, -1, None), 1);
+    assert_eq!(r.error_code, code::NONE);
+    assert_eq!(del(&mut c), code::NONE);
+    // Every record of the group was tombstoned: a restart does not bring it back.
+    b.restart();
+    let mut c = b.client();
+    let d = describe_group(&mut c, "doomed", 1);
+    assert_eq!(d.error_code, code::GROUP_ID_NOT_FOUND);
+    let r = c.send(&ListGroupsRequest::default(), 5);
+    assert!(r.groups.iter().all(|g| g.group_id.as_str() != "doomed"));
+}
