@@ -86,6 +86,9 @@ pub enum Error {
     InvalidGroupId,
     #[error("The coordinator is not aware of this member.")]
     UnknownMemberId,
+    /// UNKNOWN_MEMBER_ID with Kafka's message naming the member (KIP-848 paths).
+    #[error("{0}")]
+    UnknownMember(String),
     #[error("Specified group generation id is not valid.")]
     IllegalGeneration,
     #[error("The group is rebalancing, so a rejoin is needed.")]
@@ -110,6 +113,19 @@ pub enum Error {
     OffsetMetadataTooLarge,
     #[error("There are unstable offsets that need to be cleared.")]
     UnstableOffsetCommit,
+    // --- KIP-848 consumer groups (GroupMetadataManager's ConsumerGroupHeartbeat path) ---
+    #[error("{0}")]
+    FencedMemberEpoch(String),
+    #[error("{0}")]
+    StaleMemberEpoch(String),
+    #[error("{0}")]
+    UnreleasedInstanceId(String),
+    #[error("{0}")]
+    UnsupportedAssignor(String),
+    #[error("{0}")]
+    InvalidRegularExpression(String),
+    #[error("{0}")]
+    UnsupportedVersion(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -154,7 +170,7 @@ impl Error {
             Error::NotCoordinator => E::NotCoordinator,
             Error::CoordinatorLoadInProgress => E::CoordinatorLoadInProgress,
             Error::InvalidGroupId => E::InvalidGroupId,
-            Error::UnknownMemberId => E::UnknownMemberId,
+            Error::UnknownMemberId | Error::UnknownMember(_) => E::UnknownMemberId,
             Error::IllegalGeneration => E::IllegalGeneration,
             Error::RebalanceInProgress => E::RebalanceInProgress,
             Error::MemberIdRequired => E::MemberIdRequired,
@@ -167,6 +183,12 @@ impl Error {
             Error::GroupSubscribedToTopic => E::GroupSubscribedToTopic,
             Error::OffsetMetadataTooLarge => E::OffsetMetadataTooLarge,
             Error::UnstableOffsetCommit => E::UnstableOffsetCommit,
+            Error::FencedMemberEpoch(_) => E::FencedMemberEpoch,
+            Error::StaleMemberEpoch(_) => E::StaleMemberEpoch,
+            Error::UnreleasedInstanceId(_) => E::UnreleasedInstanceId,
+            Error::UnsupportedAssignor(_) => E::UnsupportedAssignor,
+            Error::InvalidRegularExpression(_) => E::InvalidRegularExpression,
+            Error::UnsupportedVersion(_) => E::UnsupportedVersion,
             Error::Internal(_) => E::UnknownServerError,
         }
     }

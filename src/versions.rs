@@ -53,7 +53,16 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::AlterUserScramCredentials, 0, 0),
     api(ApiKey::DescribeCluster, 0, 2),
     api(ApiKey::DescribeProducers, 0, 0),
+    api(ApiKey::ConsumerGroupHeartbeat, 0, 1),
+    api(ApiKey::ConsumerGroupDescribe, 0, 1),
     api(ApiKey::DescribeTopicPartitions, 0, 0),
+];
+
+/// The KIP-848 APIs: left out of ApiVersions when `group.coordinator.rebalance.protocols`
+/// does not include `consumer` (Kafka advertises them only when the protocol is enabled).
+pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
+    ApiKey::ConsumerGroupHeartbeat,
+    ApiKey::ConsumerGroupDescribe,
 ];
 
 /// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer

@@ -228,6 +228,15 @@ impl Target {
         if !opts.args.iter().any(|a| a.starts_with("--http-listen")) {
             command.arg("--http-listen").arg("127.0.0.1:0");
         }
+        // KIP-848 members get the heartbeat interval the classic members of the
+        // member-leave scenarios use, so both protocols learn of a leave equally
+        // fast (Kafka's broker default is 5 s, its classic client default 3 s).
+        let hb = crate::member_leave::HEARTBEAT_MS;
+        command
+            .arg("--override")
+            .arg(format!("group.consumer.min.heartbeat.interval.ms={hb}"))
+            .arg("--override")
+            .arg(format!("group.consumer.heartbeat.interval.ms={hb}"));
         let mut child = command
             .args(&opts.args)
             .stdin(Stdio::null())

@@ -12,6 +12,7 @@ mod compaction;
 mod consume;
 mod groups;
 mod latency;
+mod member_leave;
 mod produce;
 mod report;
 mod scenario;

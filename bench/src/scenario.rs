@@ -15,6 +15,7 @@ use crate::compaction::{CleanThroughput, ProduceWhileCleaning};
 use crate::consume::Consume;
 use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
+use crate::member_leave::{MemberLeave, Protocol};
 use crate::produce::{Acks, Produce};
 
 /// Payload size of the "100b" scenarios.
@@ -36,6 +37,11 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(E2eLatency::new("e2e-latency", SMALL)),
         Box::new(OffsetCommits::new()),
         Box::new(Rebalance::new("rebalance-10", 10)),
+        Box::new(MemberLeave::new(
+            "leave-cooperative-sticky",
+            Protocol::ClassicCooperative,
+        )),
+        Box::new(MemberLeave::new("leave-kip848", Protocol::Consumer)),
         Box::new(CleanThroughput::new("clean-1k")),
         Box::new(ProduceWhileCleaning::new("produce-1k-while-cleaning")),
     ]
@@ -153,6 +159,9 @@ pub struct Sample {
     pub broker_cpu_secs: Option<f64>,
     /// Latency percentiles, for latency scenarios.
     pub latency_ms: Option<LatencyMs>,
+    /// A scenario's own figures, for the progress line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Sample {
@@ -164,6 +173,7 @@ impl Sample {
             elapsed_secs: measured.elapsed.as_secs_f64(),
             broker_cpu_secs: measured.broker_cpu.map(|d| d.as_secs_f64()),
             latency_ms: None,
+            note: None,
         }
     }
 
@@ -200,6 +210,9 @@ impl Sample {
                 ", latency p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms",
                 l.p50, l.p99, l.p999, l.max
             );
+        }
+        if let Some(n) = &self.note {
+            let _ = write!(line, "; {n}");
         }
         line
     }

@@ -4,7 +4,8 @@
 
 spec: {"client": "confluent" | "kafka-python", "bootstrap", "group", "topics": [...],
        "session_timeout_ms", "heartbeat_ms", "rebalance_timeout_ms", "strategy": "range" |
-       "roundrobin" | "cooperative-sticky", "instance_id": null, "client_id"}
+       "roundrobin" | "cooperative-sticky", "instance_id": null, "client_id",
+       "protocol": "classic" | "consumer" (confluent only: KIP-848 group.protocol=consumer)}
 
 Prints one JSON document per line on stdout:
   {"event": "assignment", "partitions": [[topic, p], ...]}   the full current assignment, after each change
@@ -65,6 +66,15 @@ def run_confluent(spec, commands):
     if spec.get("instance_id"):
         conf["group.instance.id"] = spec["instance_id"]
     cooperative = spec.get("strategy") == "cooperative-sticky"
+    if spec.get("protocol") == "consumer":
+        # KIP-848: the broker assigns; the session and heartbeat come from the broker, and the
+        # client-side assignment settings are not allowed. Assignments are incremental.
+        for k in ("session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy"):
+            del conf[k]
+        conf["group.protocol"] = "consumer"
+        if spec.get("remote_assignor"):
+            conf["group.remote.assignor"] = spec["remote_assignor"]
+        cooperative = True
 
     def on_assign(consumer, partitions):
         if cooperative:

@@ -41,7 +41,8 @@ class Member:
     """A consumer-group member process."""
 
     def __init__(self, client: str, bootstrap: str, group: str, topics: list, *, strategy: str = "range",
-                 instance_id: Optional[str] = None, name: str = "member", session_ms: int = SESSION_MS):
+                 instance_id: Optional[str] = None, name: str = "member", session_ms: int = SESSION_MS,
+                 protocol: str = "classic"):
         self.client = client
         self.name = name
         spec = {
@@ -54,6 +55,7 @@ class Member:
             "rebalance_timeout_ms": max(REBALANCE_MS, session_ms),
             "strategy": strategy,
             "instance_id": instance_id,
+            "protocol": protocol,
             "client_id": f"klamm-{name}",
             # A directory for the member's client debug log (diagnosing a client's behaviour).
             "debug": (os.path.join(os.environ["KLAMM_GROUP_MEMBER_LOGDIR"], f"{name}-{os.getpid()}-{time.monotonic_ns()}.log")
@@ -71,6 +73,7 @@ class Member:
         self.lock = threading.Lock()
         self.assignment: list = []
         self.assignments_seen = 0
+        self.history: list = []  # every assignment reported, in order
         self.records: list = []
         self.committed: list = []
         self.errors: list = []
@@ -90,6 +93,7 @@ class Member:
                 if kind == "assignment":
                     self.assignment = [tuple(p) for p in ev["partitions"]]
                     self.assignments_seen += 1
+                    self.history.append(list(self.assignment))
                 elif kind == "record":
                     self.records.append((ev["topic"], ev["partition"], ev["offset"], ev.get("value")))
                 elif kind == "committed":
@@ -109,6 +113,10 @@ class Member:
         with self.lock:
             return (f"{self.name} ({self.client}): assignment={self.assignment} records={len(self.records)} "
                     f"errors={self.errors[-5:]} stderr tail:\n  " + "\n  ".join(self.stderr[-15:]))
+
+    def assignment_history(self) -> list:
+        with self.lock:
+            return [list(a) for a in self.history]
 
     def current(self) -> list:
         with self.lock:

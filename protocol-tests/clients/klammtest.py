@@ -88,7 +88,8 @@ class Broker:
                 f"klamm binary not found at {binary} (build it with `cargo build --release` "
                 f"or point KLAMM_BIN at it)"
             )
-        cmd = [str(binary), "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"]
+        cmd = [str(binary), "serve", "--data-dir", str(self.data_dir),
+               "--listen", f"127.0.0.1:{getattr(self, 'listen_port', 0)}"]
         # The HTTP endpoint (/metrics, /health) defaults to a fixed port (9644); an ephemeral one
         # lets several brokers run side by side. KLAMM_TEST_HTTP_LISTEN="" leaves the default.
         http = os.environ.get("KLAMM_TEST_HTTP_LISTEN", "127.0.0.1:0")
@@ -172,13 +173,20 @@ class Broker:
         p.wait(TIMEOUT)
         self.exit_codes.append(p.returncode)
 
-    def restart(self, kill: bool = False) -> "Broker":
+    def restart(self, kill: bool = False, same_port: bool = False) -> "Broker":
+        """Stops (SIGTERM, or kill -9) and starts again on the same data dir; with `same_port`
+        the listener binds the port it had, so running clients reconnect by themselves."""
+        port = self.port if same_port else 0
         if kill:
             self.kill9()
         else:
             rc = self.stop()
             assert rc == 0, f"klamm exited with code {rc} on SIGTERM (expected 0)"
-        return self.start()
+        self.listen_port = port
+        try:
+            return self.start()
+        finally:
+            self.listen_port = 0
 
     def _mark(self, what: str) -> None:
         with open(self.stderr_path, "ab") as err:

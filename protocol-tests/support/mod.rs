@@ -10,6 +10,7 @@
 pub mod batches;
 pub mod broker;
 pub mod client;
+pub mod consumer_groups;
 pub mod groups;
 pub mod requests;
 
@@ -56,6 +57,8 @@ pub const ADVERTISED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterUserScramCredentials, 0, 0),
     (ApiKey::DescribeCluster, 0, 2),
     (ApiKey::DescribeProducers, 0, 0),
+    (ApiKey::ConsumerGroupHeartbeat, 0, 1),
+    (ApiKey::ConsumerGroupDescribe, 0, 1),
     (ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
@@ -107,7 +110,12 @@ pub mod code {
     pub const GROUP_SUBSCRIBED_TO_TOPIC: i16 = 86;
     pub const INVALID_RECORD: i16 = 87;
     pub const UNKNOWN_TOPIC_ID: i16 = 100;
+    pub const FENCED_MEMBER_EPOCH: i16 = 110;
+    pub const UNRELEASED_INSTANCE_ID: i16 = 111;
+    pub const UNSUPPORTED_ASSIGNOR: i16 = 112;
+    pub const STALE_MEMBER_EPOCH: i16 = 113;
     pub const MISMATCHED_ENDPOINT_TYPE: i16 = 114;
+    pub const INVALID_REGULAR_EXPRESSION: i16 = 128;
 }
 
 /// The project's shared material (`../shared/` beside the repository; `KLAMM_SHARED_DIR`

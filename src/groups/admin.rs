@@ -18,6 +18,8 @@ pub struct ListedGroup {
     pub protocol_type: String,
     pub state: String,
     pub group_type: String,
+    /// Members (classic or consumer), for the metrics.
+    pub members: usize,
 }
 
 /// A DescribeGroups member.
@@ -43,6 +45,19 @@ pub struct DescribedGroup {
 }
 
 impl ShardState {
+    /// The records that delete a group (Kafka's `Group.createGroupTombstoneRecords`): the
+    /// `GroupMetadata` tombstone of a classic group, every record key of a consumer group.
+    pub fn group_tombstones(&self, group_id: &str) -> Vec<CoordinatorRecord> {
+        match self.groups.get(group_id) {
+            Some(Group::Consumer(g)) => g
+                .tombstones()
+                .into_iter()
+                .map(CoordinatorRecord::Consumer)
+                .collect(),
+            _ => vec![CoordinatorRecord::group_tombstone(group_id)],
+        }
+    }
+
     /// Groups matching the filters; an empty filter matches everything. States compare
     /// case-insensitively, as Kafka does; an unknown type matches nothing.
     pub fn list_groups(&self, states: &[String], types: &[String]) -> Vec<ListedGroup> {
@@ -58,6 +73,7 @@ impl ShardState {
                 protocol_type: g.protocol_type().to_string(),
                 state: g.state_name().to_string(),
                 group_type: g.group_type().name().to_string(),
+                members: g.num_members(),
             })
             .collect();
         out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -67,11 +83,15 @@ impl ShardState {
     /// DescribeGroups of one group: members with their subscription only while Stable.
     pub fn describe_group(&self, group_id: &str) -> DescribedGroup {
         let Some(Group::Classic(g)) = self.groups.get(group_id) else {
+            // Kafka's `classicGroup()`: a consumer group is not described by DescribeGroups.
+            let message = if self.groups.contains_key(group_id) {
+                format!("Group {group_id} is not a classic group.")
+            } else {
+                format!("Group {group_id} not found.")
+            };
             return DescribedGroup {
                 group_id: group_id.to_string(),
-                error: Some(Error::GroupIdNotFound(format!(
-                    "Group {group_id} not found."
-                ))),
+                error: Some(Error::GroupIdNotFound(message)),
                 state: GroupState::Dead.name().to_string(),
                 protocol_type: String::new(),
                 protocol_data: String::new(),
@@ -124,7 +144,7 @@ impl ShardState {
                     for (topic, partition) in self.offsets.partitions_to_delete(id) {
                         records.push(CoordinatorRecord::offset_tombstone(id, &topic, partition));
                     }
-                    records.push(CoordinatorRecord::group_tombstone(id));
+                    records.extend(self.group_tombstones(id));
                     results.push((id.clone(), None));
                 }
             }
@@ -181,7 +201,7 @@ impl ShardState {
                 all_expired &= !self.offsets.has_open_transactions(&id);
             }
             if all_expired && group.is_empty() {
-                records.push(CoordinatorRecord::group_tombstone(&id));
+                records.extend(self.group_tombstones(&id));
             }
         }
         if !records.is_empty() {

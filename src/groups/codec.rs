@@ -42,6 +42,10 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    pub fn i8(&mut self) -> R<i8> {
+        Ok(self.take(1, "int8")?[0] as i8)
+    }
+
     pub fn i16(&mut self) -> R<i16> {
         let b = self.take(2, "int16")?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
@@ -57,6 +61,19 @@ impl<'a> Reader<'a> {
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(i64::from_be_bytes(a))
+    }
+
+    /// `uuid`: 16 bytes, most significant first.
+    pub fn uuid(&mut self) -> R<uuid::Uuid> {
+        let b = self.take(16, "uuid")?;
+        let mut a = [0u8; 16];
+        a.copy_from_slice(b);
+        Ok(uuid::Uuid::from_bytes(a))
+    }
+
+    /// The bytes of one tagged field (its size prefix already read by the caller's loop).
+    pub fn raw(&mut self, n: usize, what: &'static str) -> R<&'a [u8]> {
+        self.take(n, what)
     }
 
     pub fn uvarint(&mut self) -> R<u32> {
@@ -186,6 +203,56 @@ impl Writer {
         self.buf.extend_from_slice(b);
     }
 
+    pub fn i8(&mut self, v: i8) {
+        self.buf.push(v as u8);
+    }
+
+    pub fn uuid(&mut self, v: uuid::Uuid) {
+        self.buf.extend_from_slice(v.as_bytes());
+    }
+
+    pub fn uvarint(&mut self, mut v: u32) {
+        while v >= 0x80 {
+            self.buf.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+
+    /// Compact string (flexible versions): unsigned varint length + 1.
+    pub fn compact_string(&mut self, s: &str) {
+        self.uvarint(s.len() as u32 + 1);
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    /// Compact nullable string: 0 is null.
+    pub fn compact_nullable_string(&mut self, s: Option<&str>) {
+        match s {
+            None => self.uvarint(0),
+            Some(s) => self.compact_string(s),
+        }
+    }
+
+    pub fn compact_bytes(&mut self, b: &[u8]) {
+        self.uvarint(b.len() as u32 + 1);
+        self.buf.extend_from_slice(b);
+    }
+
+    /// Compact array length: unsigned varint count + 1.
+    pub fn compact_array_len(&mut self, n: usize) {
+        self.uvarint(n as u32 + 1);
+    }
+
+    /// A tagged-field section: `(tag, bytes)` in ascending tag order.
+    pub fn tagged_fields(&mut self, fields: &[(u32, Vec<u8>)]) {
+        self.uvarint(fields.len() as u32);
+        for (tag, bytes) in fields {
+            self.uvarint(*tag);
+            self.uvarint(bytes.len() as u32);
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
     pub fn into_vec(self) -> Vec<u8> {
         self.buf
     }
@@ -223,6 +290,28 @@ mod tests {
             })();
             assert!(res.is_err(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn compact_writer_round_trips() {
+        let mut w = Writer::new();
+        w.compact_string("ab");
+        w.compact_nullable_string(None);
+        w.compact_bytes(&[9]);
+        w.uvarint(300);
+        w.i8(-2);
+        w.uuid(uuid::Uuid::from_u128(7));
+        w.tagged_fields(&[(0, vec![0xaa, 0xbb])]);
+        let b = w.into_vec();
+        let mut r = Reader::new(&b);
+        assert_eq!(r.compact_string().unwrap(), "ab");
+        assert_eq!(r.compact_nullable_string().unwrap(), None);
+        assert_eq!(r.compact_bytes().unwrap(), vec![9]);
+        assert_eq!(r.uvarint().unwrap(), 300);
+        assert_eq!(r.i8().unwrap(), -2);
+        assert_eq!(r.uuid().unwrap(), uuid::Uuid::from_u128(7));
+        r.skip_tagged_fields().unwrap();
+        assert_eq!(r.remaining(), 0);
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::groups::member::{JoinResult, SyncResult};
 use crate::groups::membership::{
     append_error_to_response, JoinRequest, LeaveResult, LeavingMember, SyncRequest,
 };
+use crate::groups::modern::describe::DescribedConsumerGroup;
+use crate::groups::modern::{heartbeat, HeartbeatRequest, HeartbeatResponse, TopicsImage};
 use crate::groups::offset_manager::{CommitRequest, FetchedOffset, TopicErrors};
 use crate::groups::records::CoordinatorRecord;
 use crate::groups::shard::{Completion, GroupConfig, ShardState};
@@ -62,12 +64,18 @@ pub struct GroupCoordinator {
     config: Arc<GroupConfig>,
     shards: Vec<Shard>,
     active: AtomicBool,
+    /// The topics consumer groups subscribe to, rebuilt when the log manager's topic set moved
+    /// on (Kafka's coordinators get a new `MetadataImage` the same way).
+    topics: Mutex<Arc<TopicsImage>>,
 }
 
 impl GroupCoordinator {
     /// Registers `__consumer_offsets` with the log manager and rebuilds every shard by
     /// replaying its partition. Blocking: run it before serving.
     pub fn load(logs: Arc<LogManager>, settings: &Settings) -> Result<GroupCoordinator> {
+        // Kafka refuses to start on inconsistent group.consumer.* bounds.
+        crate::groups::modern::ConsumerGroupConfig::validate(settings)
+            .map_err(Error::InvalidConfig)?;
         let config = Arc::new(GroupConfig::from_settings(settings));
         logs.register_internal_topic(offsets_topic_spec(&config));
         let existing = logs.topic(GROUP_METADATA_TOPIC_NAME);
@@ -100,11 +108,13 @@ impl GroupCoordinator {
             load_ms = started.elapsed().as_millis() as u64,
             "group coordinator loaded"
         );
+        let topics = Mutex::new(Arc::new(TopicsImage::from_logs(&logs)));
         Ok(GroupCoordinator {
             logs,
             config,
             shards,
             active: AtomicBool::new(true),
+            topics,
         })
     }
 
@@ -131,6 +141,16 @@ impl GroupCoordinator {
         self.logs
             .get_or_create_internal(GROUP_METADATA_TOPIC_NAME)
             .map(|_| ())
+    }
+
+    /// The current topics image, rebuilt when topics were created, deleted or changed.
+    pub fn topics_image(&self) -> Arc<TopicsImage> {
+        let mut cur = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let version = self.logs.topics_version();
+        if cur.version != version {
+            *cur = Arc::new(TopicsImage::from_logs(&self.logs));
+        }
+        cur.clone()
     }
 
     fn check_active(&self) -> Result<()> {
@@ -162,8 +182,10 @@ impl GroupCoordinator {
                 let mut shutdown = shutdown.resubscribe();
                 tokio::spawn(async move {
                     loop {
+                        let image = me.topics_image();
                         let (next, _) = me
                             .run(i, |st| {
+                                st.core.topics = image;
                                 st.run_expired(tokio::time::Instant::now());
                                 st.core.timer.next_deadline()
                             })
@@ -396,6 +418,44 @@ impl GroupCoordinator {
         r
     }
 
+    // --- KIP-848 consumer groups ----------------------------------------------------------------
+
+    /// ConsumerGroupHeartbeat: answers once the records it produced are written.
+    pub async fn consumer_group_heartbeat(
+        &self,
+        req: HeartbeatRequest,
+    ) -> Result<HeartbeatResponse> {
+        self.check_active()?;
+        heartbeat::validate(&req, &self.config.consumer)?;
+        let image = self.topics_image();
+        let idx = self.shard_index(&req.group_id);
+        let (r, outcome) = self
+            .run(idx, |st| {
+                st.core.topics = image;
+                st.consumer_group_heartbeat(req)
+            })
+            .await;
+        outcome.map_err(append_error_to_response)?;
+        r
+    }
+
+    /// ConsumerGroupDescribe of each group.
+    pub fn consumer_group_describe(
+        &self,
+        group_ids: &[String],
+    ) -> Result<Vec<DescribedConsumerGroup>> {
+        self.check_active()?;
+        let image = self.topics_image();
+        Ok(group_ids
+            .iter()
+            .map(|id| {
+                let mut st = self.shards[self.shard_index(id)].lock();
+                st.core.topics = image.clone();
+                st.consumer_group_describe(id)
+            })
+            .collect())
+    }
+
     // --- offsets -----------------------------------------------------------------------------------
 
     /// OffsetCommit: answers after the records are appended (and flushed per policy).
@@ -414,8 +474,25 @@ impl GroupCoordinator {
         topics: Option<&[(String, Vec<i32>)]>,
         require_stable: bool,
     ) -> Result<Vec<(String, Vec<FetchedOffset>)>> {
+        self.fetch_offsets_as(group_id, topics, require_stable, None, -1)
+    }
+
+    /// OffsetFetch v9+ with the member id and epoch of a KIP-848 member: a consumer group
+    /// checks them (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID) before answering
+    /// (`ConsumerGroup.validateOffsetFetch`); classic groups ignore them.
+    pub fn fetch_offsets_as(
+        &self,
+        group_id: &str,
+        topics: Option<&[(String, Vec<i32>)]>,
+        require_stable: bool,
+        member_id: Option<&str>,
+        member_epoch: i32,
+    ) -> Result<Vec<(String, Vec<FetchedOffset>)>> {
         self.check_active()?;
         let st = self.shards[self.shard_index(group_id)].lock();
+        if let Some(g) = st.groups.get(group_id).and_then(|g| g.consumer()) {
+            g.validate_offset_fetch(member_id, member_epoch)?;
+        }
         Ok(match topics {
             Some(t) => st.fetch_offsets(group_id, t, require_stable),
             None => st.fetch_all_offsets(group_id, require_stable),

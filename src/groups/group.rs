@@ -1,14 +1,17 @@
-//! A group of any type (Kafka's `Group` interface). Only classic groups exist today; KIP-848
-//! consumer groups (ConsumerGroupHeartbeat) become another variant, and the offset and admin
-//! paths already go through these type-independent checks.
+//! A group of any type (Kafka's `Group` interface): a classic group (JoinGroup/SyncGroup) or a
+//! KIP-848 consumer group (ConsumerGroupHeartbeat). The offset and admin paths go through these
+//! type-independent checks.
 
 use crate::error::Error;
 use crate::groups::classic::{ClassicGroup, ExpirationBase, GroupState};
+use crate::groups::consumer_protocol::PROTOCOL_TYPE;
+use crate::groups::modern::group::ConsumerGroup;
 
 /// `Group.GroupType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupType {
     Classic,
+    Consumer,
 }
 
 impl GroupType {
@@ -16,6 +19,7 @@ impl GroupType {
     pub fn name(self) -> &'static str {
         match self {
             GroupType::Classic => "classic",
+            GroupType::Consumer => "consumer",
         }
     }
 }
@@ -24,18 +28,21 @@ impl GroupType {
 #[derive(Debug)]
 pub enum Group {
     Classic(ClassicGroup),
+    Consumer(ConsumerGroup),
 }
 
 impl Group {
     pub fn group_type(&self) -> GroupType {
         match self {
             Group::Classic(_) => GroupType::Classic,
+            Group::Consumer(_) => GroupType::Consumer,
         }
     }
 
     pub fn group_id(&self) -> &str {
         match self {
             Group::Classic(g) => &g.group_id,
+            Group::Consumer(g) => &g.group_id,
         }
     }
 
@@ -43,39 +50,68 @@ impl Group {
     pub fn state_name(&self) -> &'static str {
         match self {
             Group::Classic(g) => g.state().name(),
+            Group::Consumer(g) => g.state().name(),
         }
     }
 
     pub fn protocol_type(&self) -> &str {
         match self {
             Group::Classic(g) => g.protocol_type().unwrap_or_default(),
+            Group::Consumer(_) => PROTOCOL_TYPE,
         }
     }
 
     pub fn is_empty(&self) -> bool {
         match self {
             Group::Classic(g) => g.is_empty(),
+            Group::Consumer(g) => g.is_empty(),
         }
     }
 
     pub fn is_dead(&self) -> bool {
         match self {
             Group::Classic(g) => g.is_in(GroupState::Dead),
+            Group::Consumer(_) => false,
+        }
+    }
+
+    /// Number of members (classic or consumer).
+    pub fn num_members(&self) -> usize {
+        match self {
+            Group::Classic(g) => g.num_members(),
+            Group::Consumer(g) => g.num_members(),
         }
     }
 
     pub fn classic(&self) -> Option<&ClassicGroup> {
         match self {
             Group::Classic(g) => Some(g),
+            Group::Consumer(_) => None,
         }
     }
 
     pub fn classic_mut(&mut self) -> Option<&mut ClassicGroup> {
         match self {
             Group::Classic(g) => Some(g),
+            Group::Consumer(_) => None,
         }
     }
 
+    pub fn consumer(&self) -> Option<&ConsumerGroup> {
+        match self {
+            Group::Consumer(g) => Some(g),
+            Group::Classic(_) => None,
+        }
+    }
+
+    pub fn consumer_mut(&mut self) -> Option<&mut ConsumerGroup> {
+        match self {
+            Group::Consumer(g) => Some(g),
+            Group::Classic(_) => None,
+        }
+    }
+
+    /// `validateOffsetCommit`; `generation_id` is the member epoch for consumer groups.
     pub fn validate_offset_commit(
         &self,
         member_id: &str,
@@ -83,9 +119,38 @@ impl Group {
         generation_id: i32,
         transactional: bool,
     ) -> Result<(), Error> {
+        self.validate_offset_commit_at(
+            member_id,
+            instance_id,
+            generation_id,
+            transactional,
+            i16::MAX,
+        )
+    }
+
+    /// `validateOffsetCommit` for an OffsetCommit of `api_version`: KIP-848 members must commit
+    /// with v9+ (their member epoch), and a stale epoch from an older version reads as
+    /// UNSUPPORTED_VERSION (Kafka's `OffsetMetadataManager.validateOffsetCommit`).
+    pub fn validate_offset_commit_at(
+        &self,
+        member_id: &str,
+        instance_id: Option<&str>,
+        generation_id: i32,
+        transactional: bool,
+        api_version: i16,
+    ) -> Result<(), Error> {
         match self {
             Group::Classic(g) => {
                 g.validate_offset_commit(member_id, instance_id, generation_id, transactional)
+            }
+            Group::Consumer(g) => {
+                match g.validate_offset_commit(member_id, generation_id, transactional, api_version)
+                {
+                    Err(Error::StaleMemberEpoch(_)) if api_version < 9 => Err(
+                        Error::UnsupportedVersion("The version of API is not supported.".into()),
+                    ),
+                    other => other,
+                }
             }
         }
     }
@@ -104,24 +169,29 @@ impl Group {
     pub fn validate_offset_delete(&self) -> Result<(), Error> {
         match self {
             Group::Classic(g) => g.validate_offset_delete(),
+            Group::Consumer(_) => Ok(()),
         }
     }
 
     pub fn validate_delete_group(&self) -> Result<(), Error> {
         match self {
             Group::Classic(g) => g.validate_delete_group(),
+            Group::Consumer(g) => g.validate_delete_group(),
         }
     }
 
     pub fn is_subscribed_to_topic(&self, topic: &str) -> bool {
         match self {
             Group::Classic(g) => g.is_subscribed_to_topic(topic),
+            Group::Consumer(g) => g.is_subscribed_to_topic(topic),
         }
     }
 
+    /// `offsetExpirationCondition`: consumer groups expire offsets by commit time.
     pub fn offset_expiration(&self) -> Option<ExpirationBase> {
         match self {
             Group::Classic(g) => g.offset_expiration(),
+            Group::Consumer(_) => Some(ExpirationBase::CommitTimestamp),
         }
     }
 }

@@ -244,7 +244,7 @@ mod tests {
         append(
             &p,
             vec![SimpleRecord {
-                key: Some(vec![0, 5, 0, 1, b'x']),
+                key: Some(vec![0, 10, 0, 1, b'x']),
                 value: Some(vec![0, 0]),
             }],
             Producer::NONE,

@@ -118,6 +118,10 @@ impl ShardState {
     /// JoinGroup (Kafka's `classicGroupJoinToClassicGroup`).
     pub fn classic_join(&mut self, req: JoinRequest, tx: oneshot::Sender<JoinResult>) {
         let is_unknown = req.member_id.is_empty();
+        if let Err(e) = self.maybe_delete_empty_consumer_group(&req.group_id) {
+            let _ = tx.send(JoinResult::error("", e));
+            return;
+        }
         let is_new_group = !self.groups.contains_key(&req.group_id);
         if is_new_group && !is_unknown {
             let _ = tx.send(JoinResult::error(&req.member_id, Error::UnknownMemberId));

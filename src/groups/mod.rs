@@ -1,6 +1,6 @@
-//! Consumer groups: the classic group coordinator, with committed offsets and group metadata
-//! kept as records in the internal compacted topic `__consumer_offsets` (Kafka's
-//! `group-coordinator` module).
+//! Consumer groups: the classic group coordinator and KIP-848 consumer groups, with committed
+//! offsets and group metadata kept as records in the internal compacted topic
+//! `__consumer_offsets` (Kafka's `group-coordinator` module).
 //!
 //! - `coordinator`: the service handlers call; shards, timers, the write path.
 //! - `shard`: one `__consumer_offsets` partition's groups, offsets and timer; `loader` replays
@@ -9,6 +9,7 @@
 //!   machine in `classic` (group) and `member`.
 //! - `offset_manager`: OffsetCommit/OffsetFetch/OffsetDelete over `offsets`.
 //! - `admin`: ListGroups/DescribeGroups/DeleteGroups and offset expiration.
+//! - `modern`: KIP-848 consumer groups (ConsumerGroupHeartbeat, ConsumerGroupDescribe).
 //! - `records`: the `__consumer_offsets` key/value schemas; `codec` their primitives;
 //!   `consumer_protocol` the subscription format; `timer` keyed deadlines.
 
@@ -21,6 +22,7 @@ pub mod group;
 pub mod loader;
 pub mod member;
 pub mod membership;
+pub mod modern;
 pub mod offset_manager;
 pub mod offsets;
 pub mod records;

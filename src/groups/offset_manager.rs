@@ -79,11 +79,12 @@ impl ShardState {
             }
         }
         let group = &self.groups[&req.group_id];
-        group.validate_offset_commit(
+        group.validate_offset_commit_at(
             &req.member_id,
             req.group_instance_id.as_deref(),
             req.generation_id,
             false,
+            req.api_version,
         )?;
         // A classic member's commit also keeps its session alive.
         if let Some((g, c)) = self.classic(&req.group_id) {

@@ -3,15 +3,19 @@
 //! serialised as Kafka's `CoordinatorRecordSerde` does: an `int16` version, then the fields).
 //!
 //! The key's version says the record type: 0 and 1 are `OffsetCommitKey`, 2 is
-//! `GroupMetadataKey`; 3-15 belong to KIP-848 consumer groups and share groups, which this
-//! coordinator does not load yet (they are skipped, as Kafka skips unknown types). A null value is
+//! `GroupMetadataKey`; 3-8 and 16 are KIP-848 consumer-group records ([`consumer`]); the share
+//! and streams group types are skipped, as Kafka skips types it does not know. A null value is
 //! a tombstone. Values are written at the versions Kafka 4 writes: `OffsetCommitValue` v3 (v1 when
 //! the commit carries an explicit expire timestamp) and `GroupMetadataValue` v3. Any version up to
 //! 4 (the first flexible one) is read, and a newer value version is read as the newest known one
 //! (KIP-915).
 
+pub mod consumer;
+
 use crate::groups::codec::{CodecError, Reader, Writer};
 use crate::log::batch_builder::SimpleRecord;
+
+pub use consumer::ConsumerRecord;
 
 const OFFSET_COMMIT_KEY_VERSION: i16 = 1;
 const GROUP_METADATA_KEY_VERSION: i16 = 2;
@@ -81,6 +85,8 @@ pub enum CoordinatorRecord {
         key: GroupMetadataKey,
         value: Option<GroupMetadataValue>,
     },
+    /// A KIP-848 consumer-group record.
+    Consumer(ConsumerRecord),
 }
 
 impl CoordinatorRecord {
@@ -134,6 +140,7 @@ impl CoordinatorRecord {
         match self {
             CoordinatorRecord::OffsetCommit { key, .. } => &key.group,
             CoordinatorRecord::GroupMetadata { key, .. } => &key.group,
+            CoordinatorRecord::Consumer(r) => r.group_id(),
         }
     }
 
@@ -160,11 +167,12 @@ impl CoordinatorRecord {
                     value: value.as_ref().map(encode_group_metadata_value),
                 }
             }
+            CoordinatorRecord::Consumer(r) => r.encode(),
         }
     }
 
     /// Decodes a record read from the log. `Ok(None)`: a record type this coordinator does not
-    /// handle (KIP-848 and share-group records), to be skipped.
+    /// handle (share and streams groups), to be skipped.
     pub fn decode(
         key: &[u8],
         value: Option<&[u8]>,
@@ -185,7 +193,9 @@ impl CoordinatorRecord {
                 let value = value.map(decode_group_metadata_value).transpose()?;
                 Ok(Some(CoordinatorRecord::GroupMetadata { key, value }))
             }
-            v if v >= 3 => Ok(None),
+            v if v >= 3 => {
+                Ok(ConsumerRecord::decode(v, &mut k, value)?.map(CoordinatorRecord::Consumer))
+            }
             _ => Err(CodecError::Invalid("record key version")),
         }
     }
@@ -444,9 +454,9 @@ mod tests {
             CoordinatorRecord::decode(&key, None).unwrap(),
             Some(CoordinatorRecord::offset_tombstone("g", "t", 0))
         );
-        // Consumer-group records (key version 3+) are skipped; garbage is an error.
+        // Share-group records (key version 9+, other than 16) are skipped; garbage is an error.
         assert_eq!(
-            CoordinatorRecord::decode(&[0, 3, 0, 1, b'g'], Some(&[0, 0])).unwrap(),
+            CoordinatorRecord::decode(&[0, 10, 0, 1, b'g'], Some(&[0, 0])).unwrap(),
             None
         );
         assert!(CoordinatorRecord::decode(&[0, 1, 0], None).is_err());

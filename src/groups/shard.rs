@@ -18,6 +18,7 @@ use tracing::{debug, info};
 use crate::error::Error;
 use crate::groups::classic::{ClassicGroup, GroupState};
 use crate::groups::group::Group;
+use crate::groups::modern::{ConsumerGroupConfig, TopicsImage};
 use crate::groups::offsets::OffsetStore;
 use crate::groups::records::CoordinatorRecord;
 use crate::groups::timer::{Timer, TimerKey, TimerTask};
@@ -42,6 +43,8 @@ pub struct GroupConfig {
     pub offsets_load_buffer_size: usize,
     /// `log.flush.before.ack`: coordinator writes are acks=all writes.
     pub flush_before_ack: bool,
+    /// KIP-848 consumer groups (`group.consumer.*`).
+    pub consumer: ConsumerGroupConfig,
 }
 
 impl GroupConfig {
@@ -62,6 +65,7 @@ impl GroupConfig {
             offsets_topic_segment_bytes: s.i32("offsets.topic.segment.bytes"),
             offsets_load_buffer_size: s.i32("offsets.load.buffer.size").max(1) as usize,
             flush_before_ack: s.bool("log.flush.before.ack"),
+            consumer: ConsumerGroupConfig::from_settings(s),
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct Core {
     pub now: i64,
     /// Set when a deadline earlier than the shard task's sleep was scheduled.
     pub wake: bool,
+    /// The broker's topics as of the current operation (consumer groups subscribe to them).
+    pub topics: Arc<TopicsImage>,
 }
 
 impl Core {
@@ -137,6 +143,7 @@ impl ShardState {
                 writes: Vec::new(),
                 now: 0,
                 wake: false,
+                topics: Arc::new(TopicsImage::default()),
             },
         }
     }
@@ -146,7 +153,7 @@ impl ShardState {
         let ShardState { groups, core, .. } = self;
         match groups.get_mut(group_id) {
             Some(Group::Classic(g)) => Some((g, core)),
-            None => None,
+            Some(Group::Consumer(_)) | None => None,
         }
     }
 
@@ -154,6 +161,9 @@ impl ShardState {
     pub fn get_or_create_classic(&mut self, group_id: &str) -> Result<(), Error> {
         match self.groups.get(group_id) {
             Some(Group::Classic(_)) => Ok(()),
+            Some(Group::Consumer(_)) => Err(Error::GroupIdNotFound(format!(
+                "Group {group_id} is not a classic group."
+            ))),
             None => {
                 let g = ClassicGroup::new(group_id, self.core.now);
                 self.groups.insert(group_id.to_string(), Group::Classic(g));
@@ -190,6 +200,7 @@ impl ShardState {
                 let g = ClassicGroup::from_record(&key.group, v);
                 self.groups.insert(key.group.clone(), Group::Classic(g));
             }
+            CoordinatorRecord::Consumer(r) => self.replay_consumer(r),
         }
     }
 
@@ -239,6 +250,7 @@ impl ShardState {
                 );
             }
         }
+        self.on_loaded_consumer_groups();
         self.schedule_expiration();
     }
 
@@ -285,6 +297,16 @@ impl ShardState {
             TimerTask::CleanupGroupMetadata => {
                 self.cleanup_group_metadata();
                 self.schedule_expiration();
+            }
+            TimerTask::ConsumerSessionExpired { group, member } => {
+                self.expire_consumer_member(&group, &member, None);
+            }
+            TimerTask::ConsumerRebalanceExpired {
+                group,
+                member,
+                epoch,
+            } => {
+                self.expire_consumer_member(&group, &member, Some(epoch));
             }
         }
     }

@@ -19,6 +19,8 @@ pub enum TimerKey {
     Sync { group: String },
     /// The periodic offset expiration of the shard.
     Expiration,
+    /// `rebalance-timeout-<group>-<member>`: a consumer-group member revoking partitions.
+    ConsumerRebalance { group: String, member: String },
 }
 
 /// What to do when a deadline passes.
@@ -41,6 +43,17 @@ pub enum TimerTask {
         generation: i32,
     },
     CleanupGroupMetadata,
+    /// A consumer-group member's session expired (scheduled under [`TimerKey::Heartbeat`]).
+    ConsumerSessionExpired {
+        group: String,
+        member: String,
+    },
+    /// A consumer-group member did not revoke its partitions within its rebalance timeout.
+    ConsumerRebalanceExpired {
+        group: String,
+        member: String,
+        epoch: i32,
+    },
 }
 
 /// The deadlines of one shard.

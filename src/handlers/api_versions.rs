@@ -44,7 +44,15 @@ pub fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsRespo
             .with_error_code(ResponseError::InvalidRequest.code())
             .with_finalized_features_epoch(-1);
     }
-    supported()
+    let mut resp = supported();
+    if !ctx.broker.groups.config().consumer.enabled {
+        resp.api_keys.retain(|a| {
+            !versions::CONSUMER_PROTOCOL_APIS
+                .iter()
+                .any(|k| *k as i16 == a.api_key)
+        });
+    }
+    resp
 }
 
 #[cfg(test)]

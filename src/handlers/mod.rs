@@ -4,6 +4,8 @@
 
 pub mod alter_configs;
 pub mod api_versions;
+pub mod consumer_group_describe;
+pub mod consumer_group_heartbeat;
 pub mod create_partitions;
 pub mod create_topics;
 pub mod delete_groups;
@@ -181,6 +183,12 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         )),
         RequestKind::DescribeTopicPartitions(r) => Respond(ResponseKind::DescribeTopicPartitions(
             describe_topic_partitions::handle(ctx, r),
+        )),
+        RequestKind::ConsumerGroupHeartbeat(r) => Respond(ResponseKind::ConsumerGroupHeartbeat(
+            consumer_group_heartbeat::handle(ctx, r).await,
+        )),
+        RequestKind::ConsumerGroupDescribe(r) => Respond(ResponseKind::ConsumerGroupDescribe(
+            consumer_group_describe::handle(ctx, r),
         )),
         other => {
             // Unreachable: decoding admits only the APIs in the versions table.

@@ -1,7 +1,8 @@
 //! OffsetFetch (key 9), v1-9: one group (v1-7) or several (v8+, KIP-709), named partitions or
 //! all of them (null topics, v2+). `require_stable` (v7+, KIP-447) reports partitions with an
 //! open transactional commit as UNSTABLE_OFFSET_COMMIT. Before v2 a group error is repeated in
-//! every partition.
+//! every partition. v9 (KIP-848) carries the member id and epoch, checked against a consumer
+//! group's member.
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
@@ -29,8 +30,18 @@ pub fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchRespo
                         .map(|t| (t.name.to_string(), t.partition_indexes))
                         .collect()
                 });
-                let r =
-                    groups.fetch_offsets(g.group_id.as_str(), topics.as_deref(), require_stable);
+                let (member_id, member_epoch) = if v >= 9 {
+                    (g.member_id.as_ref().map(|m| m.to_string()), g.member_epoch)
+                } else {
+                    (None, -1)
+                };
+                let r = groups.fetch_offsets_as(
+                    g.group_id.as_str(),
+                    topics.as_deref(),
+                    require_stable,
+                    member_id.as_deref(),
+                    member_epoch,
+                );
                 group_response(g.group_id, r)
             })
             .collect();

@@ -105,6 +105,10 @@ pub struct LogManager {
     /// How the coordinators' internal topics are created (Kafka's `AutoTopicCreationManager`
     /// uses the coordinator's partition count and configs for `__consumer_offsets`).
     internal_specs: Mutex<BTreeMap<String, NewTopic>>,
+    /// Bumped whenever the topic set is written (created, deleted, changed): the group
+    /// coordinator re-reads topics and re-resolves regex subscriptions when it moves (Kafka
+    /// reacts to a new metadata image the same way).
+    topics_version: std::sync::atomic::AtomicU64,
 }
 
 impl LogManager {
@@ -133,6 +137,7 @@ impl LogManager {
             ids: DashMap::new(),
             admin: Mutex::new(()),
             internal_specs: Mutex::new(BTreeMap::new()),
+            topics_version: std::sync::atomic::AtomicU64::new(0),
         };
         let threads = settings.i32("num.recovery.threads.per.data.dir").max(1) as usize;
         let jobs: Vec<(StoredTopic, i32)> = stored
@@ -504,6 +509,12 @@ impl LogManager {
         Ok(topic)
     }
 
+    /// Changes whenever topics are created, deleted or changed.
+    pub fn topics_version(&self) -> u64 {
+        self.topics_version
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Replaces a topic's config overrides (the AlterConfigs family). Validation comes first, as
     /// in Kafka's controller: an invalid config is INVALID_CONFIG even for an unknown topic. The
     /// change persists in the topics file and applies to the partitions at once.
@@ -711,6 +722,8 @@ impl LogManager {
 
     /// Writes `klamm-topics.json` atomically.
     fn persist_topics(&self) -> io::Result<()> {
+        self.topics_version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let mut topics: Vec<StoredTopic> = self
             .topics
             .iter()

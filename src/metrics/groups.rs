@@ -22,11 +22,15 @@ pub const KAFKA_LAG: &str = "kafka_consumergroup_lag";
 pub const KAFKA_LAG_SUM: &str = "kafka_consumergroup_lag_sum";
 pub const KAFKA_MEMBERS: &str = "kafka_consumergroup_members";
 
-/// Kafka's classic group states (`ClassicGroupState`): each gets a series, zero or not.
+/// Kafka's classic group states (`ClassicGroupState`) and the KIP-848 consumer group states
+/// (`ConsumerGroupState`: Empty, Assigning, Reconciling, Stable, Dead): each gets a series, zero
+/// or not.
 const STATES: &[&str] = &[
     "Empty",
     "PreparingRebalance",
     "CompletingRebalance",
+    "Assigning",
+    "Reconciling",
     "Stable",
     "Dead",
 ];
@@ -51,12 +55,9 @@ pub trait GroupSource: Send + Sync {
 impl GroupSource for crate::groups::GroupCoordinator {
     fn snapshot(&self) -> Option<Vec<GroupSnapshot>> {
         let listed = self.list_groups(&[], &[]).ok()?;
-        let ids: Vec<String> = listed.iter().map(|g| g.group_id.clone()).collect();
-        let described = self.describe_groups(&ids).ok()?;
         let snapshots = listed
             .into_iter()
-            .zip(described)
-            .map(|(g, d)| {
+            .map(|g| {
                 let offsets = self
                     .fetch_offsets(&g.group_id, None, false)
                     .map(|topics| {
@@ -74,7 +75,7 @@ impl GroupSource for crate::groups::GroupCoordinator {
                 GroupSnapshot {
                     group_id: g.group_id,
                     state: g.state,
-                    members: d.members.len(),
+                    members: g.members,
                     offsets,
                 }
             })

@@ -124,7 +124,8 @@ impl Metrics {
         let _ = self.group_source.set(source);
     }
 
-    /// A consumer group started a rebalance (entered PreparingRebalance).
+    /// A group started a rebalance (a classic group entered PreparingRebalance, or a KIP-848
+    /// consumer group bumped its epoch).
     pub fn group_rebalance_started(&self) {
         self.rebalances.increment(1);
     }
@@ -161,7 +162,7 @@ fn describe_all() {
     describe_counter!(REQUESTS, "Requests handled, by API and version.");
     describe_counter!(
         groups::REBALANCES,
-        "Consumer group rebalances started (transitions to PreparingRebalance)."
+        "Consumer group rebalances started (classic groups: transitions to PreparingRebalance; KIP-848 consumer groups: group epoch bumps)."
     );
     describe_counter!(
         REQUEST_ERRORS,

@@ -48,6 +48,8 @@ pub enum Validator {
     BetweenOr(i64, i64, i64),
     /// `ConfigDef.ValidString.in` (case-sensitive, as Kafka)
     OneOf(&'static [&'static str]),
+    /// `ConfigDef.CaseInsensitiveValidString.in`
+    OneOfIgnoreCase(&'static [&'static str]),
     /// `ConfigDef.ValidList.in`: every element must be one of these
     ListOf(&'static [&'static str]),
 }
@@ -200,6 +202,14 @@ fn validate(key: &str, validator: Validator, value: &Value, raw: &str) -> Result
         (Validator::OneOf(allowed), Value::Str(v)) if !allowed.contains(&v.as_str()) => Err(
             invalid(format!("String must be one of: {}", allowed.join(", "))),
         ),
+        (Validator::OneOfIgnoreCase(allowed), Value::Str(v))
+            if !allowed.iter().any(|a| a.eq_ignore_ascii_case(v)) =>
+        {
+            Err(invalid(format!(
+                "String must be one of (case insensitive): {}",
+                allowed.join(", ")
+            )))
+        }
         (Validator::ListOf(allowed), Value::List(items)) => {
             match items.iter().find(|i| !allowed.contains(&i.as_str())) {
                 Some(bad) => Err(format!(
