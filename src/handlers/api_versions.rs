@@ -7,10 +7,13 @@ use kafka_protocol::ResponseError;
 use super::RequestContext;
 use crate::versions;
 
-/// The served API ranges with no error.
-pub fn supported() -> ApiVersionsResponse {
+/// The served API ranges with no error. Without the `consumer` rebalance protocol
+/// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, in this answer and
+/// in the KIP-511 fallback alike, as Kafka advertises them only when the protocol is enabled.
+pub fn supported(consumer_protocol: bool) -> ApiVersionsResponse {
     let api_keys = versions::SERVED
         .iter()
+        .filter(|r| consumer_protocol || !versions::CONSUMER_PROTOCOL_APIS.contains(&r.key))
         .map(|r| {
             ApiVersion::default()
                 .with_api_key(r.key as i16)
@@ -44,15 +47,7 @@ pub fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsRespo
             .with_error_code(ResponseError::InvalidRequest.code())
             .with_finalized_features_epoch(-1);
     }
-    let mut resp = supported();
-    if !ctx.broker.groups.config().consumer.enabled {
-        resp.api_keys.retain(|a| {
-            !versions::CONSUMER_PROTOCOL_APIS
-                .iter()
-                .any(|k| *k as i16 == a.api_key)
-        });
-    }
-    resp
+    supported(ctx.broker.groups.config().consumer.enabled)
 }
 
 #[cfg(test)]

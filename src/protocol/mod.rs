@@ -201,8 +201,11 @@ fn response_size(body: &ResponseKind, version: i16) -> anyhow::Result<usize> {
 }
 
 /// The KIP-511 answer: ApiVersions v0 with UNSUPPORTED_VERSION and the served ranges.
-pub fn encode_unsupported_api_versions(correlation_id: i32) -> anyhow::Result<Bytes> {
-    let mut resp = crate::handlers::api_versions::supported();
+pub fn encode_unsupported_api_versions(
+    correlation_id: i32,
+    consumer_protocol: bool,
+) -> anyhow::Result<Bytes> {
+    let mut resp = crate::handlers::api_versions::supported(consumer_protocol);
     resp.error_code = kafka_protocol::ResponseError::UnsupportedVersion.code();
     encode_response(
         ApiKey::ApiVersions,
