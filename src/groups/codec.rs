@@ -42,6 +42,10 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    pub fn i8(&mut self) -> R<i8> {
+        Ok(self.take(1, "int8")?[0] as i8)
+    }
+
     pub fn i16(&mut self) -> R<i16> {
         let b = self.take(2, "int16")?;
         Ok(i16::from_be_bytes([b[0], b[1]]))

@@ -197,6 +197,15 @@ pub static DEFS: &[Def] = &[
         "How long a coordinator write (offset commit, group metadata) may wait for its fsync before failing."),
     def("offsets.load.buffer.size", Int, Some("5242880"), V::AtLeast(1),
         "Bytes read at a time from __consumer_offsets while replaying it at start-up."),
+    // --- Transactions (Kafka's TransactionStateManagerConfig, TransactionLogConfig) ------------
+    def("transaction.max.timeout.ms", Int, Some("900000"), V::AtLeast(1),
+        "Longest transaction.timeout.ms a transactional producer may ask for; InitProducerId above it gets INVALID_TRANSACTION_TIMEOUT."),
+    def("transaction.state.log.num.partitions", Int, Some("50"), V::AtLeast(1),
+        "Partitions of __transaction_state when it is created (do not change after deployment)."),
+    def("transaction.state.log.segment.bytes", Int, Some("104857600"), V::AtLeast(1),
+        "segment.bytes of __transaction_state: small segments keep compaction and start-up replay quick."),
+    def("transaction.abort.timed.out.transaction.cleanup.interval.ms", Int, Some("10000"), V::AtLeast(1),
+        "How often transactions open longer than their timeout are looked for and aborted."),
     // --- Admin ----------------------------------------------------------------------------------------
     def("max.request.partition.size.limit", Int, Some("2000"), V::AtLeast(1),
         "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),

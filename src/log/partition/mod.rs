@@ -375,6 +375,12 @@ impl Partition {
         self.lock().producers.ongoing_transactions().collect()
     }
 
+    /// Refuses a write on behalf of `producer_id` at an epoch older than the partition last
+    /// saw (Kafka's `ProducerAppendInfo.checkProducerEpoch`).
+    pub fn check_producer_epoch(&self, producer_id: i64, epoch: i16) -> Result<()> {
+        self.lock().producers.check_marker(producer_id, epoch)
+    }
+
     /// Writes a COMMIT or ABORT marker for `producer_id` (Kafka's `UnifiedLog.appendAsLeader`
     /// with `AppendOrigin.COORDINATOR` for a `WriteTxnMarkers` entry).
     pub fn append_txn_marker(
