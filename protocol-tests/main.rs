@@ -22,4 +22,5 @@ mod produce;
 mod retention;
 mod scram_credentials;
 mod topics;
+mod transactions;
 mod wire_captures;
