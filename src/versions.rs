@@ -57,9 +57,9 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::AlterUserScramCredentials, 0, 0),
     api(ApiKey::DescribeCluster, 0, 2),
     api(ApiKey::DescribeProducers, 0, 0),
-    api(ApiKey::DescribeTopicPartitions, 0, 0),
     api(ApiKey::DescribeTransactions, 0, 0),
     api(ApiKey::ListTransactions, 0, 1),
+    api(ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
 /// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer

@@ -15,6 +15,7 @@ mod latency;
 mod produce;
 mod report;
 mod scenario;
+mod transactions;
 
 use std::io::Write as _;
 use std::path::PathBuf;

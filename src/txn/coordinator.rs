@@ -297,9 +297,7 @@ impl TransactionCoordinator {
                     transactional_id,
                     "aborting the open transaction of a fenced producer"
                 );
-                if m.producer_epoch < i16::MAX {
-                    m.producer_epoch += 1;
-                }
+                m.producer_epoch = m.producer_epoch.saturating_add(1);
                 m.last_producer_epoch = NO_PRODUCER_EPOCH;
                 self.end(&entry, &mut m, false).await?;
                 Err(Error::ConcurrentTransactions)
@@ -545,9 +543,7 @@ impl TransactionCoordinator {
                 TxnState::Ongoing if m.has_timed_out(now) => {
                     info!(transactional_id = %m.transactional_id, producer_id = m.producer_id,
                         "aborting a transaction that exceeded its timeout");
-                    if m.producer_epoch < i16::MAX {
-                        m.producer_epoch += 1;
-                    }
+                    m.producer_epoch = m.producer_epoch.saturating_add(1);
                     m.last_producer_epoch = NO_PRODUCER_EPOCH;
                     match self.end(&entry, &mut m, false).await {
                         Ok(()) => aborted += 1,
