@@ -54,7 +54,15 @@ impl Scenario for TxnProduce {
         let mut config = throughput_config(env.bootstrap, Acks::All, timeout);
         config
             .set("transactional.id", unique_name("bench-txn"))
-            .set("transaction.timeout.ms", "60000");
+            // Delivery reports wake the flush below; with error-only reports it would sleep
+            // out its poll interval once per transaction.
+            .set("delivery.report.only.error", "false")
+            // librdkafka requires message.timeout.ms (the run timeout) <= transaction.timeout.ms;
+            // the broker allows up to transaction.max.timeout.ms (15 min).
+            .set(
+                "transaction.timeout.ms",
+                timeout.as_millis().clamp(1000, 900_000).to_string(),
+            );
         let producer: BaseProducer<DeliveryErrors> = config
             .create_with_context(DeliveryErrors::default())
             .context("creating transactional producer")?;
@@ -82,6 +90,16 @@ impl Scenario for TxnProduce {
                         }
                         Err((e, _)) => return Err(e).context("enqueueing a record"),
                     }
+                }
+            }
+            // A zero-timeout flush only tells librdkafka to send without lingering (its own
+            // wait inside a flush or commit sleeps in 100 ms steps for an event-mode producer);
+            // the delivery reports are then served here.
+            let _ = producer.flush(Duration::ZERO);
+            while producer.in_flight_count() > 0 {
+                producer.poll(Duration::from_millis(1));
+                if Instant::now() > deadline {
+                    bail!("timed out after {timeout:?} flushing a transaction");
                 }
             }
             producer
