@@ -23,4 +23,5 @@ mod produce;
 mod retention;
 mod scram_credentials;
 mod topics;
+mod transactions;
 mod wire_captures;

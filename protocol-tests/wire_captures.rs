@@ -66,6 +66,12 @@ const COVERED: &[ApiKey] = &[
     ApiKey::ListPartitionReassignments,
     ApiKey::DescribeProducers,
     ApiKey::DescribeTopicPartitions,
+    ApiKey::AddPartitionsToTxn,
+    ApiKey::AddOffsetsToTxn,
+    ApiKey::EndTxn,
+    ApiKey::TxnOffsetCommit,
+    ApiKey::DescribeTransactions,
+    ApiKey::ListTransactions,
 ];
 
 /// `ConfigResource.Type` ids.
@@ -1092,6 +1098,18 @@ fn check_content(
                 assert_eq!(t.partitions[0].leader_id.0, 0);
             }
             assert!(resp.next_cursor.is_none());
+        }
+        (RequestKind::ListTransactions(req), Some(ResponseKind::ListTransactions(resp))) => {
+            assert_eq!(resp.error_code, code::NONE);
+            // Every filter the Java admin sent names a real state.
+            assert!(resp.unknown_state_filters.is_empty());
+            for t in &resp.transaction_states {
+                assert!(!t.transactional_id.is_empty());
+                assert!(
+                    req.state_filters.is_empty()
+                        || req.state_filters.contains(&t.transaction_state)
+                );
+            }
         }
         (
             RequestKind::ListPartitionReassignments(_),

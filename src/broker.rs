@@ -10,6 +10,7 @@ use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
 use crate::security::scram::ScramStore;
 use crate::settings::Settings;
+use crate::txn::TransactionCoordinator;
 
 /// Everything a request handler may need.
 pub struct Broker {
@@ -24,6 +25,8 @@ pub struct Broker {
     pub scram: ScramStore,
     /// Consumer groups and committed offsets.
     pub groups: Arc<GroupCoordinator>,
+    /// Transactional producers' state and markers.
+    pub txn: Arc<TransactionCoordinator>,
     /// Flips to true when shutdown starts, so long-polling requests return at once.
     pub shutting_down: watch::Receiver<bool>,
 }
@@ -33,6 +36,7 @@ impl Broker {
         settings: Arc<Settings>,
         logs: Arc<LogManager>,
         groups: Arc<GroupCoordinator>,
+        txn: Arc<TransactionCoordinator>,
         bound: SocketAddr,
         shutting_down: watch::Receiver<bool>,
     ) -> std::io::Result<Broker> {
@@ -48,6 +52,7 @@ impl Broker {
             settings,
             logs,
             groups,
+            txn,
             meta,
             advertised_host,
             advertised_port,

@@ -71,6 +71,17 @@ pub enum Error {
     TopicAuthorizationFailed(String),
     #[error("{0}")]
     InvalidTransactionTimeout(String),
+    // --- Transaction coordinator (Kafka's TransactionCoordinator) ---
+    #[error("The producer attempted a transactional operation in an invalid state.")]
+    InvalidTxnState,
+    #[error("The producer attempted to use a producer id which is not currently assigned to its transactional id.")]
+    InvalidProducerIdMapping,
+    #[error("The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing.")]
+    ConcurrentTransactions,
+    #[error("The transactionalId could not be found")]
+    TransactionalIdNotFound,
+    #[error("The broker did not attempt to execute this operation.")]
+    OperationNotAttempted,
     #[error("Disk error: {0}")]
     KafkaStorage(String),
     #[error("The request timed out.")]
@@ -164,6 +175,11 @@ impl Error {
             Error::NotEnoughReplicas(_) => E::NotEnoughReplicas,
             Error::TopicAuthorizationFailed(_) => E::TopicAuthorizationFailed,
             Error::InvalidTransactionTimeout(_) => E::InvalidTransactionTimeout,
+            Error::InvalidTxnState => E::InvalidTxnState,
+            Error::InvalidProducerIdMapping => E::InvalidProducerIdMapping,
+            Error::ConcurrentTransactions => E::ConcurrentTransactions,
+            Error::TransactionalIdNotFound => E::TransactionalIdNotFound,
+            Error::OperationNotAttempted => E::OperationNotAttempted,
             Error::KafkaStorage(_) => E::KafkaStorageError,
             Error::RequestTimedOut => E::RequestTimedOut,
             Error::CoordinatorNotAvailable => E::CoordinatorNotAvailable,

@@ -22,4 +22,5 @@ pub mod security;
 pub mod send;
 pub mod server;
 pub mod settings;
+pub mod txn;
 pub mod versions;

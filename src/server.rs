@@ -20,6 +20,7 @@ use crate::http::{self, Health, State};
 use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
 use crate::settings::Settings;
+use crate::txn::TransactionCoordinator;
 
 /// How long shutdown waits for in-flight requests before closing the logs anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,6 +51,14 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         let (l, s) = (logs.clone(), settings.clone());
         Arc::new(tokio::task::spawn_blocking(move || GroupCoordinator::load(l, &s)).await??)
     };
+    let txn = {
+        let (l, g, s) = (logs.clone(), groups.clone(), settings.clone());
+        Arc::new(
+            tokio::task::spawn_blocking(move || TransactionCoordinator::load(l, g, &s)).await??,
+        )
+    };
+    // Transactions a crash left prepared get their markers before any client is served.
+    txn.complete_in_doubt().await;
     let listener = TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
@@ -58,12 +67,14 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         settings.clone(),
         logs.clone(),
         groups.clone(),
+        txn.clone(),
         bound,
         stopping_rx,
     )?);
 
     let mut background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
     background.extend(groups.spawn_timers(&shutdown_tx.subscribe()));
+    background.push(txn.spawn_timeout_task(&shutdown_tx.subscribe()));
     health.set_broker(broker.clone());
     crate::metrics::get().set_group_source(broker.groups.clone());
     let cleaner = LogCleaner::start(logs.clone());

@@ -16,6 +16,7 @@ mod member_leave;
 mod produce;
 mod report;
 mod scenario;
+mod transactions;
 
 use std::io::Write as _;
 use std::path::PathBuf;

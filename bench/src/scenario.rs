@@ -17,6 +17,7 @@ use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
 use crate::member_leave::{MemberLeave, Protocol};
 use crate::produce::{Acks, Produce};
+use crate::transactions::TxnProduce;
 
 /// Payload size of the "100b" scenarios.
 pub const SMALL: usize = 100;
@@ -31,6 +32,8 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(Produce::new("produce-1k-acks1", ONE_KIB, Acks::One, 1)),
         Box::new(Produce::new("produce-1k-acksall", ONE_KIB, Acks::All, 1)),
         Box::new(Produce::new("produce-1k-acksall-p3", ONE_KIB, Acks::All, 3)),
+        Box::new(TxnProduce::new("produce-100b-txn100", SMALL, 100)),
+        Box::new(TxnProduce::new("produce-100b-txn1000", SMALL, 1000)),
         Box::new(Consume::new("consume-100b", SMALL, 1)),
         Box::new(Consume::new("consume-1k", ONE_KIB, 1)),
         Box::new(Consume::new("consume-1k-p3", ONE_KIB, 3)),

@@ -22,6 +22,7 @@ from klammtest import (
     Rec,
     assert_same_records,
     cf_consume,
+    cf_consumer,
     cf_create_topic,
     cf_produce,
     cf_assert_delivered,
@@ -240,3 +241,44 @@ def test_invalid_topic_name_admin(bootstrap):
     )
     assert "error" in res, f"creating 'bad topic!' succeeded: {res}"
     assert [e["type"] for e in res.get("errors", [])] == ["INVALID_TOPIC_EXCEPTION"], res
+
+
+def test_transactions_commit_and_abort(bootstrap):
+    """kafkajs' transactional producer: one committed transaction with sendOffsets, one aborted,
+    across 3 partitions; read_committed (librdkafka) sees exactly the committed records and the
+    group's offsets come from the committed transaction only."""
+    from confluent_kafka import TopicPartition
+
+    topic = unique_topic("kjs-txn")
+    kjs_create_topic(bootstrap, topic, 3)
+    group = unique_topic("kjs-txn-group")
+
+    def msgs(prefix):
+        return [{"partition": i % 3, "value": b64(f"{prefix}-{i}".encode())} for i in range(9)]
+
+    kjs(
+        "transactions",
+        {
+            "brokers": [bootstrap],
+            "topic": topic,
+            "transactionalId": unique_topic("kjs-tid"),
+            "transactions": [
+                {"commit": True, "messages": msgs("c"),
+                 "offsets": {"group": group, "partitions": [{"partition": 0, "offset": 7}]}},
+                {"commit": False, "messages": msgs("a"),
+                 "offsets": {"group": group, "partitions": [{"partition": 0, "offset": 99}]}},
+            ],
+        },
+    )
+    got = cf_consume(bootstrap, topic, range(3), **{"isolation.level": "read_committed"})
+    assert {p: [m.value.decode() for m in v] for p, v in got.items()} == {
+        p: [f"c-{i}" for i in range(p, 9, 3)] for p in range(3)
+    }
+    raw = cf_consume(bootstrap, topic, range(3), **{"isolation.level": "read_uncommitted"})
+    assert sum(len(v) for v in raw.values()) == 18
+    consumer = cf_consumer(bootstrap, **{"group.id": group})
+    try:
+        committed = consumer.committed([TopicPartition(topic, 0)], timeout=TIMEOUT)
+    finally:
+        consumer.close()
+    assert committed[0].offset == 7

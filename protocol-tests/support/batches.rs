@@ -69,7 +69,17 @@ pub fn idempotent_batch(records: &[Rec], p: ProducerFields) -> Bytes {
     encode(records, Some(p))
 }
 
+/// An uncompressed transactional batch (KIP-98): the producer's id, epoch and sequence, with the
+/// transactional attribute set.
+pub fn transactional_batch(records: &[Rec], p: ProducerFields) -> Bytes {
+    encode_with(records, Some(p), true)
+}
+
 fn encode(records: &[Rec], p: Option<ProducerFields>) -> Bytes {
+    encode_with(records, p, false)
+}
+
+fn encode_with(records: &[Rec], p: Option<ProducerFields>, transactional: bool) -> Bytes {
     assert!(!records.is_empty());
     let (producer_id, producer_epoch, base_sequence) = match p {
         Some(p) => (p.producer_id, p.producer_epoch, p.base_sequence),
@@ -84,7 +94,7 @@ fn encode(records: &[Rec], p: Option<ProducerFields>) -> Bytes {
                 headers.insert(StrBytes::from_string(k.clone()), v.clone());
             }
             Record {
-                transactional: false,
+                transactional,
                 control: false,
                 delete_horizon: false,
                 partition_leader_epoch: -1,

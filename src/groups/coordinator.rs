@@ -258,7 +258,7 @@ impl GroupCoordinator {
                 return;
             }
             for w in writes {
-                match self.append(st.index, &w.records, st.core.now) {
+                match self.append(st.index, &w.records, st.core.now, w.producer) {
                     Err(e) => {
                         warn!(
                             partition = st.index,
@@ -274,8 +274,13 @@ impl GroupCoordinator {
                     }
                     Ok(Appended { base_offset, flush }) => {
                         if w.replay {
+                            let pid = if w.producer.transactional {
+                                w.producer.id
+                            } else {
+                                NO_PRODUCER_ID
+                            };
                             for (i, r) in w.records.iter().enumerate() {
-                                st.replay(base_offset + i as i64, NO_PRODUCER_ID, r);
+                                st.replay(base_offset + i as i64, pid, r);
                             }
                         }
                         match flush {
@@ -299,7 +304,13 @@ impl GroupCoordinator {
     /// Appends `records` as one batch to partition `index` (Kafka's coordinator appends with
     /// `AppendOrigin.COORDINATOR`). Returns the base offset, and the flush the policy requires
     /// before the write counts as done.
-    fn append(&self, index: i32, records: &[CoordinatorRecord], now: i64) -> Result<Appended> {
+    fn append(
+        &self,
+        index: i32,
+        records: &[CoordinatorRecord],
+        now: i64,
+        producer: Producer,
+    ) -> Result<Appended> {
         let topic = self
             .logs
             .get_or_create_internal(GROUP_METADATA_TOPIC_NAME)?;
@@ -308,7 +319,12 @@ impl GroupCoordinator {
             .cloned()
             .ok_or(Error::NotCoordinator)?;
         let simple: Vec<_> = records.iter().map(CoordinatorRecord::encode).collect();
-        let bytes = Bytes::from(batch_builder::build(&simple, now, Producer::NONE));
+        if producer.transactional {
+            // A zombie's offsets must not land after its successor fenced it (Kafka's
+            // producer-state epoch check on the coordinator's append).
+            partition.check_producer_epoch(producer.id, producer.epoch)?;
+        }
+        let bytes = Bytes::from(batch_builder::build(&simple, now, producer));
         let config = partition.config();
         let batch = validator::validate(
             &bytes,
@@ -465,6 +481,59 @@ impl GroupCoordinator {
         let (r, outcome) = self.run(idx, |st| st.commit_offsets(req)).await;
         outcome.map_err(append_error_to_response)?;
         r
+    }
+
+    /// TxnOffsetCommit (KIP-98): the offsets are written to `__consumer_offsets` in the
+    /// producer's transaction and become visible when its COMMIT marker lands there.
+    pub async fn txn_commit_offsets(
+        &self,
+        req: CommitRequest,
+        producer: Producer,
+    ) -> Result<Vec<Option<Error>>> {
+        self.check_active()?;
+        let idx = self.shard_index(&req.group_id);
+        let (r, outcome) = self
+            .run(idx, |st| st.txn_commit_offsets(req, producer))
+            .await;
+        outcome.map_err(|e| match e {
+            Error::InvalidProducerEpoch(m) => Error::ProducerFenced(m),
+            e => append_error_to_response(e),
+        })?;
+        r
+    }
+
+    /// Writes a transaction's COMMIT or ABORT marker to partition `index` of
+    /// `__consumer_offsets` and settles the producer's pending offsets there (the role of
+    /// Kafka's `GroupCoordinator.onTransactionCompleted` after the marker is written).
+    pub async fn complete_transaction(
+        &self,
+        index: i32,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+    ) -> Result<()> {
+        let topic = self
+            .logs
+            .get_or_create_internal(GROUP_METADATA_TOPIC_NAME)?;
+        let partition = topic
+            .partition(index)
+            .cloned()
+            .ok_or(Error::NotCoordinator)?;
+        let shard = self
+            .shards
+            .get(index as usize)
+            .ok_or(Error::NotCoordinator)?;
+        let flush_to = {
+            let mut st = shard.lock();
+            let info =
+                partition.append_txn_marker(producer_id, producer_epoch, 0, commit, now_ms())?;
+            st.offsets.replay_end_transaction(producer_id, commit);
+            (info.needs_flush || self.config.flush_before_ack).then_some(info.last_offset + 1)
+        };
+        if let Some(upto) = flush_to {
+            self.flush(partition, upto).await?;
+        }
+        Ok(())
     }
 
     /// OffsetFetch of the given topics' partitions, or (`None`) of every committed partition.

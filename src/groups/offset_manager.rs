@@ -63,6 +63,56 @@ fn java_length(s: &str) -> usize {
 }
 
 impl ShardState {
+    /// TxnOffsetCommit (Kafka's `OffsetMetadataManager.commitTransactionalOffset`): a group
+    /// that does not exist is created as a simple group when the generation is -1; otherwise
+    /// the member and generation are checked as for a transactional commit.
+    pub fn txn_commit_offsets(
+        &mut self,
+        req: CommitRequest,
+        producer: crate::log::batch_builder::Producer,
+    ) -> Result<Vec<Option<Error>>, Error> {
+        if !self.groups.contains_key(&req.group_id) {
+            if req.generation_id < 0 {
+                self.get_or_create_classic(&req.group_id)?;
+            } else {
+                return Err(Error::IllegalGeneration);
+            }
+        }
+        self.groups[&req.group_id].validate_offset_commit(
+            &req.member_id,
+            req.group_instance_id.as_deref(),
+            req.generation_id,
+            true,
+        )?;
+        let now = self.core.now;
+        let max = self.core.config.offset_metadata_max_bytes;
+        let mut errors = Vec::with_capacity(req.partitions.len());
+        let mut records = Vec::with_capacity(req.partitions.len());
+        for p in req.partitions {
+            if p.metadata.as_deref().is_some_and(|m| java_length(m) > max) {
+                errors.push(Some(Error::OffsetMetadataTooLarge));
+                continue;
+            }
+            errors.push(None);
+            records.push(CoordinatorRecord::offset_commit(
+                &req.group_id,
+                &p.topic,
+                p.partition,
+                OffsetCommitValue {
+                    offset: p.offset,
+                    leader_epoch: p.leader_epoch,
+                    metadata: p.metadata.unwrap_or_default(),
+                    commit_timestamp: now,
+                    expire_timestamp: -1,
+                },
+            ));
+        }
+        if !records.is_empty() {
+            self.core.write_transactional(records, producer);
+        }
+        Ok(errors)
+    }
+
     /// OffsetCommit: per-partition errors, or a request-level error.
     pub fn commit_offsets(&mut self, req: CommitRequest) -> Result<Vec<Option<Error>>, Error> {
         if !self.groups.contains_key(&req.group_id) {

@@ -9,6 +9,7 @@
 //! write's completion runs when the append (and the flush the policy asks for) is done, as
 //! Kafka's append futures do.
 
+use crate::log::batch_builder::Producer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +81,9 @@ pub struct Write {
     /// metadata values are not replayed live: the operation already changed the group.
     pub replay: bool,
     pub on_done: Option<Completion>,
+    /// Who writes the batch: the broker itself, or a transactional producer whose offsets
+    /// (TxnOffsetCommit) stay pending until its transaction's marker.
+    pub producer: Producer,
 }
 
 /// What membership and offset operations share besides the groups and offsets: the clock,
@@ -118,6 +122,17 @@ impl Core {
             records,
             replay,
             on_done,
+            producer: Producer::NONE,
+        });
+    }
+
+    /// Queues records written on behalf of a transactional producer (KIP-98 TxnOffsetCommit).
+    pub fn write_transactional(&mut self, records: Vec<CoordinatorRecord>, producer: Producer) {
+        self.writes.push(Write {
+            records,
+            replay: true,
+            on_done: None,
+            producer,
         });
     }
 }

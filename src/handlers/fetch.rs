@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use kafka_protocol::messages::fetch_request::FetchPartition;
 use kafka_protocol::messages::fetch_response::{
-    EpochEndOffset, FetchableTopicResponse, PartitionData,
+    AbortedTransaction, EpochEndOffset, FetchableTopicResponse, PartitionData,
 };
-use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse};
+use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, ProducerId};
 use kafka_protocol::ResponseError;
 use tokio::sync::Notify;
 
@@ -200,10 +200,17 @@ fn read_all(
             {
                 return Ok(Diverging(p.log_end_offset()));
             }
-            p.read(fp.fetch_offset, limit, min_one).map(Read)
+            p.read_isolated(fp.fetch_offset, limit, min_one, read_committed)
+                .map(|data| {
+                    // read_committed: the aborted transactions overlapping what is returned
+                    // (bounded by the last stable offset), for the consumer to filter.
+                    let aborted = (read_committed && data.records.len > 0)
+                        .then(|| p.aborted_transactions(fp.fetch_offset, data.last_stable_offset));
+                    Read(data, aborted)
+                })
         });
         match result {
-            Ok(Read(data)) => {
+            Ok(Read(data, aborted)) => {
                 let n = data.records.len;
                 if n > 0 {
                     min_one = false;
@@ -216,7 +223,17 @@ fn read_all(
                 pd.log_start_offset = data.log_start_offset;
                 records.push(Some(data.records));
                 if read_committed {
-                    pd.aborted_transactions = Some(Vec::new());
+                    pd.aborted_transactions = Some(
+                        aborted
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|a| {
+                                AbortedTransaction::default()
+                                    .with_producer_id(ProducerId(a.producer_id))
+                                    .with_first_offset(a.first_offset)
+                            })
+                            .collect(),
+                    );
                 }
             }
             Ok(Diverging(end)) => {
@@ -245,7 +262,10 @@ fn read_all(
 }
 
 enum ReadResult {
-    Read(crate::log::partition::FetchData),
+    Read(
+        crate::log::partition::FetchData,
+        Option<Vec<crate::log::txn_index::AbortedTxn>>,
+    ),
     Diverging(i64),
 }
 use ReadResult::{Diverging, Read};

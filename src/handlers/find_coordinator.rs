@@ -23,7 +23,10 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
                 .groups
                 .ensure_topic()
                 .map_err(|_| Error::CoordinatorNotAvailable),
-            TRANSACTION => Ok(()),
+            TRANSACTION => b
+                .txn
+                .ensure_topic()
+                .map_err(|_| Error::CoordinatorNotAvailable),
             // No share-group coordinator (KIP-932) runs here: Kafka answers INVALID_REQUEST.
             SHARE => Err(Error::InvalidRequest(
                 "Share coordinator is not available.".into(),

@@ -2,6 +2,8 @@
 //! Handlers translate wire structs to calls on the log manager and coordinators and back; the
 //! logic lives in those domain modules, and errors become codes through [`crate::error`].
 
+pub mod add_offsets_to_txn;
+pub mod add_partitions_to_txn;
 pub mod alter_configs;
 pub mod api_versions;
 pub mod consumer_group_describe;
@@ -17,7 +19,9 @@ pub mod describe_groups;
 pub mod describe_log_dirs;
 pub mod describe_producers;
 pub mod describe_topic_partitions;
+pub mod describe_transactions;
 pub mod elect_leaders;
+pub mod end_txn;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod heartbeat;
@@ -28,6 +32,7 @@ pub mod leave_group;
 pub mod list_groups;
 pub mod list_offsets;
 pub mod list_partition_reassignments;
+pub mod list_transactions;
 pub mod metadata;
 pub mod offset_commit;
 pub mod offset_delete;
@@ -36,6 +41,7 @@ pub mod offset_for_leader_epoch;
 pub mod produce;
 pub mod scram_credentials;
 pub mod sync_group;
+pub mod txn_offset_commit;
 pub mod unsupported_security;
 
 use std::net::SocketAddr;
@@ -189,6 +195,22 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         )),
         RequestKind::ConsumerGroupDescribe(r) => Respond(ResponseKind::ConsumerGroupDescribe(
             consumer_group_describe::handle(ctx, r),
+        )),
+        RequestKind::AddPartitionsToTxn(r) => Respond(ResponseKind::AddPartitionsToTxn(
+            add_partitions_to_txn::handle(ctx, r).await,
+        )),
+        RequestKind::AddOffsetsToTxn(r) => Respond(ResponseKind::AddOffsetsToTxn(
+            add_offsets_to_txn::handle(ctx, r).await,
+        )),
+        RequestKind::EndTxn(r) => Respond(ResponseKind::EndTxn(end_txn::handle(ctx, r).await)),
+        RequestKind::TxnOffsetCommit(r) => Respond(ResponseKind::TxnOffsetCommit(
+            txn_offset_commit::handle(ctx, r).await,
+        )),
+        RequestKind::DescribeTransactions(r) => Respond(ResponseKind::DescribeTransactions(
+            describe_transactions::handle(ctx, r).await,
+        )),
+        RequestKind::ListTransactions(r) => Respond(ResponseKind::ListTransactions(
+            list_transactions::handle(ctx, r).await,
         )),
         other => {
             // Unreachable: decoding admits only the APIs in the versions table.

@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod cleaner;
 pub mod compression;
 pub mod config;
+pub mod control;
 pub mod deletion;
 pub mod index;
 pub mod manager;
@@ -19,6 +20,7 @@ pub mod partition;
 pub mod producer_state;
 pub mod records;
 pub mod segment;
+pub mod txn_index;
 pub mod validator;
 
 pub use manager::{LogManager, NewTopic, Topic};

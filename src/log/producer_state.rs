@@ -6,7 +6,7 @@
 //! format (ProducerSnapshot v1) and rebuilt at start-up from the newest snapshot plus the batch
 //! headers after it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -64,6 +64,9 @@ pub enum SequenceCheck {
 #[derive(Default, Debug)]
 pub struct ProducerStateManager {
     producers: HashMap<i64, ProducerEntry>,
+    /// Open transactions by first offset (Kafka's `ongoingTxns`): the smallest key is the
+    /// first unstable offset, which bounds the last stable offset.
+    ongoing: BTreeMap<i64, i64>,
 }
 
 impl ProducerStateManager {
@@ -85,6 +88,28 @@ impl ProducerStateManager {
 
     pub fn iter(&self) -> impl Iterator<Item = (&i64, &ProducerEntry)> {
         self.producers.iter()
+    }
+
+    /// The first offset of the oldest open transaction (`firstUnstableOffset`).
+    pub fn first_unstable_offset(&self) -> Option<i64> {
+        self.ongoing.keys().next().copied()
+    }
+
+    /// Open transactions as `(first offset, producer id)`, oldest first.
+    pub fn ongoing_transactions(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.ongoing.iter().map(|(o, p)| (*o, *p))
+    }
+
+    /// Checks a transaction marker's epoch (`ProducerAppendInfo.appendEndTxnMarker`): a marker
+    /// from an older epoch than the producer's is refused with INVALID_PRODUCER_EPOCH.
+    pub fn check_marker(&self, producer_id: i64, epoch: i16) -> Result<(), Error> {
+        match self.producers.get(&producer_id) {
+            Some(e) if epoch < e.epoch => Err(Error::InvalidProducerEpoch(format!(
+                "Epoch of transaction marker for producer {producer_id} is {epoch}, which is smaller than the last seen epoch {}",
+                e.epoch
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Checks a client batch before it is appended (Kafka's duplicate check in
@@ -137,10 +162,17 @@ impl ProducerStateManager {
         Ok(SequenceCheck::Append)
     }
 
-    /// Records a batch that is now in the log at `[first_offset, last_offset]`.
-    pub fn update(&mut self, h: &BatchHeader<'_>, first_offset: i64, last_offset: i64) {
+    /// Records a batch that is now in the log at `[first_offset, last_offset]`. For a control
+    /// batch (a transaction marker) returns the first offset of the transaction it ended, if
+    /// the producer had one open in this partition.
+    pub fn update(
+        &mut self,
+        h: &BatchHeader<'_>,
+        first_offset: i64,
+        last_offset: i64,
+    ) -> Option<i64> {
         if !h.has_producer_id() {
-            return;
+            return None;
         }
         let entry = self
             .producers
@@ -171,15 +203,21 @@ impl ProducerStateManager {
         }
         if h.is_transactional() && !h.is_control() && entry.current_txn_first_offset.is_none() {
             entry.current_txn_first_offset = Some(first_offset);
+            self.ongoing.insert(first_offset, h.producer_id());
         }
         if h.is_control() {
-            entry.current_txn_first_offset = None;
+            let ended = entry.current_txn_first_offset.take();
+            if let Some(first) = ended {
+                self.ongoing.remove(&first);
+            }
+            return ended;
         }
+        None
     }
 
     /// Rebuild hook: a batch read back from the log during recovery.
-    pub fn replay(&mut self, h: &BatchHeader<'_>) {
-        self.update(h, h.base_offset(), h.last_offset());
+    pub fn replay(&mut self, h: &BatchHeader<'_>) -> Option<i64> {
+        self.update(h, h.base_offset(), h.last_offset())
     }
 
     /// Forgets producers idle for longer than `producer.id.expiration.ms`.
@@ -277,7 +315,11 @@ impl ProducerStateManager {
             );
             pos += 46;
         }
-        Some(ProducerStateManager { producers })
+        let ongoing = producers
+            .iter()
+            .filter_map(|(pid, e)| e.current_txn_first_offset.map(|o| (o, *pid)))
+            .collect();
+        Some(ProducerStateManager { producers, ongoing })
     }
 
     /// The newest readable snapshot at or below `max_offset`, as `(offset, state)`.

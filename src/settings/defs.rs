@@ -217,7 +217,16 @@ pub static DEFS: &[Def] = &[
     def("group.consumer.assignors", List, Some("uniform,range"), V::ListOf(&["uniform", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor", "org.apache.kafka.coordinator.group.assignor.RangeAssignor"]),
         "Server-side assignors by name (or Kafka class name); the first is the default when a member names none."),
     def("group.consumer.migration.policy", String, Some("bidirectional"), V::OneOfIgnoreCase(&["disabled", "upgrade", "downgrade", "bidirectional"]),
-        "Online conversion of non-empty groups: upgrade (classic to consumer), downgrade (consumer to classic), bidirectional, or disabled."),
+        "Kafka's policy for converting non-empty groups between the classic and consumer protocols; accepted for compatibility, but Klamm converts only empty groups (a non-empty group is never converted, as with disabled)."),
+    // --- Transactions (Kafka's TransactionStateManagerConfig, TransactionLogConfig) ------------
+    def("transaction.max.timeout.ms", Int, Some("900000"), V::AtLeast(1),
+        "Longest transaction.timeout.ms a transactional producer may ask for; InitProducerId above it gets INVALID_TRANSACTION_TIMEOUT."),
+    def("transaction.state.log.num.partitions", Int, Some("50"), V::AtLeast(1),
+        "Partitions of __transaction_state when it is created (do not change after deployment)."),
+    def("transaction.state.log.segment.bytes", Int, Some("104857600"), V::AtLeast(1),
+        "segment.bytes of __transaction_state: small segments keep compaction and start-up replay quick."),
+    def("transaction.abort.timed.out.transaction.cleanup.interval.ms", Int, Some("10000"), V::AtLeast(1),
+        "How often transactions open longer than their timeout are looked for and aborted."),
     // --- Admin ----------------------------------------------------------------------------------------
     def("max.request.partition.size.limit", Int, Some("2000"), V::AtLeast(1),
         "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),

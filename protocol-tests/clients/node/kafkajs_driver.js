@@ -18,6 +18,8 @@
 //   admin    {brokers, op, ...}  op = createTopics {topics: [{topic, numPartitions}]}
 //                                   | listTopics | fetchTopicMetadata {topics} | fetchTopicOffsets {topic}
 //   produce-invalid {brokers, topic}  Expects the produce to fail.   -> {errorName, errorMessage, errorType}
+//   transactions {brokers, topic, transactionalId, transactions: [{commit, messages: [{partition, value}],
+//            offsets: {group, partitions: [{partition, offset}]} (optional)}]}   -> {ok}
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 
@@ -229,6 +231,39 @@ async function produceInvalid(spec) {
   }
 }
 
+// Runs kafkajs transactions in order; each commits or aborts, optionally with sendOffsets.
+async function transactions(spec) {
+  const kafka = client(spec)
+  const producer = kafka.producer({
+    transactionalId: spec.transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  try {
+    for (const t of spec.transactions) {
+      const txn = await producer.transaction()
+      await txn.send({
+        topic: spec.topic,
+        acks: -1,
+        messages: t.messages.map(m => ({ partition: m.partition, value: b64(m.value) })),
+      })
+      if (t.offsets) {
+        await txn.sendOffsets({
+          consumerGroupId: t.offsets.group,
+          topics: [{ topic: spec.topic, partitions: t.offsets.partitions.map(p => ({ partition: p.partition, offset: String(p.offset) })) }],
+        })
+      }
+      if (t.commit) await txn.commit()
+      else await txn.abort()
+    }
+    return { ok: true }
+  } finally {
+    await producer.disconnect()
+  }
+}
+
 async function readStdin() {
   const chunks = []
   for await (const c of process.stdin) chunks.push(c)
@@ -238,7 +273,7 @@ async function readStdin() {
 async function main() {
   const cmd = process.argv[2]
   const spec = await readStdin()
-  const commands = { produce, consume, admin, 'produce-invalid': produceInvalid }
+  const commands = { produce, consume, admin, 'produce-invalid': produceInvalid, transactions }
   if (!commands[cmd]) throw new Error(`unknown command ${cmd}`)
   const result = await commands[cmd](spec)
   await writeOut(JSON.stringify(result) + '\n')

@@ -130,7 +130,14 @@ impl<'a> Cleaner<'a> {
         let span = (target.first_uncleanable_offset - target.first_dirty_offset).max(1) as f64;
         let wanted = (span / self.limits.load_factor.clamp(0.01, 0.99)) as usize + 2;
         let mut map = OffsetMap::new(wanted.min(max_slots), self.limits.load_factor);
-        self.build_offset_map(&segments, &dirty, target, &mut map)?;
+        let mut aborted: filter::AbortedRanges = HashMap::new();
+        for a in p.aborted_transactions(-1, target.first_uncleanable_offset) {
+            aborted
+                .entry(a.producer_id)
+                .or_default()
+                .push((a.first_offset, a.last_offset));
+        }
+        self.build_offset_map(&segments, &dirty, target, &mut map, &aborted)?;
         let end_offset = map.latest_offset() + 1;
         self.stats.end_offset = end_offset.max(target.first_dirty_offset);
         if end_offset <= target.first_dirty_offset {
@@ -144,6 +151,7 @@ impl<'a> Cleaner<'a> {
             delete_retention_ms: config.delete_retention_ms,
             last_data_offsets: &last_data_offsets,
             upper_bound_offset: target.first_uncleanable_offset,
+            aborted: &aborted,
             levels: Levels {
                 gzip: config.gzip_level,
                 lz4: config.lz4_level,
@@ -208,6 +216,7 @@ impl<'a> Cleaner<'a> {
         dirty: &[&SegmentSnapshot],
         target: &LogToClean,
         map: &mut OffsetMap,
+        aborted: &filter::AbortedRanges,
     ) -> Result<(), CleanError> {
         let start = target.first_dirty_offset;
         for seg in dirty {
@@ -218,7 +227,7 @@ impl<'a> Cleaner<'a> {
                 if h.last_offset() < start {
                     return Ok(true);
                 }
-                if !h.is_control() {
+                if !h.is_control() && !filter::is_aborted(&h, aborted) {
                     let section = crate::log::records::records_section(batch)?;
                     for r in crate::log::records::RecordIter::new(&section, h.record_count()) {
                         let r = r?;

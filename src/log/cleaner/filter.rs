@@ -11,6 +11,10 @@
 //! the last batch of an active producer and the last batch of the cleaning round, which stay as
 //! empty batches so producer sequence state and the log end survive (Kafka's `RETAIN_EMPTY`).
 //!
+//! Transactions (KIP-98, Kafka's `Cleaner` with `CleanedTransactionMetadata`): the records of
+//! aborted transactions are removed, and never shadow a committed value of their key; their
+//! ABORT markers and every COMMIT marker are kept.
+//!
 //! Tombstones (KIP-534): the first clean that keeps a tombstone stamps its batch with a delete
 //! horizon (`now + delete.retention.ms`, stored in the base timestamp with attribute bit 6); a
 //! clean after the horizon drops it.
@@ -33,6 +37,22 @@ pub struct FilterContext<'a> {
     /// The first offset this round does not clean.
     pub upper_bound_offset: i64,
     pub levels: Levels,
+    /// Aborted transactions of the cleaned range, by producer id: `(first offset, marker offset)`.
+    pub aborted: &'a AbortedRanges,
+}
+
+/// Aborted transactions by producer id, as `(first offset, marker offset)` ranges.
+pub type AbortedRanges = HashMap<i64, Vec<(i64, i64)>>;
+
+/// Whether a data batch belongs to an aborted transaction.
+pub fn is_aborted(h: &BatchHeader<'_>, aborted: &AbortedRanges) -> bool {
+    h.is_transactional()
+        && !h.is_control()
+        && aborted.get(&h.producer_id()).is_some_and(|ranges| {
+            ranges
+                .iter()
+                .any(|(first, marker)| h.base_offset() >= *first && h.base_offset() < *marker)
+        })
 }
 
 /// The outcome for one batch.
@@ -74,6 +94,7 @@ pub fn filter_batch(
         .ok_or(RecordsError::UnknownCodec(h.attributes()))?;
     let section = records::records_section(batch)?;
     let horizon = (h.attributes() & DELETE_HORIZON_MASK != 0).then(|| h.base_timestamp());
+    let aborted = is_aborted(&h, ctx.aborted);
     let mut kept: Vec<(&[u8], i64)> = Vec::with_capacity(count as usize);
     let mut tombstones = false;
     let mut read = 0;
@@ -81,7 +102,9 @@ pub fn filter_batch(
         let r = r?;
         read += 1;
         let offset = h.base_offset() + r.offset_delta as i64;
-        let keep = if offset > ctx.map.latest_offset() {
+        let keep = if aborted {
+            false
+        } else if offset > ctx.map.latest_offset() {
             true
         } else if let Some(key) = r.key {
             let latest = offset >= ctx.map.get(OffsetMap::hash(key));

@@ -270,7 +270,10 @@ impl Inner {
             if checkpointed.is_some() && checkpointed != Some(first_dirty) {
                 checkpoints.insert(tp.clone(), first_dirty);
             }
-            let Some(c) = cleanable(&segments, first_dirty, log_end, &config, now) else {
+            // Nothing at or above the last stable offset is cleaned: an undecided transaction
+            // must reach its marker first (Kafka's `firstUncleanableOffset` includes the LSO).
+            let stable_end = log_end.min(p.last_stable_offset());
+            let Some(c) = cleanable(&segments, first_dirty, stable_end, &config, now) else {
                 continue;
             };
             let (ratio, need_now, cleanable_bytes, total) = c.1;

@@ -107,6 +107,11 @@ fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
         for (at, h) in Batches::new(&d) {
             let batch = &d[at..at + h.size()];
             assert!(crate::log::batch::crc_is_valid(batch));
+            if h.is_control() {
+                // Transaction markers are not records.
+                next = h.last_offset() + 1;
+                continue;
+            }
             let s = records_section(batch).unwrap();
             for r in RecordIter::new(&s, h.record_count()) {
                 let r = r.unwrap();
@@ -309,4 +314,69 @@ fn interrupted_swap_is_completed_and_cleaned_files_dropped() {
         ))
         .exists());
     assert_eq!(read_all(&p), before);
+}
+
+/// A transactional batch of keyed records for producer `pid`.
+fn txn_batch(recs: &[Rec<'_>], pid: i64, seq: i32) -> Vec<u8> {
+    let plain = keyed_batch(recs, crate::broker::now_ms(), Compression::None);
+    let h = BatchHeader::new(&plain).unwrap();
+    let spec = BatchSpec {
+        attributes: 0x10,
+        producer_id: pid,
+        producer_epoch: 0,
+        base_sequence: seq,
+        ..BatchSpec::of(&h)
+    };
+    let section = records_section(&plain).unwrap();
+    batch_rewrite::build(&spec, Compression::None, Levels::default(), &section)
+}
+
+#[test]
+fn aborted_records_are_removed_and_never_shadow_committed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = compacted(dir.path());
+    let now = crate::broker::now_ms();
+    let append_txn = |recs: &[Rec<'_>], pid: i64, seq: i32| {
+        let b = Bytes::from(txn_batch(recs, pid, seq));
+        let v = validator::validate(&b, 9, &p.config(), AppendOrigin::Client, now, "t-0").unwrap();
+        p.append(&v, AppendOrigin::Client).unwrap();
+    };
+    append_txn(&[(b"k", Some(b"committed"))], 7, 0);
+    p.append_txn_marker(7, 0, 0, true, now).unwrap();
+    append_txn(&[(b"k", Some(b"aborted")), (b"j", Some(b"aborted"))], 8, 0);
+    p.append_txn_marker(8, 0, 0, false, now).unwrap();
+    // An open transaction stays out of the cleaner's reach.
+    append_txn(&[(b"k", Some(b"open"))], 9, 0);
+    for i in 0..6 {
+        produce(
+            &p,
+            &[(b"filler", Some(format!("{i:0>200}").as_bytes()))],
+            Compression::None,
+        );
+    }
+    let lso = p.last_stable_offset();
+    let (segs, _, _) = p.segment_snapshot();
+    // The background cleaner bounds the range by the last stable offset (see `mod.rs`).
+    let (range, _) = cleanable(&segs, 0, lso, &p.config(), now).unwrap();
+    let stop = AtomicBool::new(false);
+    Cleaner::new(&p, &limits(), &stop)
+        .clean(&range, now)
+        .unwrap();
+    let all = read_all(&p);
+    let values: Vec<(Vec<u8>, Option<Vec<u8>>)> = all
+        .iter()
+        .filter(|(_, k, _)| k.as_slice() != b"filler")
+        .map(|(_, k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            (b"k".to_vec(), Some(b"committed".to_vec())),
+            (b"k".to_vec(), Some(b"open".to_vec())),
+        ],
+        "the aborted records are gone, the committed one stays, the open one is not touched"
+    );
+    assert_eq!(p.last_stable_offset(), lso);
+    // The markers stay, so read_committed consumers still get the aborted list right.
+    assert_eq!(p.aborted_transactions(0, i64::MAX).len(), 1);
 }

@@ -22,14 +22,18 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN};
 use crate::log::config::LogConfig;
+use crate::log::control;
 use crate::log::producer_state::{self, ProducerStateManager, SequenceCheck};
 use crate::log::records::{self, RecordIter};
 use crate::log::segment::{self, LogSegment, SegmentLimits};
+use crate::log::txn_index::{self, AbortedTxn};
 use crate::log::validator::{AppendOrigin, ValidBatch};
 use crate::send::FileSlice;
 
 mod retention;
 mod swap;
+#[cfg(test)]
+mod txn_tests;
 
 pub use swap::SegmentSnapshot;
 
@@ -77,7 +81,20 @@ struct LogState {
     recovery_point: i64,
     unflushed_messages: i64,
     producers: ProducerStateManager,
+    /// Aborted transactions by marker offset, loaded from the `.txnindex` files (Kafka keeps
+    /// them per segment; one ordered map answers a fetch's range query directly).
+    aborted: BTreeMap<i64, AbortedTxn>,
     poisoned: Option<String>,
+}
+
+impl LogState {
+    /// `UnifiedLog.lastStableOffset`: the first offset of the oldest open transaction, or the
+    /// high watermark when none is open.
+    fn last_stable_offset(&self) -> i64 {
+        self.producers
+            .first_unstable_offset()
+            .map_or(self.next_offset, |o| o.min(self.next_offset))
+    }
 }
 
 impl LogState {
@@ -104,6 +121,7 @@ pub struct Partition {
     maintenance: Mutex<()>,
     log_end_offset: AtomicI64,
     log_start_offset: AtomicI64,
+    last_stable_offset: AtomicI64,
     deleted: AtomicBool,
 }
 
@@ -214,6 +232,11 @@ impl Partition {
         // Producer state: newest snapshot at or below the log end, then replay the headers.
         let (snap_offset, mut producers) = ProducerStateManager::load_latest(&dir, next_offset)
             .unwrap_or((log_start_offset, ProducerStateManager::new()));
+        let mut aborted: BTreeMap<i64, AbortedTxn> = txn_index::read_all(&dir)
+            .into_iter()
+            .filter(|(_, a)| a.last_offset < next_offset)
+            .map(|(_, a)| (a.last_offset, a))
+            .collect();
         for seg in segments.values() {
             if seg.next_offset() <= snap_offset {
                 continue;
@@ -225,12 +248,36 @@ impl Partition {
                     .map(|(p, _)| p)
                     .unwrap_or(seg.size())
             };
-            seg.read_headers(start, seg.size(), &mut |_, h| {
+            let mut ended = Vec::new();
+            seg.read_headers(start, seg.size(), &mut |pos, h| {
                 if h.last_offset() >= snap_offset {
-                    producers.replay(h);
+                    if let Some(first) = producers.replay(h) {
+                        // A marker ended an open transaction: if it was an abort the index must
+                        // list it (it may not have reached the `.txnindex` before a crash).
+                        let lso = producers
+                            .first_unstable_offset()
+                            .unwrap_or(h.last_offset() + 1);
+                        ended.push((pos, h.size(), h.producer_id(), first, h.base_offset(), lso));
+                    }
                 }
                 true
             })?;
+            for (pos, size, pid, first, marker, lso) in ended.drain(..) {
+                if aborted.contains_key(&marker) {
+                    continue;
+                }
+                let bytes = seg.read_bytes(pos, size)?;
+                if control::control_type(&bytes) == Some(control::ABORT) {
+                    let a = AbortedTxn {
+                        producer_id: pid,
+                        first_offset: first,
+                        last_offset: marker,
+                        last_stable_offset: lso,
+                    };
+                    txn_index::append(&dir, seg.base_offset, &a)?;
+                    aborted.insert(marker, a);
+                }
+            }
         }
         producer_state::clean_snapshots(&dir, next_offset, 3);
 
@@ -254,6 +301,7 @@ impl Partition {
                 recovery_point,
                 unflushed_messages: 0,
                 producers,
+                aborted,
                 poisoned: None,
             }),
             waiters: Mutex::new(Vec::new()),
@@ -261,8 +309,11 @@ impl Partition {
             maintenance: Mutex::new(()),
             log_end_offset: AtomicI64::new(next_offset),
             log_start_offset: AtomicI64::new(log_start_offset),
+            last_stable_offset: AtomicI64::new(0),
             deleted: AtomicBool::new(false),
         };
+        let lso = p.lock().last_stable_offset();
+        p.last_stable_offset.store(lso, Ordering::Release);
         Ok(p)
     }
 
@@ -301,9 +352,62 @@ impl Partition {
         self.log_end_offset()
     }
 
-    /// The last stable offset: the high watermark until transactions are open.
+    /// The last stable offset (KIP-98): below it every transaction is decided, so a
+    /// read_committed consumer may read up to it.
     pub fn last_stable_offset(&self) -> i64 {
-        self.high_watermark()
+        self.last_stable_offset.load(Ordering::Acquire)
+    }
+
+    /// The aborted transactions a read_committed fetch of `[fetch_offset, upper_bound)` must
+    /// report (Kafka's `LocalLog.collectAbortedTransactions`): those whose marker is at or after
+    /// the fetch offset and whose first offset is below the bound.
+    pub fn aborted_transactions(&self, fetch_offset: i64, upper_bound: i64) -> Vec<AbortedTxn> {
+        self.lock()
+            .aborted
+            .range(fetch_offset..)
+            .map(|(_, a)| *a)
+            .filter(|a| a.first_offset < upper_bound)
+            .collect()
+    }
+
+    /// Open transactions as `(first offset, producer id)`, oldest first.
+    pub fn ongoing_transactions(&self) -> Vec<(i64, i64)> {
+        self.lock().producers.ongoing_transactions().collect()
+    }
+
+    /// Refuses a write on behalf of `producer_id` at an epoch older than the partition last
+    /// saw (Kafka's `ProducerAppendInfo.checkProducerEpoch`).
+    pub fn check_producer_epoch(&self, producer_id: i64, epoch: i16) -> Result<()> {
+        self.lock().producers.check_marker(producer_id, epoch)
+    }
+
+    /// Writes a COMMIT or ABORT marker for `producer_id` (Kafka's `UnifiedLog.appendAsLeader`
+    /// with `AppendOrigin.COORDINATOR` for a `WriteTxnMarkers` entry).
+    pub fn append_txn_marker(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        coordinator_epoch: i32,
+        commit: bool,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
+        let bytes = bytes::Bytes::from(control::end_txn_marker(
+            producer_id,
+            producer_epoch,
+            coordinator_epoch,
+            commit,
+            now_ms,
+        ));
+        let config = self.config();
+        let batch = crate::log::validator::validate(
+            &bytes,
+            i16::MAX,
+            &config,
+            AppendOrigin::Coordinator,
+            now_ms,
+            &self.name(),
+        )?;
+        self.append(&batch, AppendOrigin::Coordinator)
     }
 
     pub fn log_start_offset(&self) -> i64 {
@@ -339,6 +443,10 @@ impl Partition {
         }
         if let Some(reason) = &st.poisoned {
             return Err(Error::KafkaStorage(reason.clone()));
+        }
+        if header.is_control() {
+            st.producers
+                .check_marker(header.producer_id(), header.producer_epoch())?;
         }
         if origin == AppendOrigin::Client {
             if let SequenceCheck::Duplicate(dup) = st.producers.check(&header)? {
@@ -379,12 +487,30 @@ impl Partition {
             st.poisoned = Some(reason.clone());
             return Err(Error::KafkaStorage(reason));
         }
-        st.producers.update(&header, base, last);
+        let ended_txn = st.producers.update(&header, base, last);
         st.next_offset = last + 1;
+        if let Some(first_offset) = ended_txn {
+            if control::control_type(bytes) == Some(control::ABORT) {
+                let entry = AbortedTxn {
+                    producer_id: header.producer_id(),
+                    first_offset,
+                    last_offset: base,
+                    last_stable_offset: st.last_stable_offset(),
+                };
+                let active = st.active().base_offset;
+                if let Err(e) = txn_index::append(&self.dir, active, &entry) {
+                    // The marker is in the log; start-up rebuilds the entry from it.
+                    warn!(partition = %self.name(), "failed to append to the transaction index: {e}");
+                }
+                st.aborted.insert(base, entry);
+            }
+        }
+        let lso = st.last_stable_offset();
         st.unflushed_messages += batch.record_count as i64;
         let needs_flush = st.unflushed_messages >= config.flush_messages;
         let log_start_offset = st.log_start_offset;
         self.log_end_offset.store(last + 1, Ordering::Release);
+        self.last_stable_offset.store(lso, Ordering::Release);
         drop(st);
         self.wake_waiters();
         Ok(AppendInfo {
@@ -418,12 +544,26 @@ impl Partition {
     /// Reads whole batches starting with the one that contains `fetch_offset`, up to
     /// `max_bytes` (at least one batch when `min_one`; KIP-74).
     pub fn read(&self, fetch_offset: i64, max_bytes: usize, min_one: bool) -> Result<FetchData> {
-        let (file, start_pos, end_pos, end_hint, hw, log_start) = {
+        self.read_isolated(fetch_offset, max_bytes, min_one, false)
+    }
+
+    /// [`Partition::read`] with an isolation level: read_committed stops before the last stable
+    /// offset (Kafka's `FetchIsolation.TXN_COMMITTED`), so no undecided transaction is returned.
+    pub fn read_isolated(
+        &self,
+        fetch_offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+        read_committed: bool,
+    ) -> Result<FetchData> {
+        let (file, start_pos, end_pos, end_hint, hw, lso, log_start) = {
             let st = self.lock();
             if self.is_deleted() {
                 return Err(Error::UnknownTopicOrPartition);
             }
             let hw = st.next_offset;
+            let lso = st.last_stable_offset();
+            let upper = if read_committed { lso } else { hw };
             let log_start = st.log_start_offset;
             if fetch_offset < log_start || fetch_offset > hw {
                 return Err(Error::OffsetOutOfRange {
@@ -442,12 +582,12 @@ impl Partition {
                 .filter(|s| s.next_offset() > fetch_offset)
                 .or_else(|| st.segments.range(fetch_offset + 1..).next().map(|(_, s)| s));
             let seg = match seg {
-                Some(seg) if fetch_offset < hw && (max_bytes > 0 || min_one) => seg,
+                Some(seg) if fetch_offset < upper && (max_bytes > 0 || min_one) => seg,
                 _ => {
                     return Ok(FetchData {
                         records: FileSlice::empty(self.any_file(&st)),
                         high_watermark: hw,
-                        last_stable_offset: hw,
+                        last_stable_offset: lso,
                         log_start_offset: log_start,
                     })
                 }
@@ -459,10 +599,21 @@ impl Partition {
             };
             // An indexed batch start near where the response must end, so finding the last
             // whole batch reads only a few headers.
-            let hint = seg
-                .index_lookup_position((pos + max_bytes as u64).min(u32::MAX as u64) as u32)
-                .1 as u64;
-            (seg.file(), pos, seg.size(), hint, hw, log_start)
+            let (hint_offset, hint) =
+                seg.index_lookup_position((pos + max_bytes as u64).min(u32::MAX as u64) as u32);
+            // Batches before an indexed one below the bound are below it too; past the
+            // bound the walk must check every header.
+            let hint = if hint_offset < upper {
+                hint as u64
+            } else {
+                pos
+            };
+            (seg.file(), pos, seg.size(), hint, hw, lso, log_start)
+        };
+        let max_offset = if read_committed && lso < hw {
+            lso
+        } else {
+            i64::MAX
         };
         let (position, len) = locate_batches(
             &file,
@@ -470,6 +621,7 @@ impl Partition {
             end_pos,
             end_hint,
             fetch_offset,
+            max_offset,
             max_bytes,
             min_one,
         )?;
@@ -480,7 +632,7 @@ impl Partition {
                 len,
             },
             high_watermark: hw,
-            last_stable_offset: hw,
+            last_stable_offset: lso,
             log_start_offset: log_start,
         })
     }
@@ -787,12 +939,16 @@ fn scan_file_batches(
 /// first batch alone when it is larger and `min_one` (KIP-74). Only batch headers are read;
 /// the records themselves go to the socket with `sendfile`. `end_hint` is an indexed batch
 /// position at or before `start + max_bytes`, where the search for the last batch begins.
+/// Batches starting at or after `max_offset` (the last stable offset of a read_committed
+/// fetch; `i64::MAX` otherwise) are not returned.
+#[allow(clippy::too_many_arguments)]
 pub fn locate_batches(
     file: &fs::File,
     start: u64,
     end: u64,
     end_hint: u64,
     fetch_offset: i64,
+    max_offset: i64,
     max_bytes: usize,
     min_one: bool,
 ) -> io::Result<(u64, usize)> {
@@ -809,6 +965,9 @@ pub fn locate_batches(
             return Ok((pos, 0));
         }
         if h.last_offset() >= fetch_offset {
+            if h.base_offset() >= max_offset {
+                return Ok((pos, 0));
+            }
             break h.size() as u64;
         }
         pos += h.size() as u64;
@@ -817,7 +976,7 @@ pub fn locate_batches(
     if first_size > limit - pos {
         return Ok((pos, if min_one { first_size as usize } else { 0 }));
     }
-    if limit == end {
+    if limit == end && max_offset == i64::MAX {
         // The segment holds only whole batches up to the high watermark.
         return Ok((pos, (end - pos) as usize));
     }
@@ -835,7 +994,10 @@ pub fn locate_batches(
         while at + HEADER_LEN <= want {
             let h = BatchHeader::new(&buf[at..want]).expect("full header");
             let size = h.size() as u64;
-            if h.batch_length() < batch::MIN_BATCH_LENGTH || boundary + at as u64 + size > limit {
+            if h.batch_length() < batch::MIN_BATCH_LENGTH
+                || boundary + at as u64 + size > limit
+                || h.base_offset() >= max_offset
+            {
                 return Ok((pos, (boundary + at as u64 - pos) as usize));
             }
             at += size as usize;

@@ -151,6 +151,11 @@ impl Partition {
                 st.log_start_offset = new_start;
                 self.log_start_offset.store(new_start, Ordering::Release);
             }
+            // Aborted transactions whose marker left the log are no longer reported, and the
+            // transaction indexes of removed segments go with them.
+            let first_base = st.segments.keys().next().copied().unwrap_or(new_start);
+            st.aborted = st.aborted.split_off(&first_base);
+            crate::log::txn_index::delete_below(&self.dir, first_base);
             (removed, paths)
         };
         let count = removed.len();

@@ -1,0 +1,631 @@
+//! Transactions (KIP-98) at every advertised version: InitProducerId with a transactional id,
+//! AddPartitionsToTxn v0-3, AddOffsetsToTxn v0-4, TxnOffsetCommit v0-4, EndTxn v0-4,
+//! DescribeTransactions v0, ListTransactions v0-1; the last stable offset in Fetch and
+//! ListOffsets, read_committed fetches with their aborted transactions, pending transactional
+//! offsets; fencing and Kafka's error codes; the timeout abort and a kill -9 mid-transaction.
+
+use std::time::{Duration, Instant};
+
+use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+use kafka_protocol::messages::offset_fetch_request::{
+    OffsetFetchRequestGroup, OffsetFetchRequestTopics,
+};
+use kafka_protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::*;
+
+use crate::support::*;
+
+const OFFSETS_TOPIC: &str = "__consumer_offsets";
+const UNSTABLE_OFFSET_COMMIT: i16 = 88;
+
+fn tid(v: &str) -> TransactionalId {
+    TransactionalId(s(v))
+}
+
+fn v_of(key: ApiKey, round: i16) -> i16 {
+    let r = versions(key);
+    round.clamp(*r.start(), *r.end())
+}
+
+fn init(c: &mut Client, id: &str, timeout_ms: i32, v: i16) -> InitProducerIdResponse {
+    let mut req = InitProducerIdRequest::default()
+        .with_transactional_id(Some(tid(id)))
+        .with_transaction_timeout_ms(timeout_ms);
+    if v >= 3 {
+        req.producer_id = ProducerId(-1);
+        req.producer_epoch = -1;
+    }
+    c.send(&req, v)
+}
+
+fn init_ok(c: &mut Client, id: &str, timeout_ms: i32) -> (i64, i16) {
+    let r = init(c, id, timeout_ms, 4);
+    assert_eq!(r.error_code, code::NONE, "InitProducerId {id}");
+    (r.producer_id.0, r.producer_epoch)
+}
+
+fn add_partitions(
+    c: &mut Client,
+    id: &str,
+    (pid, epoch): (i64, i16),
+    topic: &str,
+    partitions: &[i32],
+    v: i16,
+) -> Vec<(i32, i16)> {
+    let req = AddPartitionsToTxnRequest::default()
+        .with_v3_and_below_transactional_id(tid(id))
+        .with_v3_and_below_producer_id(ProducerId(pid))
+        .with_v3_and_below_producer_epoch(epoch)
+        .with_v3_and_below_topics(vec![AddPartitionsToTxnTopic::default()
+            .with_name(name(topic))
+            .with_partitions(partitions.to_vec())]);
+    let resp = c.send(&req, v);
+    assert_eq!(resp.results_by_topic_v3_and_below.len(), 1);
+    let t = &resp.results_by_topic_v3_and_below[0];
+    assert_eq!(t.name.as_str(), topic);
+    t.results_by_partition
+        .iter()
+        .map(|p| (p.partition_index, p.partition_error_code))
+        .collect()
+}
+
+fn end_txn(c: &mut Client, id: &str, (pid, epoch): (i64, i16), commit: bool, v: i16) -> i16 {
+    let req = EndTxnRequest::default()
+        .with_transactional_id(tid(id))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_committed(commit);
+    c.send(&req, v).error_code
+}
+
+fn describe(c: &mut Client, id: &str) -> describe_transactions_response::TransactionState {
+    let resp = c.send(
+        &DescribeTransactionsRequest::default().with_transactional_ids(vec![tid(id)]),
+        0,
+    );
+    assert_eq!(resp.transaction_states.len(), 1);
+    let st = resp.transaction_states.into_iter().next().expect("state");
+    assert_eq!(st.transactional_id.as_str(), id);
+    st
+}
+
+fn txn_produce(
+    c: &mut Client,
+    topic: &TopicRef,
+    partition: i32,
+    (pid, epoch): (i64, i16),
+    seq: i32,
+    recs: &[Rec],
+) -> i16 {
+    let b = transactional_batch(
+        recs,
+        ProducerFields {
+            producer_id: pid,
+            producer_epoch: epoch,
+            base_sequence: seq,
+        },
+    );
+    produce(c, topic, partition, b, 9).error_code
+}
+
+fn fetch_isolated(
+    c: &mut Client,
+    topic: &TopicRef,
+    partition: i32,
+    offset: i64,
+    committed: bool,
+    v: i16,
+) -> fetch_response::PartitionData {
+    let req = fetch_request(topic, partition, offset).with_isolation_level(committed as i8);
+    single_fetch_partition(c.send(&req, v), topic, v)
+}
+
+fn latest(c: &mut Client, topic: &str, partition: i32, committed: bool) -> i64 {
+    let req = list_offsets_request(topic, partition, -1).with_isolation_level(committed as i8);
+    let resp = c.send(&req, 7);
+    let p = &resp.topics[0].partitions[0];
+    assert_eq!(p.error_code, code::NONE);
+    p.offset
+}
+
+/// Committed offset and error of one partition (OffsetFetch v8, optionally require_stable).
+fn committed_offset(
+    c: &mut Client,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    require_stable: bool,
+) -> (i64, i16) {
+    let req = OffsetFetchRequest::default()
+        .with_require_stable(require_stable)
+        .with_groups(vec![OffsetFetchRequestGroup::default()
+            .with_group_id(GroupId(s(group)))
+            .with_topics(Some(vec![OffsetFetchRequestTopics::default()
+                .with_name(name(topic))
+                .with_partition_indexes(vec![partition])]))]);
+    let resp = c.send(&req, 8);
+    let g = &resp.groups[0];
+    if g.error_code != code::NONE {
+        return (-1, g.error_code);
+    }
+    let p = &g.topics[0].partitions[0];
+    (p.committed_offset, p.error_code)
+}
+
+#[test]
+fn transactions_at_every_version() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    for round in 0..=5i16 {
+        let commit = round % 2 == 0;
+        let id = format!("tx-round-{round}");
+        let group = format!("txg-{round}");
+        let topic = create_topic(&mut c, &format!("txn-{round}"), 2);
+
+        let r = init(&mut c, &id, 60_000, v_of(ApiKey::InitProducerId, round));
+        assert_eq!(r.error_code, code::NONE, "InitProducerId v{round}");
+        assert!(r.producer_id.0 >= 0);
+        assert_eq!(r.producer_epoch, 0);
+        let producer = (r.producer_id.0, r.producer_epoch);
+
+        let v = v_of(ApiKey::AddPartitionsToTxn, round);
+        assert_eq!(
+            add_partitions(&mut c, &id, producer, &topic.name, &[0, 1], v),
+            vec![(0, code::NONE), (1, code::NONE)],
+            "AddPartitionsToTxn v{v}"
+        );
+        assert_eq!(
+            txn_produce(&mut c, &topic, 0, producer, 0, &recs("t", 3)),
+            code::NONE
+        );
+
+        // Undecided: read_committed sees nothing, the LSO is the transaction's first offset.
+        for fv in [4i16, 12, 18] {
+            let d = fetch_isolated(&mut c, &topic, 0, 0, true, fv);
+            assert_eq!(d.error_code, code::NONE);
+            assert_eq!(d.high_watermark, 3);
+            assert_eq!(d.last_stable_offset, 0, "Fetch v{fv} LSO");
+            assert!(d.records.as_ref().is_none_or(|r| r.is_empty()));
+            let d = fetch_isolated(&mut c, &topic, 0, 0, false, fv);
+            assert_eq!(
+                decode_records(d.records.as_ref().expect("records")).len(),
+                3
+            );
+            assert_eq!(d.last_stable_offset, 0);
+        }
+        assert_eq!(latest(&mut c, &topic.name, 0, true), 0);
+        assert_eq!(latest(&mut c, &topic.name, 0, false), 3);
+
+        let v = v_of(ApiKey::AddOffsetsToTxn, round);
+        let resp = c.send(
+            &AddOffsetsToTxnRequest::default()
+                .with_transactional_id(tid(&id))
+                .with_producer_id(ProducerId(producer.0))
+                .with_producer_epoch(producer.1)
+                .with_group_id(GroupId(s(&group))),
+            v,
+        );
+        assert_eq!(resp.error_code, code::NONE, "AddOffsetsToTxn v{v}");
+
+        let v = v_of(ApiKey::TxnOffsetCommit, round);
+        let mut req = TxnOffsetCommitRequest::default()
+            .with_transactional_id(tid(&id))
+            .with_group_id(GroupId(s(&group)))
+            .with_producer_id(ProducerId(producer.0))
+            .with_producer_epoch(producer.1)
+            .with_topics(vec![
+                TxnOffsetCommitRequestTopic::default()
+                    .with_name(name(&topic.name))
+                    .with_partitions(vec![TxnOffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(3)
+                        .with_committed_metadata(Some(s("m")))]),
+                TxnOffsetCommitRequestTopic::default()
+                    .with_name(name("no-such-topic"))
+                    .with_partitions(vec![TxnOffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(1)]),
+            ]);
+        if v >= 3 {
+            req.generation_id = -1;
+            req.member_id = s("");
+        }
+        let resp = c.send(&req, v);
+        let codes: Vec<i16> = resp
+            .topics
+            .iter()
+            .map(|t| t.partitions[0].error_code)
+            .collect();
+        assert_eq!(
+            codes,
+            vec![code::NONE, code::UNKNOWN_TOPIC_OR_PARTITION],
+            "TxnOffsetCommit v{v}"
+        );
+        // Pending: invisible, and UNSTABLE_OFFSET_COMMIT for require_stable.
+        assert_eq!(
+            committed_offset(&mut c, &group, &topic.name, 0, false),
+            (-1, code::NONE)
+        );
+        assert_eq!(
+            committed_offset(&mut c, &group, &topic.name, 0, true).1,
+            UNSTABLE_OFFSET_COMMIT
+        );
+
+        let d = describe(&mut c, &id);
+        assert_eq!(d.error_code, code::NONE);
+        assert_eq!(d.transaction_state.as_str(), "Ongoing");
+        assert_eq!((d.producer_id.0, d.producer_epoch), producer);
+        assert_eq!(d.transaction_timeout_ms, 60_000);
+        assert!(d.transaction_start_time_ms > 0);
+        let mut topics: Vec<(String, Vec<i32>)> = d
+            .topics
+            .iter()
+            .map(|t| (t.topic.to_string(), t.partitions.clone()))
+            .collect();
+        topics.sort();
+        assert_eq!(topics.len(), 2);
+        assert_eq!(topics[0].0, OFFSETS_TOPIC);
+        assert_eq!(topics[1], (topic.name.clone(), vec![0, 1]));
+
+        let lv = v_of(ApiKey::ListTransactions, round);
+        let resp = c.send(
+            &ListTransactionsRequest::default()
+                .with_state_filters(vec![s("Ongoing"), s("NoSuchState")])
+                .with_duration_filter(-1),
+            lv,
+        );
+        assert_eq!(resp.error_code, code::NONE);
+        assert_eq!(resp.unknown_state_filters, vec![s("NoSuchState")]);
+        let listed: Vec<String> = resp
+            .transaction_states
+            .iter()
+            .map(|t| t.transactional_id.to_string())
+            .collect();
+        assert_eq!(
+            listed,
+            vec![id.clone()],
+            "only this round's transaction is open"
+        );
+        assert_eq!(resp.transaction_states[0].producer_id.0, producer.0);
+
+        let v = v_of(ApiKey::EndTxn, round);
+        assert_eq!(
+            end_txn(&mut c, &id, producer, commit, v),
+            code::NONE,
+            "EndTxn v{v}"
+        );
+        // A retry of the same end succeeds; the opposite one is an invalid transition.
+        assert_eq!(end_txn(&mut c, &id, producer, commit, v), code::NONE);
+        assert_eq!(
+            end_txn(&mut c, &id, producer, !commit, v),
+            code::INVALID_TXN_STATE
+        );
+        assert_eq!(
+            describe(&mut c, &id).transaction_state.as_str(),
+            if commit {
+                "CompleteCommit"
+            } else {
+                "CompleteAbort"
+            }
+        );
+
+        // The marker took offset 3 of partition 0 (and offset 0 of the untouched partition 1).
+        let d = fetch_isolated(&mut c, &topic, 0, 0, true, 12);
+        assert_eq!((d.high_watermark, d.last_stable_offset), (4, 4));
+        let infos = batch_infos(d.records.as_ref().expect("records"));
+        assert_eq!(infos.len(), 2, "the data batch and the marker");
+        let aborted: Vec<(i64, i64)> = d
+            .aborted_transactions
+            .unwrap_or_default()
+            .iter()
+            .map(|a| (a.producer_id.0, a.first_offset))
+            .collect();
+        if commit {
+            assert!(aborted.is_empty());
+            assert_eq!(
+                committed_offset(&mut c, &group, &topic.name, 0, true),
+                (3, code::NONE)
+            );
+        } else {
+            assert_eq!(
+                aborted,
+                vec![(producer.0, 0)],
+                "read_committed gets the aborted transaction"
+            );
+            assert_eq!(
+                committed_offset(&mut c, &group, &topic.name, 0, true),
+                (-1, code::NONE)
+            );
+        }
+        assert_eq!(latest(&mut c, &topic.name, 1, true), 1);
+        // Past the aborted range the list is empty.
+        let d = fetch_isolated(&mut c, &topic, 0, 4, true, 12);
+        assert!(d.aborted_transactions.unwrap_or_default().is_empty());
+    }
+}
+
+#[test]
+fn fencing_and_error_codes() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "txn-fence", 1);
+    for v in versions(ApiKey::InitProducerId) {
+        assert_eq!(
+            init(&mut c, "x", 900_001, v).error_code,
+            code::INVALID_TRANSACTION_TIMEOUT
+        );
+        assert_eq!(
+            init(&mut c, "x", 0, v).error_code,
+            code::INVALID_TRANSACTION_TIMEOUT
+        );
+        assert_eq!(init(&mut c, "", 1000, v).error_code, code::INVALID_REQUEST);
+    }
+    let first = init_ok(&mut c, "fence", 60_000);
+    let second = init_ok(&mut c, "fence", 60_000);
+    assert_eq!(second, (first.0, first.1 + 1), "same id, epoch bumped");
+
+    for v in versions(ApiKey::AddPartitionsToTxn) {
+        let fenced = if v < 2 {
+            code::INVALID_PRODUCER_EPOCH
+        } else {
+            code::PRODUCER_FENCED
+        };
+        assert_eq!(
+            add_partitions(&mut c, "fence", first, &topic.name, &[0], v),
+            vec![(0, fenced)]
+        );
+        assert_eq!(
+            add_partitions(&mut c, "fence", (first.0 + 1000, 1), &topic.name, &[0], v),
+            vec![(0, code::INVALID_PRODUCER_ID_MAPPING)]
+        );
+        assert_eq!(
+            add_partitions(&mut c, "never-initialized", first, &topic.name, &[0], v),
+            vec![(0, code::INVALID_PRODUCER_ID_MAPPING)]
+        );
+        let req = AddPartitionsToTxnRequest::default()
+            .with_v3_and_below_transactional_id(tid("fence"))
+            .with_v3_and_below_producer_id(ProducerId(second.0))
+            .with_v3_and_below_producer_epoch(second.1)
+            .with_v3_and_below_topics(vec![
+                AddPartitionsToTxnTopic::default()
+                    .with_name(name(&topic.name))
+                    .with_partitions(vec![0]),
+                AddPartitionsToTxnTopic::default()
+                    .with_name(name("missing"))
+                    .with_partitions(vec![0]),
+            ]);
+        let resp = c.send(&req, v);
+        let codes: Vec<i16> = resp
+            .results_by_topic_v3_and_below
+            .iter()
+            .map(|t| t.results_by_partition[0].partition_error_code)
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                code::OPERATION_NOT_ATTEMPTED,
+                code::UNKNOWN_TOPIC_OR_PARTITION
+            ]
+        );
+    }
+    for v in versions(ApiKey::EndTxn) {
+        // Nothing is open.
+        assert_eq!(
+            end_txn(&mut c, "fence", second, true, v),
+            code::INVALID_TXN_STATE
+        );
+        let fenced = if v < 2 {
+            code::INVALID_PRODUCER_EPOCH
+        } else {
+            code::PRODUCER_FENCED
+        };
+        assert_eq!(end_txn(&mut c, "fence", first, true, v), fenced);
+        assert_eq!(
+            end_txn(&mut c, "unknown", first, true, v),
+            code::INVALID_PRODUCER_ID_MAPPING
+        );
+    }
+    for v in versions(ApiKey::AddOffsetsToTxn) {
+        let fenced = if v < 2 {
+            code::INVALID_PRODUCER_EPOCH
+        } else {
+            code::PRODUCER_FENCED
+        };
+        let resp = c.send(
+            &AddOffsetsToTxnRequest::default()
+                .with_transactional_id(tid("fence"))
+                .with_producer_id(ProducerId(first.0))
+                .with_producer_epoch(first.1)
+                .with_group_id(GroupId(s("g"))),
+            v,
+        );
+        assert_eq!(resp.error_code, fenced);
+    }
+
+    // An open transaction: a new instance aborts it (CONCURRENT_TRANSACTIONS, then success with
+    // the epoch bumped twice), and the zombie's writes are refused.
+    assert_eq!(
+        add_partitions(&mut c, "fence", second, &topic.name, &[0], 3),
+        vec![(0, code::NONE)]
+    );
+    assert_eq!(
+        txn_produce(&mut c, &topic, 0, second, 0, &recs("z", 2)),
+        code::NONE
+    );
+    assert_eq!(
+        init(&mut c, "fence", 60_000, 4).error_code,
+        code::CONCURRENT_TRANSACTIONS
+    );
+    let third = init_ok(&mut c, "fence", 60_000);
+    assert_eq!(third, (second.0, second.1 + 2));
+    assert_eq!(
+        txn_produce(&mut c, &topic, 0, second, 2, &recs("z", 1)),
+        code::INVALID_PRODUCER_EPOCH
+    );
+    let d = fetch_isolated(&mut c, &topic, 0, 0, true, 12);
+    assert_eq!(
+        (d.high_watermark, d.last_stable_offset),
+        (3, 3),
+        "the zombie's data was aborted"
+    );
+    assert_eq!(
+        d.aborted_transactions
+            .unwrap_or_default()
+            .iter()
+            .map(|a| a.first_offset)
+            .collect::<Vec<_>>(),
+        vec![0]
+    );
+
+    // KIP-360: re-initialising with the current id and epoch bumps; a stale id is fenced.
+    for v in 3..=*versions(ApiKey::InitProducerId).end() {
+        let cur = init_ok(&mut c, "fence", 60_000);
+        let req = InitProducerIdRequest::default()
+            .with_transactional_id(Some(tid("fence")))
+            .with_transaction_timeout_ms(60_000)
+            .with_producer_id(ProducerId(cur.0))
+            .with_producer_epoch(cur.1);
+        let r = c.send(&req, v);
+        assert_eq!(
+            (r.error_code, r.producer_id.0, r.producer_epoch),
+            (code::NONE, cur.0, cur.1 + 1)
+        );
+        let stale = req.with_producer_id(ProducerId(cur.0 + 77));
+        let fenced = if v < 4 {
+            code::INVALID_PRODUCER_EPOCH
+        } else {
+            code::PRODUCER_FENCED
+        };
+        assert_eq!(c.send(&stale, v).error_code, fenced);
+    }
+
+    let d = describe(&mut c, "nobody");
+    assert_eq!(d.error_code, code::TRANSACTIONAL_ID_NOT_FOUND);
+    // ListTransactions v1's duration filter: the ids above have no open transaction.
+    let resp = c.send(
+        &ListTransactionsRequest::default()
+            .with_state_filters(vec![s("Ongoing")])
+            .with_duration_filter(0),
+        1,
+    );
+    assert!(resp.transaction_states.is_empty());
+    let resp = c.send(
+        &ListTransactionsRequest::default().with_producer_id_filters(vec![ProducerId(third.0)]),
+        0,
+    );
+    assert_eq!(resp.transaction_states.len(), 1);
+    assert_eq!(
+        resp.transaction_states[0].transactional_id.as_str(),
+        "fence"
+    );
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn timeout_abort_and_kill_9_mid_transaction() {
+    let mut broker = Broker::with_overrides(&[(
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+        "100",
+    )]);
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "txn-timeout", 1);
+
+    // Abandoned after 300 ms: aborted with a bumped epoch, and the LSO moves on.
+    let p = init_ok(&mut c, "abandoned", 300);
+    add_partitions(&mut c, "abandoned", p, &topic.name, &[0], 3);
+    assert_eq!(
+        txn_produce(&mut c, &topic, 0, p, 0, &recs("a", 2)),
+        code::NONE
+    );
+    assert_eq!(latest(&mut c, &topic.name, 0, true), 0);
+    wait_for("the timeout abort", || {
+        describe(&mut c, "abandoned").transaction_state.as_str() == "CompleteAbort"
+    });
+    assert_eq!(describe(&mut c, "abandoned").producer_epoch, p.1 + 1);
+    assert_eq!(latest(&mut c, &topic.name, 0, true), 3);
+    assert_eq!(
+        end_txn(&mut c, "abandoned", p, true, 3),
+        code::PRODUCER_FENCED
+    );
+
+    // Open transactions (one with pending offsets) survive kill -9 and still commit.
+    let q = init_ok(&mut c, "survivor", 60_000);
+    add_partitions(&mut c, "survivor", q, &topic.name, &[0], 3);
+    assert_eq!(
+        txn_produce(&mut c, &topic, 0, q, 0, &recs("s", 2)),
+        code::NONE
+    );
+    let resp = c.send(
+        &AddOffsetsToTxnRequest::default()
+            .with_transactional_id(tid("survivor"))
+            .with_producer_id(ProducerId(q.0))
+            .with_producer_epoch(q.1)
+            .with_group_id(GroupId(s("sg"))),
+        3,
+    );
+    assert_eq!(resp.error_code, code::NONE);
+    let resp = c.send(
+        &TxnOffsetCommitRequest::default()
+            .with_transactional_id(tid("survivor"))
+            .with_group_id(GroupId(s("sg")))
+            .with_producer_id(ProducerId(q.0))
+            .with_producer_epoch(q.1)
+            .with_topics(vec![TxnOffsetCommitRequestTopic::default()
+                .with_name(name(&topic.name))
+                .with_partitions(vec![TxnOffsetCommitRequestPartition::default()
+                    .with_partition_index(0)
+                    .with_committed_offset(5)])]),
+        2,
+    );
+    assert_eq!(resp.topics[0].partitions[0].error_code, code::NONE);
+    broker.kill9_and_restart();
+    let mut c = broker.client();
+    assert_eq!(
+        describe(&mut c, "survivor").transaction_state.as_str(),
+        "Ongoing"
+    );
+    assert_eq!(
+        latest(&mut c, &topic.name, 0, true),
+        3,
+        "still held by the open transaction"
+    );
+    assert_eq!(
+        committed_offset(&mut c, "sg", &topic.name, 0, true).1,
+        UNSTABLE_OFFSET_COMMIT
+    );
+    assert_eq!(end_txn(&mut c, "survivor", q, true, 3), code::NONE);
+    assert_eq!(latest(&mut c, &topic.name, 0, true), 6);
+    assert_eq!(
+        committed_offset(&mut c, "sg", &topic.name, 0, true),
+        (5, code::NONE)
+    );
+    // After a clean restart the state is the same.
+    broker.restart();
+    let mut c = broker.client();
+    assert_eq!(
+        describe(&mut c, "survivor").transaction_state.as_str(),
+        "CompleteCommit"
+    );
+    assert_eq!(latest(&mut c, &topic.name, 0, true), 6);
+    assert_eq!(
+        committed_offset(&mut c, "sg", &topic.name, 0, true),
+        (5, code::NONE)
+    );
+    let d = fetch_isolated(&mut c, &topic, 0, 0, true, 18);
+    let aborted: Vec<i64> = d
+        .aborted_transactions
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a.producer_id.0)
+        .collect();
+    assert_eq!(aborted, vec![p.0]);
+}

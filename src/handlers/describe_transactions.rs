@@ -1,0 +1,45 @@
+//! DescribeTransactions (key 65), v0: each transactional id's state, producer, timeout, start
+//! time and partitions (Kafka's `TransactionCoordinator.handleDescribeTransactions`).
+
+use kafka_protocol::messages::describe_transactions_response::{TopicData, TransactionState};
+use kafka_protocol::messages::{
+    DescribeTransactionsRequest, DescribeTransactionsResponse, ProducerId,
+};
+
+use super::{sb, topic_name, RequestContext};
+
+pub async fn handle(
+    ctx: &RequestContext,
+    req: DescribeTransactionsRequest,
+) -> DescribeTransactionsResponse {
+    let mut states = Vec::with_capacity(req.transactional_ids.len());
+    for tid in req.transactional_ids {
+        let base = TransactionState::default()
+            .with_transactional_id(tid.clone())
+            .with_transaction_state(sb(""))
+            .with_producer_id(ProducerId(-1))
+            .with_producer_epoch(-1)
+            .with_transaction_start_time_ms(-1);
+        let state = match ctx.broker.txn.describe(tid.as_str()).await {
+            Ok(d) => base
+                .with_transaction_state(sb(d.state.name()))
+                .with_transaction_timeout_ms(d.timeout_ms)
+                .with_transaction_start_time_ms(d.start_timestamp)
+                .with_producer_id(ProducerId(d.producer_id))
+                .with_producer_epoch(d.producer_epoch)
+                .with_topics(
+                    d.partitions
+                        .into_iter()
+                        .map(|(t, ps)| {
+                            TopicData::default()
+                                .with_topic(topic_name(&t))
+                                .with_partitions(ps)
+                        })
+                        .collect(),
+                ),
+            Err(e) => base.with_error_code(e.code()),
+        };
+        states.push(state);
+    }
+    DescribeTransactionsResponse::default().with_transaction_states(states)
+}

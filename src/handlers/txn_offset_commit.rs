@@ -1,0 +1,103 @@
+//! TxnOffsetCommit (key 28), v0-4: offsets committed inside a transaction
+//! (`sendOffsetsToTransaction`). Partitions of unknown topics answer
+//! UNKNOWN_TOPIC_OR_PARTITION; the rest are written to `__consumer_offsets` as the producer's
+//! transactional batch and become visible when the transaction commits (Kafka's
+//! `KafkaApis.handleTxnOffsetCommitRequest` and `OffsetMetadataManager.commitTransactionalOffset`).
+
+use kafka_protocol::messages::txn_offset_commit_response::{
+    TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
+};
+use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
+
+use super::RequestContext;
+use crate::error::Error;
+use crate::groups::offset_manager::{CommitPartition, CommitRequest};
+use crate::log::batch;
+use crate::log::batch_builder::Producer;
+
+pub async fn handle(ctx: &RequestContext, req: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse {
+    let logs = &ctx.broker.logs;
+    let mut verdicts: Vec<Vec<Option<Error>>> = Vec::with_capacity(req.topics.len());
+    let mut partitions = Vec::new();
+    for t in &req.topics {
+        let topic = logs.topic(t.name.as_str());
+        verdicts.push(
+            t.partitions
+                .iter()
+                .map(|p| match &topic {
+                    Some(topic) if topic.partition(p.partition_index).is_some() => {
+                        partitions.push(CommitPartition {
+                            topic: t.name.to_string(),
+                            partition: p.partition_index,
+                            offset: p.committed_offset,
+                            leader_epoch: p.committed_leader_epoch,
+                            metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+                        });
+                        None
+                    }
+                    _ => Some(Error::UnknownTopicOrPartition),
+                })
+                .collect(),
+        );
+    }
+    let committed: Result<Vec<Option<Error>>, Error> = if partitions.is_empty() {
+        Ok(Vec::new())
+    } else if req.group_id.is_empty() {
+        Err(Error::InvalidGroupId)
+    } else {
+        ctx.broker
+            .groups
+            .txn_commit_offsets(
+                CommitRequest {
+                    group_id: req.group_id.to_string(),
+                    member_id: req.member_id.to_string(),
+                    group_instance_id: req.group_instance_id.as_ref().map(|s| s.to_string()),
+                    generation_id: if ctx.version >= 3 {
+                        req.generation_id
+                    } else {
+                        -1
+                    },
+                    retention_time_ms: -1,
+                    api_version: ctx.version,
+                    partitions,
+                },
+                Producer {
+                    id: req.producer_id.0,
+                    epoch: req.producer_epoch,
+                    base_sequence: batch::NO_SEQUENCE,
+                    transactional: true,
+                },
+            )
+            .await
+    };
+    let mut coordinator_errors = match &committed {
+        Ok(errs) => errs.clone().into_iter(),
+        Err(_) => Vec::new().into_iter(),
+    };
+    let topics = req
+        .topics
+        .into_iter()
+        .zip(verdicts)
+        .map(|(t, verdict)| {
+            let parts = t
+                .partitions
+                .iter()
+                .zip(verdict)
+                .map(|(p, v)| {
+                    let error = match (&committed, v) {
+                        (Err(e), _) => Some(e.clone()),
+                        (Ok(_), Some(e)) => Some(e),
+                        (Ok(_), None) => coordinator_errors.next().flatten(),
+                    };
+                    TxnOffsetCommitResponsePartition::default()
+                        .with_partition_index(p.partition_index)
+                        .with_error_code(error.as_ref().map_or(0, Error::code))
+                })
+                .collect();
+            TxnOffsetCommitResponseTopic::default()
+                .with_name(t.name)
+                .with_partitions(parts)
+        })
+        .collect();
+    TxnOffsetCommitResponse::default().with_topics(topics)
+}

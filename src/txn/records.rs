@@ -1,0 +1,147 @@
+//! `__transaction_state` records (Kafka's `TransactionLog` with the `TransactionLogKey` and
+//! `TransactionLogValue` schemas): key `version i16 (0), transactionalId string`; value
+//! `version i16` then, for v0, `producerId i64, producerEpoch i16, transactionTimeoutMs i32,
+//! transactionStatus i8, transactionPartitions [topic string, partitionIds [i32]] (nullable),
+//! lastUpdateTimestampMs i64, startTimestampMs i64`. v1 is the same in flexible encoding with
+//! tagged fields (read, never written: Klamm runs transactions version 1, as Kafka writes v0
+//! for it). A null value is a tombstone: the transactional id expired.
+
+use crate::groups::codec::{CodecError, Reader, Writer};
+use crate::log::batch_builder::SimpleRecord;
+use crate::txn::metadata::{TransactionMetadata, TxnState};
+
+const KEY_VERSION: i16 = 0;
+
+/// Encodes the record holding `m`'s current state.
+pub fn encode(m: &TransactionMetadata) -> SimpleRecord {
+    let mut k = Writer::new();
+    k.i16(KEY_VERSION);
+    k.string(&m.transactional_id);
+    let mut v = Writer::new();
+    v.i16(0);
+    v.i64(m.producer_id);
+    v.i16(m.producer_epoch);
+    v.i32(m.txn_timeout_ms);
+    v.buf.push(m.state.id() as u8);
+    if m.state == TxnState::Empty {
+        // Kafka writes null partitions for an Empty transaction.
+        v.i32(-1);
+    } else {
+        let by_topic = m.partitions_by_topic();
+        v.i32(by_topic.len() as i32);
+        for (topic, parts) in by_topic {
+            v.string(&topic);
+            v.i32(parts.len() as i32);
+            for p in parts {
+                v.i32(p);
+            }
+        }
+    }
+    v.i64(m.txn_last_update_timestamp);
+    v.i64(m.txn_start_timestamp);
+    SimpleRecord {
+        key: Some(k.into_vec()),
+        value: Some(v.into_vec()),
+    }
+}
+
+/// Decodes a record: `(transactional id, Some(state))`, or `None` state for a tombstone.
+/// Keys of other versions are not transaction records (`Ok(None)`).
+pub fn decode(
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<Option<(String, Option<TransactionMetadata>)>, CodecError> {
+    let mut k = Reader::new(key);
+    if k.i16()? != KEY_VERSION {
+        return Ok(None);
+    }
+    let tid = k.string()?;
+    let Some(value) = value else {
+        return Ok(Some((tid, None)));
+    };
+    let mut r = Reader::new(value);
+    let version = r.i16()?;
+    if !(0..=1).contains(&version) {
+        return Err(CodecError::Invalid("unknown TransactionLogValue version"));
+    }
+    let flexible = version >= 1;
+    let producer_id = r.i64()?;
+    let producer_epoch = r.i16()?;
+    let txn_timeout_ms = r.i32()?;
+    let state =
+        TxnState::from_id(r.i8()?).ok_or(CodecError::Invalid("unknown transaction status"))?;
+    let mut partitions = std::collections::BTreeSet::new();
+    let topics = if flexible {
+        r.compact_array_len()?
+    } else {
+        r.array_len()?
+    };
+    for _ in 0..topics {
+        let topic = if flexible {
+            r.compact_string()?
+        } else {
+            r.string()?
+        };
+        let n = if flexible {
+            r.compact_array_len()?
+        } else {
+            r.array_len()?
+        };
+        for _ in 0..n {
+            partitions.insert((topic.clone(), r.i32()?));
+        }
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+    }
+    let last_update = r.i64()?;
+    let start = r.i64()?;
+    Ok(Some((
+        tid.clone(),
+        Some(TransactionMetadata {
+            transactional_id: tid,
+            producer_id,
+            previous_producer_id: -1,
+            producer_epoch,
+            last_producer_epoch: -1,
+            txn_timeout_ms,
+            state,
+            partitions,
+            txn_start_timestamp: start,
+            txn_last_update_timestamp: last_update,
+        }),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip() {
+        let mut m = TransactionMetadata::new("my-txn", 4000, 60000, 123);
+        m.producer_epoch = 3;
+        m.state = TxnState::Ongoing;
+        m.partitions.insert(("a".into(), 1));
+        m.partitions.insert(("a".into(), 0));
+        m.partitions.insert(("b".into(), 2));
+        m.txn_start_timestamp = 100;
+        let r = encode(&m);
+        let (tid, got) = decode(r.key.as_deref().unwrap(), r.value.as_deref())
+            .unwrap()
+            .unwrap();
+        assert_eq!(tid, "my-txn");
+        assert_eq!(got.unwrap(), m);
+        // Empty writes null partitions, and a tombstone decodes as None.
+        m.state = TxnState::Empty;
+        m.partitions.clear();
+        let r = encode(&m);
+        let v = r.value.unwrap();
+        assert_eq!(
+            &v[2 + 8 + 2 + 4 + 1..2 + 8 + 2 + 4 + 1 + 4],
+            &(-1i32).to_be_bytes()
+        );
+        let (_, none) = decode(r.key.as_deref().unwrap(), None).unwrap().unwrap();
+        assert!(none.is_none());
+    }
+}
