@@ -1,6 +1,7 @@
 //! Bounded cleaner I/O (Kafka's `Throttler` with `log.cleaner.io.max.bytes.per.second`): the
 //! cleaner reports the bytes it reads and writes; when the rate over the last check period is
-//! above the limit it sleeps long enough to bring it back down.
+//! above the limit, or a burst within a period has used up that period's budget, it sleeps long
+//! enough to bring it back down.
 
 use std::time::{Duration, Instant};
 
@@ -29,10 +30,13 @@ impl Throttler {
         }
         self.observed += bytes as f64;
         let elapsed = self.period_start.elapsed();
-        if elapsed < CHECK_PERIOD {
+        let wanted = Duration::from_secs_f64(self.observed / self.bytes_per_second);
+        // Within a period, a burst may use that period's budget and no more: a cleaning that
+        // reads a whole segment from the page cache in a few milliseconds is still held to the
+        // rate (checking only at the end of a period would let any sub-period burst through).
+        if elapsed < CHECK_PERIOD && wanted <= CHECK_PERIOD {
             return Duration::ZERO;
         }
-        let wanted = Duration::from_secs_f64(self.observed / self.bytes_per_second);
         self.period_start = Instant::now();
         self.observed = 0.0;
         wanted.saturating_sub(elapsed)
@@ -50,6 +54,14 @@ mod tests {
         let pause = t.account(1000);
         assert!(
             pause > Duration::from_millis(800) && pause <= Duration::from_secs(1),
+            "{pause:?}"
+        );
+        // A burst above one period's budget is held back at once, not only after the period.
+        let mut t = Throttler::new(1000.0);
+        assert!(t.account(50).is_zero());
+        let pause = t.account(5000);
+        assert!(
+            pause > Duration::from_millis(4500) && pause <= Duration::from_millis(5050),
             "{pause:?}"
         );
         let mut unlimited = Throttler::new(f64::MAX);
