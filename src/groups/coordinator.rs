@@ -207,6 +207,19 @@ impl GroupCoordinator {
             .collect()
     }
 
+    /// [`Self::run`] for a request answered from `op`'s result: a failed write of the records it
+    /// queued fails the request, with the code Kafka's
+    /// `appendGroupMetadataErrorToResponseError` gives.
+    async fn run_request<T>(
+        &self,
+        index: usize,
+        op: impl FnOnce(&mut ShardState) -> Result<T>,
+    ) -> Result<T> {
+        let (r, outcome) = self.run(index, op).await;
+        outcome.map_err(append_error_to_response)?;
+        r
+    }
+
     /// Runs `op` on a shard, then appends the records it queued (in order, under the same lock),
     /// flushes them when the policy asks, and runs their completions. Returns the operation's
     /// result and the first write failure.
@@ -427,11 +440,8 @@ impl GroupCoordinator {
             return Err(Error::InvalidGroupId);
         }
         let idx = self.shard_index(group_id);
-        let (r, outcome) = self
-            .run(idx, |st| st.classic_leave(group_id, members))
-            .await;
-        outcome.map_err(append_error_to_response)?;
-        r
+        self.run_request(idx, |st| st.classic_leave(group_id, members))
+            .await
     }
 
     // --- KIP-848 consumer groups ----------------------------------------------------------------
@@ -445,14 +455,11 @@ impl GroupCoordinator {
         heartbeat::validate(&req, &self.config.consumer)?;
         let image = self.topics_image();
         let idx = self.shard_index(&req.group_id);
-        let (r, outcome) = self
-            .run(idx, |st| {
-                st.core.topics = image;
-                st.consumer_group_heartbeat(req)
-            })
-            .await;
-        outcome.map_err(append_error_to_response)?;
-        r
+        self.run_request(idx, |st| {
+            st.core.topics = image;
+            st.consumer_group_heartbeat(req)
+        })
+        .await
     }
 
     /// ConsumerGroupDescribe of each group.
@@ -478,9 +485,7 @@ impl GroupCoordinator {
     pub async fn commit_offsets(&self, req: CommitRequest) -> Result<Vec<Option<Error>>> {
         self.check_active()?;
         let idx = self.shard_index(&req.group_id);
-        let (r, outcome) = self.run(idx, |st| st.commit_offsets(req)).await;
-        outcome.map_err(append_error_to_response)?;
-        r
+        self.run_request(idx, |st| st.commit_offsets(req)).await
     }
 
     /// TxnOffsetCommit (KIP-98): the offsets are written to `__consumer_offsets` in the
@@ -578,11 +583,8 @@ impl GroupCoordinator {
             return Err(Error::InvalidGroupId);
         }
         let idx = self.shard_index(group_id);
-        let (r, outcome) = self
-            .run(idx, |st| st.delete_offsets(group_id, topics))
-            .await;
-        outcome.map_err(append_error_to_response)?;
-        r
+        self.run_request(idx, |st| st.delete_offsets(group_id, topics))
+            .await
     }
 
     /// Removes the committed offsets of a deleted topic from every group.

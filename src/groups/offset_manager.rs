@@ -84,18 +84,34 @@ impl ShardState {
             req.generation_id,
             true,
         )?;
+        let (errors, records) = self.offset_commit_records(&req.group_id, req.partitions, -1);
+        if !records.is_empty() {
+            self.core.write_transactional(records, producer);
+        }
+        Ok(errors)
+    }
+
+    /// The OffsetCommit records of `partitions` and each partition's error: metadata longer than
+    /// `offset.metadata.max.bytes` is OFFSET_METADATA_TOO_LARGE and not written, as in Kafka's
+    /// `OffsetMetadataManager.commitOffset`. Shared by plain and transactional commits.
+    fn offset_commit_records(
+        &self,
+        group_id: &str,
+        partitions: Vec<CommitPartition>,
+        expire_timestamp: i64,
+    ) -> (Vec<Option<Error>>, Vec<CoordinatorRecord>) {
         let now = self.core.now;
         let max = self.core.config.offset_metadata_max_bytes;
-        let mut errors = Vec::with_capacity(req.partitions.len());
-        let mut records = Vec::with_capacity(req.partitions.len());
-        for p in req.partitions {
+        let mut errors = Vec::with_capacity(partitions.len());
+        let mut records = Vec::with_capacity(partitions.len());
+        for p in partitions {
             if p.metadata.as_deref().is_some_and(|m| java_length(m) > max) {
                 errors.push(Some(Error::OffsetMetadataTooLarge));
                 continue;
             }
             errors.push(None);
             records.push(CoordinatorRecord::offset_commit(
-                &req.group_id,
+                group_id,
                 &p.topic,
                 p.partition,
                 OffsetCommitValue {
@@ -103,14 +119,11 @@ impl ShardState {
                     leader_epoch: p.leader_epoch,
                     metadata: p.metadata.unwrap_or_default(),
                     commit_timestamp: now,
-                    expire_timestamp: -1,
+                    expire_timestamp,
                 },
             ));
         }
-        if !records.is_empty() {
-            self.core.write_transactional(records, producer);
-        }
-        Ok(errors)
+        (errors, records)
     }
 
     /// OffsetCommit: per-partition errors, or a request-level error.
@@ -161,28 +174,8 @@ impl ShardState {
         } else {
             now.saturating_add(req.retention_time_ms)
         };
-        let max = self.core.config.offset_metadata_max_bytes;
-        let mut errors = Vec::with_capacity(req.partitions.len());
-        let mut records = Vec::with_capacity(req.partitions.len());
-        for p in req.partitions {
-            if p.metadata.as_deref().is_some_and(|m| java_length(m) > max) {
-                errors.push(Some(Error::OffsetMetadataTooLarge));
-                continue;
-            }
-            errors.push(None);
-            records.push(CoordinatorRecord::offset_commit(
-                &req.group_id,
-                &p.topic,
-                p.partition,
-                OffsetCommitValue {
-                    offset: p.offset,
-                    leader_epoch: p.leader_epoch,
-                    metadata: p.metadata.unwrap_or_default(),
-                    commit_timestamp: now,
-                    expire_timestamp,
-                },
-            ));
-        }
+        let (errors, records) =
+            self.offset_commit_records(&req.group_id, req.partitions, expire_timestamp);
         if !records.is_empty() {
             self.core.write(records, true, None);
         }

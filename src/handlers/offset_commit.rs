@@ -7,36 +7,29 @@ use kafka_protocol::messages::offset_commit_response::{
 };
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
+use super::commit_partitions::{self, Requested};
 use super::RequestContext;
 use crate::error::Error;
-use crate::groups::offset_manager::{CommitPartition, CommitRequest};
+use crate::groups::offset_manager::CommitRequest;
 
 pub async fn handle(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse {
-    let logs = &ctx.broker.logs;
-    // Per request partition: Some(error) decided here, None = sent to the coordinator.
-    let mut verdicts: Vec<Vec<Option<Error>>> = Vec::with_capacity(req.topics.len());
-    let mut partitions = Vec::new();
-    for t in &req.topics {
-        let topic = logs.topic(t.name.as_str());
-        verdicts.push(
-            t.partitions
+    let mut split = commit_partitions::split(
+        &ctx.broker.logs,
+        req.topics.iter().map(|t| {
+            let partitions = t
+                .partitions
                 .iter()
-                .map(|p| match &topic {
-                    Some(topic) if topic.partition(p.partition_index).is_some() => {
-                        partitions.push(CommitPartition {
-                            topic: t.name.to_string(),
-                            partition: p.partition_index,
-                            offset: p.committed_offset,
-                            leader_epoch: p.committed_leader_epoch,
-                            metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
-                        });
-                        None
-                    }
-                    _ => Some(Error::UnknownTopicOrPartition),
+                .map(|p| Requested {
+                    partition: p.partition_index,
+                    offset: p.committed_offset,
+                    leader_epoch: p.committed_leader_epoch,
+                    metadata: p.committed_metadata.as_deref(),
                 })
-                .collect(),
-        );
-    }
+                .collect();
+            (t.name.as_str(), partitions)
+        }),
+    );
+    let partitions = std::mem::take(&mut split.to_commit);
     let committed: Result<Vec<Option<Error>>, Error> = if partitions.is_empty() {
         Ok(Vec::new())
     } else {
@@ -53,25 +46,16 @@ pub async fn handle(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCom
             })
             .await
     };
-    let mut coordinator_errors = match &committed {
-        Ok(errs) => errs.clone().into_iter(),
-        Err(_) => Vec::new().into_iter(),
-    };
     let topics = req
         .topics
         .into_iter()
-        .zip(verdicts)
-        .map(|(t, verdict)| {
+        .zip(split.errors(committed))
+        .map(|(t, errors)| {
             let parts = t
                 .partitions
                 .iter()
-                .zip(verdict)
-                .map(|(p, v)| {
-                    let error = match (&committed, v) {
-                        (Err(e), _) => Some(e.clone()),
-                        (Ok(_), Some(e)) => Some(e),
-                        (Ok(_), None) => coordinator_errors.next().flatten(),
-                    };
+                .zip(errors)
+                .map(|(p, error)| {
                     OffsetCommitResponsePartition::default()
                         .with_partition_index(p.partition_index)
                         .with_error_code(error.as_ref().map_or(0, Error::code))
