@@ -122,8 +122,23 @@ fn fetch_isolated(
     single_fetch_partition(c.send(&req, v), topic, v)
 }
 
+/// ListOffsets' "max timestamp" query (v7+).
+const MAX_TIMESTAMP: i64 = -3;
+
 fn latest(c: &mut Client, topic: &str, partition: i32, committed: bool) -> i64 {
-    let req = list_offsets_request(topic, partition, -1).with_isolation_level(committed as i8);
+    list_offset_isolated(c, topic, partition, -1, committed)
+}
+
+/// ListOffsets v7 for one partition and timestamp (-1 latest, -3 max timestamp, or a time).
+fn list_offset_isolated(
+    c: &mut Client,
+    topic: &str,
+    partition: i32,
+    timestamp: i64,
+    committed: bool,
+) -> i64 {
+    let req =
+        list_offsets_request(topic, partition, timestamp).with_isolation_level(committed as i8);
     let resp = c.send(&req, 7);
     let p = &resp.topics[0].partitions[0];
     assert_eq!(p.error_code, code::NONE);
@@ -197,6 +212,13 @@ fn transactions_at_every_version() {
         }
         assert_eq!(latest(&mut c, &topic.name, 0, true), 0);
         assert_eq!(latest(&mut c, &topic.name, 0, false), 3);
+        // A timestamp lookup finds nothing at or past the LSO under read_committed (Kafka's
+        // last fetchable offset), and the undecided records under read_uncommitted.
+        for ts in [0, MAX_TIMESTAMP] {
+            assert_eq!(list_offset_isolated(&mut c, &topic.name, 0, ts, true), -1);
+            let o = list_offset_isolated(&mut c, &topic.name, 0, ts, false);
+            assert!((0..3).contains(&o), "ts {ts}: offset {o}");
+        }
 
         let v = v_of(ApiKey::AddOffsetsToTxn, round);
         let resp = c.send(
@@ -340,6 +362,8 @@ fn transactions_at_every_version() {
             );
         }
         assert_eq!(latest(&mut c, &topic.name, 1, true), 1);
+        // Decided (either way), the records are below the LSO: read_committed finds them by time.
+        assert_eq!(list_offset_isolated(&mut c, &topic.name, 0, 0, true), 0);
         // Past the aborted range the list is empty.
         let d = fetch_isolated(&mut c, &topic, 0, 4, true, 12);
         assert!(d.aborted_transactions.unwrap_or_default().is_empty());
@@ -628,4 +652,60 @@ fn timeout_abort_and_kill_9_mid_transaction() {
         .map(|a| a.producer_id.0)
         .collect();
     assert_eq!(aborted, vec![p.0]);
+}
+
+#[test]
+fn expired_transactional_ids_are_removed() {
+    let mut broker = Broker::with_overrides(&[
+        ("transactional.id.expiration.ms", "1000"),
+        (
+            "transaction.remove.expired.transaction.cleanup.interval.ms",
+            "100",
+        ),
+    ]);
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "txn-expiry", 1);
+
+    // One id commits a transaction and goes idle; another keeps its transaction open.
+    let idle = init_ok(&mut c, "idle", 60_000);
+    add_partitions(&mut c, "idle", idle, &topic.name, &[0], 3);
+    assert_eq!(
+        txn_produce(&mut c, &topic, 0, idle, 0, &recs("i", 1)),
+        code::NONE
+    );
+    assert_eq!(end_txn(&mut c, "idle", idle, true, 3), code::NONE);
+    let open = init_ok(&mut c, "open", 60_000);
+    add_partitions(&mut c, "open", open, &topic.name, &[0], 3);
+
+    wait_for("the idle transactional id to expire", || {
+        describe(&mut c, "idle").error_code == code::TRANSACTIONAL_ID_NOT_FOUND
+    });
+    // An open transaction never expires, however old its last update.
+    std::thread::sleep(Duration::from_millis(300));
+    let d = describe(&mut c, "open");
+    assert_eq!(
+        (d.error_code, d.transaction_state.as_str()),
+        (code::NONE, "Ongoing")
+    );
+    // The forgotten id's producer is no longer known to the coordinator.
+    assert_eq!(
+        end_txn(&mut c, "idle", idle, true, 3),
+        code::INVALID_PRODUCER_ID_MAPPING
+    );
+
+    // The tombstone in __transaction_state keeps it gone across a restart.
+    broker.restart();
+    let mut c = broker.client();
+    assert_eq!(
+        describe(&mut c, "idle").error_code,
+        code::TRANSACTIONAL_ID_NOT_FOUND
+    );
+    assert_eq!(
+        describe(&mut c, "open").transaction_state.as_str(),
+        "Ongoing"
+    );
+    // Its next InitProducerId starts afresh: a new producer id at epoch 0.
+    let again = init_ok(&mut c, "idle", 60_000);
+    assert_ne!(again.0, idle.0);
+    assert_eq!(again.1, 0);
 }

@@ -20,8 +20,10 @@ Reads commands (JSON lines) on stdin:
 Running as a separate process lets a test kill a member outright (no LeaveGroup, no heartbeats).
 """
 
+import faulthandler
 import json
 import queue
+import signal
 import sys
 import threading
 import time
@@ -168,15 +170,20 @@ def run_kafka_python(spec, commands):
             assignment.update((tp.topic, tp.partition) for tp in assigned)
             emit(event="assignment", partitions=sorted(assignment))
 
-    # kafka-python 3.0.12 races with itself when a rebalance is still in flight as poll() gives
-    # up (its main thread then never applies the SyncGroup answer it received): knowing the
-    # topics' partitions before joining avoids the leader's empty first assignment and the
-    # rejoin that follows, and a poll long enough for a join/sync round trip avoids giving up.
-    for t in spec["topics"]:
-        deadline = time.monotonic() + 30
-        while not c.partitions_for_topic(t) and time.monotonic() < deadline:
-            time.sleep(0.05)
+    # kafka-python 3.0.12 wedges a group leader whose rejoin was started by a metadata change
+    # (its coordinator's assignment snapshot differing from its metadata snapshot): the join task
+    # records the new snapshot as soon as the JoinGroup answer arrives, so if poll() gave up
+    # waiting just before that, the next poll() finds nothing to rejoin, never applies the
+    # SyncGroup answer and never heartbeats again (a client bug, the same against any broker;
+    # reproduced with a CreatePartitions while the leader's main thread is between polls).
+    # A member that joins before its first metadata update with the subscription computes its
+    # first assignment against an empty snapshot and so always makes that rejoin: wait until the
+    # coordinator's snapshot covers the subscribed topics before the first poll() joins.
     c.subscribe(spec["topics"], listener=Listener())
+    c._cluster.request_update()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(c._coordinator._metadata_snapshot.get(t) for t in spec["topics"]):
+        time.sleep(0.02)
     while True:
         try:
             cmd = commands.get_nowait()
@@ -208,6 +215,8 @@ def run_kafka_python(spec, commands):
 
 def main():
     spec = json.loads(sys.argv[1])
+    # A test that gives up waiting on this member sends SIGUSR1 for every thread's stack.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if spec.get("debug"):
         import logging
 

@@ -110,9 +110,17 @@ class Member:
                 del self.stderr[:-200]
 
     def describe(self) -> str:
+        """The member's state for a failure message; a Python member still running is first
+        asked (SIGUSR1) to print every thread's stack, so a client stuck inside its library shows
+        where."""
+        tail = 15
+        if self.client != "kafkajs" and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)  # the stack dump arrives on stderr, read by _read_err
+            tail = 80
         with self.lock:
             return (f"{self.name} ({self.client}): assignment={self.assignment} records={len(self.records)} "
-                    f"errors={self.errors[-5:]} stderr tail:\n  " + "\n  ".join(self.stderr[-15:]))
+                    f"errors={self.errors[-5:]} stderr tail:\n  " + "\n  ".join(self.stderr[-tail:]))
 
     def assignment_history(self) -> list:
         with self.lock:

@@ -102,18 +102,24 @@ fn lookup(
     if ctx.version >= 4 && current_leader_epoch > LEADER_EPOCH {
         return Err(Error::UnknownLeaderEpoch);
     }
+    // Kafka's Partition.fetchOffsetForTimestamp: what a client may fetch ends at the last stable
+    // offset under read_committed and at the high watermark otherwise; LATEST answers that
+    // bound, and a timestamp lookup whose record lies at or past it finds nothing (-1).
+    let last_fetchable = if read_committed {
+        p.last_stable_offset()
+    } else {
+        p.high_watermark()
+    };
+    let fetchable = |found: Option<(i64, i64)>| {
+        found
+            .filter(|&(_, offset)| offset < last_fetchable)
+            .unwrap_or((-1, -1))
+    };
     Ok(match timestamp {
         EARLIEST | EARLIEST_LOCAL => (-1, p.log_start_offset()),
-        LATEST => (
-            -1,
-            if read_committed {
-                p.last_stable_offset()
-            } else {
-                p.high_watermark()
-            },
-        ),
-        MAX_TIMESTAMP if ctx.version >= 7 => p.max_timestamp_offset()?.unwrap_or((-1, -1)),
+        LATEST => (-1, last_fetchable),
+        MAX_TIMESTAMP if ctx.version >= 7 => fetchable(p.max_timestamp_offset()?),
         LATEST_TIERED if ctx.version >= 9 => (-1, -1),
-        ts => p.offset_for_timestamp(ts)?.unwrap_or((-1, -1)),
+        ts => fetchable(p.offset_for_timestamp(ts)?),
     })
 }

@@ -245,6 +245,14 @@ fn describe_all() {
         Unit::Seconds,
         "How long fetch requests that waited for data were parked."
     );
+    describe_counter!(
+        TRANSACTIONS_TIMED_OUT,
+        "Transactions aborted by the coordinator for running past their transaction.timeout.ms."
+    );
+    describe_counter!(
+        TRANSACTIONAL_IDS_EXPIRED,
+        "Transactional ids removed after transactional.id.expiration.ms without a status update."
+    );
 }
 
 /// Every metric name in one place.
@@ -271,4 +279,6 @@ pub mod names {
     pub const LOG_FLUSH_TIME: &str = "klamm_log_flush_seconds";
     pub const FETCH_LONG_POLL_WAITS: &str = "klamm_fetch_long_poll_waits_total";
     pub const FETCH_LONG_POLL_TIME: &str = "klamm_fetch_long_poll_wait_seconds";
+    pub const TRANSACTIONS_TIMED_OUT: &str = "klamm_transactions_timed_out_total";
+    pub const TRANSACTIONAL_IDS_EXPIRED: &str = "klamm_transactional_ids_expired_total";
 }

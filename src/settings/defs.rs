@@ -227,6 +227,10 @@ pub static DEFS: &[Def] = &[
         "segment.bytes of __transaction_state: small segments keep compaction and start-up replay quick."),
     def("transaction.abort.timed.out.transaction.cleanup.interval.ms", Int, Some("10000"), V::AtLeast(1),
         "How often transactions open longer than their timeout are looked for and aborted."),
+    def("transactional.id.expiration.ms", Int, Some("604800000"), V::AtLeast(1),
+        "A transactional id without an open transaction is forgotten (a tombstone in __transaction_state) after this long without a transaction status update; its next InitProducerId gets a new producer id."),
+    def("transaction.remove.expired.transaction.cleanup.interval.ms", Int, Some("3600000"), V::AtLeast(1),
+        "How often transactional ids past transactional.id.expiration.ms are looked for and removed."),
     // --- Admin ----------------------------------------------------------------------------------------
     def("max.request.partition.size.limit", Int, Some("2000"), V::AtLeast(1),
         "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),

@@ -39,6 +39,8 @@ pub struct TxnConfig {
     pub num_partitions: i32,
     pub segment_bytes: i32,
     pub abort_interval_ms: i64,
+    pub id_expiration_ms: i64,
+    pub remove_expired_interval_ms: i64,
     pub flush_before_ack: bool,
     pub load_buffer_size: usize,
 }
@@ -51,6 +53,10 @@ impl TxnConfig {
             segment_bytes: s.i32("transaction.state.log.segment.bytes"),
             abort_interval_ms: s
                 .i64("transaction.abort.timed.out.transaction.cleanup.interval.ms")
+                .max(1),
+            id_expiration_ms: s.i64("transactional.id.expiration.ms"),
+            remove_expired_interval_ms: s
+                .i64("transaction.remove.expired.transaction.cleanup.interval.ms")
                 .max(1),
             flush_before_ack: s.bool("log.flush.before.ack"),
             load_buffer_size: s.i32("offsets.load.buffer.size").max(1) as usize,
@@ -335,6 +341,10 @@ impl TransactionCoordinator {
             return Err(Error::ConcurrentTransactions);
         }
         let mut m = entry.meta.lock().await;
+        if m.state == TxnState::Dead {
+            // Expired while this request waited: the id is no longer known.
+            return Err(Error::InvalidProducerIdMapping);
+        }
         check_producer(&m, producer_id, producer_epoch)?;
         if matches!(m.state, TxnState::PrepareCommit | TxnState::PrepareAbort) {
             return Err(Error::ConcurrentTransactions);
@@ -390,6 +400,9 @@ impl TransactionCoordinator {
             .entry(transactional_id)
             .ok_or(Error::InvalidProducerIdMapping)?;
         let mut m = self.lock(&entry).await?;
+        if m.state == TxnState::Dead {
+            return Err(Error::InvalidProducerIdMapping);
+        }
         check_producer(&m, producer_id, producer_epoch)?;
         match (m.state, commit) {
             (TxnState::Ongoing, _) => self.end(&entry, &mut m, commit).await,
@@ -495,20 +508,26 @@ impl TransactionCoordinator {
 
     /// Appends `m` to the id's `__transaction_state` partition (`appendTransactionToLog`).
     async fn write_state(&self, m: &TransactionMetadata) -> Result<()> {
+        self.append_record(&m.transactional_id, records::encode(m))
+            .await
+    }
+
+    /// Appends one record of `transactional_id` to its `__transaction_state` partition.
+    async fn append_record(
+        &self,
+        transactional_id: &str,
+        record: batch_builder::SimpleRecord,
+    ) -> Result<()> {
         let topic = self
             .logs
             .get_or_create_internal(TRANSACTION_STATE_TOPIC_NAME)?;
-        let index = partition_for(&m.transactional_id, self.num_partitions);
+        let index = partition_for(transactional_id, self.num_partitions);
         let partition = topic
             .partition(index)
             .cloned()
             .ok_or(Error::NotCoordinator)?;
         let now = now_ms();
-        let bytes = Bytes::from(batch_builder::build(
-            &[records::encode(m)],
-            now,
-            Producer::NONE,
-        ));
+        let bytes = Bytes::from(batch_builder::build(&[record], now, Producer::NONE));
         let batch = validator::validate(
             &bytes,
             i16::MAX,
@@ -567,27 +586,74 @@ impl TransactionCoordinator {
         aborted
     }
 
+    /// One pass of Kafka's `removeExpiredTransactionalIds`: an id whose state allows expiry
+    /// (no transaction in flight) and whose last status update is `transactional.id.expiration.ms`
+    /// old gets a tombstone in `__transaction_state` and leaves the cache, so its next
+    /// InitProducerId starts afresh with a new producer id. Returns how many were removed.
+    pub async fn remove_expired(&self) -> usize {
+        let mut removed = 0;
+        let cutoff = now_ms().saturating_sub(self.config.id_expiration_ms);
+        for entry in self.entries() {
+            if entry.completing.load(Ordering::Acquire) {
+                continue;
+            }
+            let Ok(mut m) = entry.meta.try_lock() else {
+                continue;
+            };
+            if !m.expiration_allowed() || m.txn_last_update_timestamp > cutoff {
+                continue;
+            }
+            let tid = m.transactional_id.clone();
+            if let Err(e) = self.append_record(&tid, records::tombstone(&tid)).await {
+                warn!(transactional_id = %tid, "writing the tombstone of an expired transactional id failed: {e}");
+                continue;
+            }
+            // A request that found the entry before its removal sees Dead once it locks it.
+            m.state = TxnState::Dead;
+            let mut map = self.txns.lock().unwrap_or_else(|e| e.into_inner());
+            if map.get(&tid).is_some_and(|e| Arc::ptr_eq(e, &entry)) {
+                map.remove(&tid);
+            }
+            info!(transactional_id = %tid, producer_id = m.producer_id, "removed an expired transactional id");
+            removed += 1;
+        }
+        removed
+    }
+
     /// Runs [`TransactionCoordinator::abort_timed_out`] every
-    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`.
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms` and
+    /// [`TransactionCoordinator::remove_expired`] every
+    /// `transaction.remove.expired.transaction.cleanup.interval.ms`.
     pub fn spawn_timeout_task(
         self: &Arc<Self>,
         shutdown: &broadcast::Receiver<()>,
     ) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         let mut shutdown = shutdown.resubscribe();
-        let every = Duration::from_millis(self.config.abort_interval_ms as u64);
+        let abort_every = Duration::from_millis(self.config.abort_interval_ms as u64);
+        let expire_every = Duration::from_millis(self.config.remove_expired_interval_ms as u64);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
+            let mut abort_tick = tokio::time::interval(abort_every);
+            abort_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            abort_tick.tick().await;
+            let mut expire_tick = tokio::time::interval(expire_every);
+            expire_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            expire_tick.tick().await;
             loop {
                 tokio::select! {
                     _ = shutdown.recv() => break,
-                    _ = tick.tick() => {}
-                }
-                let n = me.abort_timed_out().await;
-                if n > 0 {
-                    metrics::counter!("klamm_transactions_timed_out_total").increment(n as u64);
+                    _ = abort_tick.tick() => {
+                        let n = me.abort_timed_out().await;
+                        if n > 0 {
+                            metrics::counter!(crate::metrics::names::TRANSACTIONS_TIMED_OUT).increment(n as u64);
+                        }
+                    }
+                    _ = expire_tick.tick() => {
+                        let n = me.remove_expired().await;
+                        if n > 0 {
+                            metrics::counter!(crate::metrics::names::TRANSACTIONAL_IDS_EXPIRED).increment(n as u64);
+                        }
+                    }
                 }
             }
         })

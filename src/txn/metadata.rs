@@ -117,6 +117,15 @@ impl TransactionMetadata {
         out
     }
 
+    /// Kafka's `TransactionState.isExpirationAllowed`: only an id without a transaction in
+    /// flight may expire.
+    pub fn expiration_allowed(&self) -> bool {
+        matches!(
+            self.state,
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+        )
+    }
+
     /// Whether the open transaction has run past its timeout at `now`.
     pub fn has_timed_out(&self, now: i64) -> bool {
         self.state == TxnState::Ongoing

@@ -12,11 +12,24 @@ use crate::txn::metadata::{TransactionMetadata, TxnState};
 
 const KEY_VERSION: i16 = 0;
 
-/// Encodes the record holding `m`'s current state.
-pub fn encode(m: &TransactionMetadata) -> SimpleRecord {
+fn key(transactional_id: &str) -> Vec<u8> {
     let mut k = Writer::new();
     k.i16(KEY_VERSION);
-    k.string(&m.transactional_id);
+    k.string(transactional_id);
+    k.into_vec()
+}
+
+/// The tombstone that removes an expired transactional id (a null value, as Kafka's
+/// `removeExpiredTransactionalIds` writes).
+pub fn tombstone(transactional_id: &str) -> SimpleRecord {
+    SimpleRecord {
+        key: Some(key(transactional_id)),
+        value: None,
+    }
+}
+
+/// Encodes the record holding `m`'s current state.
+pub fn encode(m: &TransactionMetadata) -> SimpleRecord {
     let mut v = Writer::new();
     v.i16(0);
     v.i64(m.producer_id);
@@ -40,7 +53,7 @@ pub fn encode(m: &TransactionMetadata) -> SimpleRecord {
     v.i64(m.txn_last_update_timestamp);
     v.i64(m.txn_start_timestamp);
     SimpleRecord {
-        key: Some(k.into_vec()),
+        key: Some(key(&m.transactional_id)),
         value: Some(v.into_vec()),
     }
 }
@@ -143,5 +156,11 @@ mod tests {
         );
         let (_, none) = decode(r.key.as_deref().unwrap(), None).unwrap().unwrap();
         assert!(none.is_none());
+        let t = tombstone("my-txn");
+        assert_eq!(t.key, r.key);
+        assert_eq!(
+            decode(t.key.as_deref().unwrap(), t.value.as_deref()).unwrap(),
+            Some(("my-txn".to_string(), None))
+        );
     }
 }
