@@ -709,3 +709,90 @@ fn expired_transactional_ids_are_removed() {
     assert_ne!(again.0, idle.0);
     assert_eq!(again.1, 0);
 }
+
+#[test]
+fn compaction_removes_markers_of_transactions_without_data() {
+    let broker = Broker::with_overrides(&[("log.cleaner.backoff.ms", "50")]);
+    let mut c = broker.client();
+    let topic = create_topic_with(
+        &mut c,
+        "txn-compacted",
+        1,
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.ms", "100"),
+            ("min.cleanable.dirty.ratio", "0.01"),
+            ("delete.retention.ms", "0"),
+        ],
+    );
+    let p = init_ok(&mut c, "compacted-txns", 60_000);
+    // k=a1 committed (0, marker 1), k=a2 committed (2, marker 3), j=x aborted (4, marker 5),
+    // j=y committed (6, marker 7).
+    for (seq, (key, value, commit)) in [
+        ("k", "a1", true),
+        ("k", "a2", true),
+        ("j", "x", false),
+        ("j", "y", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        add_partitions(&mut c, "compacted-txns", p, &topic.name, &[0], 3);
+        assert_eq!(
+            txn_produce(&mut c, &topic, 0, p, seq as i32, &[rec(key, value)]),
+            code::NONE
+        );
+        assert_eq!(end_txn(&mut c, "compacted-txns", p, commit, 3), code::NONE);
+    }
+    // (control batch offsets, committed data as (offset, key, value), aborted list) as a
+    // read_committed consumer sees them.
+    let view = |c: &mut Client| {
+        let d = fetch_isolated(c, &topic, 0, 0, true, 12);
+        assert_eq!(d.error_code, code::NONE);
+        let bytes = d.records.clone().unwrap_or_default();
+        let markers: Vec<i64> = batch_infos(&bytes)
+            .iter()
+            .filter(|b| b.control)
+            .map(|b| b.min_offset)
+            .collect();
+        let data: Vec<(i64, String, String)> = decode_records(&bytes)
+            .into_iter()
+            .filter(|r| !r.control && r.key.as_deref() != Some(b"roll".as_slice()))
+            .map(|r| {
+                let text = |b: Option<bytes::Bytes>| {
+                    String::from_utf8(b.unwrap_or_default().to_vec()).unwrap_or_default()
+                };
+                (r.offset, text(r.key), text(r.value))
+            })
+            .collect();
+        let aborted = d.aborted_transactions.unwrap_or_default().len();
+        (markers, data, aborted)
+    };
+    let (markers, _, aborted) = view(&mut c);
+    assert_eq!((markers, aborted), (vec![1, 3, 5, 7], 1));
+
+    // Every clean needs new dirty data: keep rolling segments until the markers of the
+    // transactions whose batches are gone (1: shadowed by k=a2, 5: aborted) are removed.
+    let mut rolls = 0;
+    let done = eventually(Duration::from_secs(30), || {
+        produce_ok(&mut c, &topic, 0, &[rec("roll", &rolls.to_string())]);
+        rolls += 1;
+        std::thread::sleep(Duration::from_millis(150));
+        view(&mut c).0 == vec![3, 7]
+    });
+    let (markers, data, aborted) = view(&mut c);
+    assert!(done, "markers left: {markers:?}");
+    assert_eq!(
+        data,
+        vec![
+            (2, "k".to_string(), "a2".to_string()),
+            (6, "j".to_string(), "y".to_string())
+        ],
+        "the committed latest values stay at their offsets"
+    );
+    assert_eq!(aborted, 0, "the emptied aborted transaction left the index");
+    assert_eq!(
+        latest(&mut c, &topic.name, 0, true),
+        latest(&mut c, &topic.name, 0, false)
+    );
+}

@@ -16,6 +16,7 @@ use tracing::info;
 use super::filter::{self, FilterContext, FilterStats, Filtered};
 use super::offset_map::{OffsetMap, BYTES_PER_ENTRY};
 use super::throttler::Throttler;
+use super::txn::CleanedTransactions;
 use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN};
 use crate::log::compression::Levels;
 use crate::log::partition::{self, SegmentSnapshot};
@@ -130,8 +131,9 @@ impl<'a> Cleaner<'a> {
         let span = (target.first_uncleanable_offset - target.first_dirty_offset).max(1) as f64;
         let wanted = (span / self.limits.load_factor.clamp(0.01, 0.99)) as usize + 2;
         let mut map = OffsetMap::new(wanted.min(max_slots), self.limits.load_factor);
+        let aborted_txns = p.aborted_transactions(-1, target.first_uncleanable_offset);
         let mut aborted: filter::AbortedRanges = HashMap::new();
-        for a in p.aborted_transactions(-1, target.first_uncleanable_offset) {
+        for a in &aborted_txns {
             aborted
                 .entry(a.producer_id)
                 .or_default()
@@ -151,7 +153,6 @@ impl<'a> Cleaner<'a> {
             delete_retention_ms: config.delete_retention_ms,
             last_data_offsets: &last_data_offsets,
             upper_bound_offset: target.first_uncleanable_offset,
-            aborted: &aborted,
             levels: Levels {
                 gzip: config.gzip_level,
                 lz4: config.lz4_level,
@@ -173,6 +174,7 @@ impl<'a> Cleaner<'a> {
         );
         let seg_limits = partition::segment_limits(&config);
         let mut filter_stats = FilterStats::default();
+        let mut txns = CleanedTransactions::new(aborted_txns);
         for group in groups {
             self.check_done()?;
             let mut cleaned = LogSegment::create_with_suffix(
@@ -181,7 +183,7 @@ impl<'a> Cleaner<'a> {
                 seg_limits,
                 ".cleaned",
             )?;
-            let result = self.clean_group(&group, &mut cleaned, &ctx, &mut filter_stats);
+            let result = self.clean_group(&group, &mut cleaned, &ctx, &mut txns, &mut filter_stats);
             if let Err(e) = result {
                 let _ = cleaned.delete_files();
                 return Err(e);
@@ -195,6 +197,9 @@ impl<'a> Cleaner<'a> {
                 return Err(CleanError::Aborted);
             }
         }
+        // Aborted transactions without batches left need no index entry any more (Kafka leaves
+        // them out of the cleaned segment's `.txnindex`).
+        p.forget_aborted_transactions(&txns.emptied_aborted)?;
         self.stats.records_read = filter_stats.records_read;
         self.stats.records_kept = filter_stats.records_kept;
         self.stats.map_utilization = map.utilization();
@@ -261,6 +266,7 @@ impl<'a> Cleaner<'a> {
         group: &[SegmentSnapshot],
         cleaned: &mut LogSegment,
         ctx: &FilterContext<'_>,
+        txns: &mut CleanedTransactions,
         stats: &mut FilterStats,
     ) -> Result<(), CleanError> {
         for seg in group {
@@ -269,7 +275,7 @@ impl<'a> Cleaner<'a> {
             self.for_each_batch(&seg.file, seg.size, &mut |b| {
                 let h = BatchHeader::new(b).ok_or(RecordsError::Malformed("short batch"))?;
                 let out: Option<std::borrow::Cow<'_, [u8]>> =
-                    match filter::filter_batch(b, ctx, stats)? {
+                    match filter::filter_batch(b, ctx, txns, stats)? {
                         Filtered::Original => Some(b.into()),
                         Filtered::Rewritten(v) => Some(v.into()),
                         Filtered::Dropped => None,

@@ -11,9 +11,10 @@
 //! the last batch of an active producer and the last batch of the cleaning round, which stay as
 //! empty batches so producer sequence state and the log end survive (Kafka's `RETAIN_EMPTY`).
 //!
-//! Transactions (KIP-98, Kafka's `Cleaner` with `CleanedTransactionMetadata`): the records of
-//! aborted transactions are removed, and never shadow a committed value of their key; their
-//! ABORT markers and every COMMIT marker are kept.
+//! Transactions (KIP-98, Kafka's `Cleaner` with `CleanedTransactionMetadata`, see [`super::txn`]):
+//! the records of aborted transactions are removed, and never shadow a committed value of their
+//! key. A marker whose transaction has no batches left is stamped with a delete horizon like a
+//! tombstone and dropped by a clean after it.
 //!
 //! Tombstones (KIP-534): the first clean that keeps a tombstone stamps its batch with a delete
 //! horizon (`now + delete.retention.ms`, stored in the base timestamp with attribute bit 6); a
@@ -22,6 +23,7 @@
 use std::collections::HashMap;
 
 use super::offset_map::OffsetMap;
+use super::txn::{CleanedTransactions, MarkerFate};
 use crate::log::batch::{BatchHeader, Compression, NO_PRODUCER_ID};
 use crate::log::batch_rewrite::{self, BatchSpec, DELETE_HORIZON_MASK};
 use crate::log::compression::Levels;
@@ -37,8 +39,6 @@ pub struct FilterContext<'a> {
     /// The first offset this round does not clean.
     pub upper_bound_offset: i64,
     pub levels: Levels,
-    /// Aborted transactions of the cleaned range, by producer id: `(first offset, marker offset)`.
-    pub aborted: &'a AbortedRanges,
 }
 
 /// Aborted transactions by producer id, as `(first offset, marker offset)` ranges.
@@ -73,28 +73,58 @@ pub struct FilterStats {
     pub records_kept: u64,
 }
 
-/// Decides what to keep of `batch` (one complete batch as stored).
+/// Decides what to keep of `batch` (one complete batch as stored); batches come in offset order
+/// and `txns` follows the transactions along.
 pub fn filter_batch(
     batch: &[u8],
     ctx: &FilterContext<'_>,
+    txns: &mut CleanedTransactions,
     stats: &mut FilterStats,
 ) -> Result<Filtered, RecordsError> {
     let h = BatchHeader::new(batch).ok_or(RecordsError::Malformed("short batch"))?;
     let count = h.record_count().max(0);
     stats.records_read += count as u64;
+    let horizon = (h.attributes() & DELETE_HORIZON_MASK != 0).then(|| h.base_timestamp());
+    let last_of_round = h.last_offset() + 1 == ctx.upper_bound_offset;
     if h.is_control() {
-        stats.records_kept += count as u64;
-        return Ok(Filtered::Original);
+        let fate = txns.on_control_batch(&h, batch);
+        return match (fate, horizon) {
+            (MarkerFate::Removable, Some(hz)) if hz <= ctx.now_ms && !last_of_round => {
+                Ok(Filtered::Dropped)
+            }
+            (MarkerFate::Removable, None) => {
+                // The first clean that finds the transaction gone stamps the delete horizon.
+                stats.records_kept += count as u64;
+                let section = records::records_section(batch)?;
+                let mut all = Vec::with_capacity(count as usize);
+                for r in RecordIter::new(&section, count) {
+                    let r = r?;
+                    all.push((r.raw, h.base_timestamp().saturating_add(r.timestamp_delta)));
+                }
+                let hz = ctx.now_ms.saturating_add(ctx.delete_retention_ms);
+                Ok(Filtered::Rewritten(rebuild(
+                    &h,
+                    Compression::None,
+                    &all,
+                    Some(hz),
+                    section.len(),
+                    ctx,
+                )?))
+            }
+            _ => {
+                stats.records_kept += count as u64;
+                Ok(Filtered::Original)
+            }
+        };
     }
     let retain_empty = (h.producer_id() != NO_PRODUCER_ID
         && ctx.last_data_offsets.get(&h.producer_id()) == Some(&h.last_offset()))
-        || h.last_offset() + 1 == ctx.upper_bound_offset;
+        || last_of_round;
     let codec = h
         .compression()
         .ok_or(RecordsError::UnknownCodec(h.attributes()))?;
     let section = records::records_section(batch)?;
-    let horizon = (h.attributes() & DELETE_HORIZON_MASK != 0).then(|| h.base_timestamp());
-    let aborted = is_aborted(&h, ctx.aborted);
+    let aborted = txns.on_data_batch(&h);
     let mut kept: Vec<(&[u8], i64)> = Vec::with_capacity(count as usize);
     let mut tombstones = false;
     let mut read = 0;
@@ -151,10 +181,30 @@ pub fn filter_batch(
     } else {
         horizon
     };
+    Ok(Filtered::Rewritten(rebuild(
+        &h,
+        codec,
+        &kept,
+        new_horizon,
+        section.len(),
+        ctx,
+    )?))
+}
+
+/// A new batch of `kept` records (raw, absolute timestamp) with `h`'s base offset, producer
+/// fields and attributes; with a delete horizon it becomes the base timestamp (KIP-534).
+fn rebuild(
+    h: &BatchHeader<'_>,
+    codec: Compression,
+    kept: &[(&[u8], i64)],
+    new_horizon: Option<i64>,
+    size_hint: usize,
+    ctx: &FilterContext<'_>,
+) -> Result<Vec<u8>, RecordsError> {
     let base_timestamp = new_horizon.unwrap_or(h.base_timestamp());
-    let mut out = Vec::with_capacity(section.len());
+    let mut out = Vec::with_capacity(size_hint);
     let mut max_ts = i64::MIN;
-    for (raw, ts) in &kept {
+    for (raw, ts) in kept {
         max_ts = max_ts.max(*ts);
         if base_timestamp == h.base_timestamp() {
             out.extend_from_slice(raw);
@@ -175,11 +225,9 @@ pub fn filter_batch(
             max_ts
         },
         record_count: kept.len() as i32,
-        ..BatchSpec::of(&h)
+        ..BatchSpec::of(h)
     };
-    Ok(Filtered::Rewritten(batch_rewrite::build(
-        &spec, codec, ctx.levels, &out,
-    )))
+    Ok(batch_rewrite::build(&spec, codec, ctx.levels, &out))
 }
 
 /// Copies a raw record with a new timestamp delta: `length, attributes, timestampDelta, rest`.

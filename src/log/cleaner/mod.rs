@@ -15,6 +15,7 @@ pub mod clean;
 pub mod filter;
 pub mod offset_map;
 pub mod throttler;
+pub mod txn;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};

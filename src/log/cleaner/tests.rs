@@ -380,3 +380,116 @@ fn aborted_records_are_removed_and_never_shadow_committed_ones() {
     // The markers stay, so read_committed consumers still get the aborted list right.
     assert_eq!(p.aborted_transactions(0, i64::MAX).len(), 1);
 }
+
+/// The control batches in the log: (offset, control type, delete horizon stamped).
+fn markers(p: &Partition) -> Vec<(i64, i16, bool)> {
+    let mut out = Vec::new();
+    let mut next = p.log_start_offset();
+    while next < p.log_end_offset() {
+        let d = p
+            .read(next, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
+        if d.is_empty() {
+            break;
+        }
+        for (at, h) in Batches::new(&d) {
+            let batch = &d[at..at + h.size()];
+            assert!(crate::log::batch::crc_is_valid(batch));
+            if h.is_control() && h.base_offset() >= next {
+                let kind = crate::log::control::control_type(batch).unwrap();
+                out.push((
+                    h.base_offset(),
+                    kind,
+                    h.attributes() & DELETE_HORIZON_MASK != 0,
+                ));
+            }
+            next = h.last_offset() + 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn markers_of_transactions_without_batches_are_stamped_then_removed() {
+    use crate::log::control::{ABORT, COMMIT};
+    let dir = tempfile::tempdir().unwrap();
+    let p = compacted(dir.path());
+    let now = crate::broker::now_ms();
+    let append_txn = |p: &Partition, recs: &[Rec<'_>], pid: i64, seq: i32| {
+        let b = Bytes::from(txn_batch(recs, pid, seq));
+        let v = validator::validate(&b, 9, &p.config(), AppendOrigin::Client, now, "t-0").unwrap();
+        p.append(&v, AppendOrigin::Client).unwrap();
+    };
+    // Producer 7 commits k=a1 (0, marker 1), then k=a2 (2, marker 3); producer 8 aborts j=x
+    // (4, marker 5), then commits j=y (6, marker 7).
+    append_txn(&p, &[(b"k", Some(b"a1"))], 7, 0);
+    p.append_txn_marker(7, 0, 0, true, now).unwrap();
+    append_txn(&p, &[(b"k", Some(b"a2"))], 7, 1);
+    p.append_txn_marker(7, 0, 0, true, now).unwrap();
+    append_txn(&p, &[(b"j", Some(b"x"))], 8, 0);
+    p.append_txn_marker(8, 0, 0, false, now).unwrap();
+    append_txn(&p, &[(b"j", Some(b"y"))], 8, 1);
+    p.append_txn_marker(8, 0, 0, true, now).unwrap();
+    for i in 0..6 {
+        produce(
+            &p,
+            &[(b"filler", Some(format!("{i:0>200}").as_bytes()))],
+            Compression::None,
+        );
+    }
+    let all = [
+        (1, COMMIT, false),
+        (3, COMMIT, false),
+        (5, ABORT, false),
+        (7, COMMIT, false),
+    ];
+    assert_eq!(markers(&p), all);
+    assert_eq!(p.aborted_transactions(0, i64::MAX).len(), 1);
+    let values = |p: &Partition| -> Vec<(i64, Vec<u8>)> {
+        read_all(p)
+            .into_iter()
+            .filter(|(_, k, _)| k.as_slice() != b"filler")
+            .map(|(o, _, v)| (o, v.unwrap()))
+            .collect()
+    };
+
+    // First clean: the shadowed and the aborted batches go; their markers stay this time.
+    clean(&p, 0, now);
+    assert_eq!(values(&p), vec![(2, b"a2".to_vec()), (6, b"y".to_vec())]);
+    assert_eq!(markers(&p), all);
+    assert_eq!(p.aborted_transactions(0, i64::MAX).len(), 1);
+
+    // Second clean: the markers of transactions with no batch left get a delete horizon, and
+    // the emptied aborted transaction leaves the index.
+    clean(&p, 0, now);
+    assert_eq!(
+        markers(&p),
+        [
+            (1, COMMIT, true),
+            (3, COMMIT, false),
+            (5, ABORT, true),
+            (7, COMMIT, false)
+        ]
+    );
+    assert!(p.aborted_transactions(0, i64::MAX).is_empty());
+    assert_eq!(values(&p), vec![(2, b"a2".to_vec()), (6, b"y".to_vec())]);
+
+    // Before the horizon (delete.retention.ms = 1 s) they stay; after it they go.
+    clean(&p, 0, now + 500);
+    assert_eq!(markers(&p).len(), 4);
+    clean(&p, 0, now + 2_000);
+    assert_eq!(markers(&p), [(3, COMMIT, false), (7, COMMIT, false)]);
+    assert_eq!(values(&p), vec![(2, b"a2".to_vec()), (6, b"y".to_vec())]);
+    let lso = p.last_stable_offset();
+    assert_eq!(lso, p.log_end_offset());
+
+    // A restart reads the same index and producer state back.
+    drop(p);
+    let p = compacted(dir.path());
+    assert!(p.aborted_transactions(0, i64::MAX).is_empty());
+    assert_eq!(p.last_stable_offset(), lso);
+    assert_eq!(markers(&p), [(3, COMMIT, false), (7, COMMIT, false)]);
+}

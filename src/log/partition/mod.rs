@@ -370,6 +370,35 @@ impl Partition {
             .collect()
     }
 
+    /// Drops aborted transactions the cleaner has removed every batch of from the transaction
+    /// index, in memory and in the `.txnindex` files: a read_committed consumer needs an entry
+    /// only to skip those batches.
+    pub fn forget_aborted_transactions(&self, gone: &[AbortedTxn]) -> Result<()> {
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mut st = self.lock();
+        for a in gone {
+            st.aborted.remove(&a.last_offset);
+        }
+        let markers: std::collections::HashSet<i64> = gone.iter().map(|a| a.last_offset).collect();
+        let mut by_file: BTreeMap<i64, Vec<AbortedTxn>> = BTreeMap::new();
+        for (base, a) in txn_index::read_all(&self.dir) {
+            by_file.entry(base).or_default().push(a);
+        }
+        for (base, entries) in by_file {
+            if entries.iter().any(|a| markers.contains(&a.last_offset)) {
+                let keep: Vec<AbortedTxn> = entries
+                    .into_iter()
+                    .filter(|a| !markers.contains(&a.last_offset))
+                    .collect();
+                txn_index::rewrite(&self.dir, base, &keep)?;
+            }
+        }
+        drop(st);
+        Ok(())
+    }
+
     /// Open transactions as `(first offset, producer id)`, oldest first.
     pub fn ongoing_transactions(&self) -> Vec<(i64, i64)> {
         self.lock().producers.ongoing_transactions().collect()
