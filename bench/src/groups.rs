@@ -16,8 +16,8 @@ use crate::scenario::{Env, LatencyMs, Sample, Scenario};
 /// Default number of commits per run.
 const DEFAULT_COMMITS: u64 = 200_000;
 
-/// OffsetCommit throughput from one consumer: asynchronous commits of one
-/// partition's offset, each its own OffsetCommit request, pipelined by
+/// `OffsetCommit` throughput from one consumer: asynchronous commits of one
+/// partition's offset, each its own `OffsetCommit` request, pipelined by
 /// librdkafka on the coordinator connection, then one synchronous commit.
 /// The broker answers a connection's requests in order, so when the
 /// synchronous commit returns every earlier one has been acknowledged;
@@ -175,7 +175,7 @@ impl Scenario for Rebalance {
                 if let Some(Err(e)) = c.poll(Duration::ZERO) {
                     log::debug!("consumer {i}: {e}");
                 }
-                let holds = c.assignment().map(|a| a.count() > 0).unwrap_or(false);
+                let holds = c.assignment().is_ok_and(|a| a.count() > 0);
                 match (holds, assigned_at[i]) {
                     (true, None) => assigned_at[i] = Some(start.elapsed()),
                     (false, Some(_)) => assigned_at[i] = None,

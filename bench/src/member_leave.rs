@@ -6,7 +6,7 @@
 //!
 //! Each run: a 6-partition topic gets a record on every partition every 2 ms
 //! from a producer thread; three consumers, one thread each, consume it. Once
-//! every member consumes, one of them closes (LeaveGroup, or a heartbeat with
+//! every member consumes, one of them closes (`LeaveGroup`, or a heartbeat with
 //! epoch -1). The window runs from the close until each partition it owned
 //! has had a record consumed by one of the other two. The latency columns are,
 //! over those partitions, the time until each was consumed again (max: all of
@@ -15,13 +15,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
+use rdkafka::topic_partition_list::TopicPartitionListElem;
 use rdkafka::Message as _;
 
 use crate::client::{base_config, unique_name};
@@ -148,9 +149,14 @@ impl Scenario for MemberLeave {
                     let now = Instant::now();
                     let assignment: BTreeSet<i32> = consumer
                         .assignment()
-                        .map(|a| a.elements().iter().map(|e| e.partition()).collect())
+                        .map(|a| {
+                            a.elements()
+                                .iter()
+                                .map(TopicPartitionListElem::partition)
+                                .collect()
+                        })
                         .unwrap_or_default();
-                    let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut s = seen.lock().unwrap_or_else(PoisonError::into_inner);
                     s.assignment = assignment;
                     if let Some(Ok(m)) = msg {
                         s.arrivals.push((now, m.partition()));
@@ -161,7 +167,7 @@ impl Scenario for MemberLeave {
             }));
         }
 
-        let result = self.measure(env, &seen, &stops);
+        let result = Self::measure(env, &seen, &stops);
         stop_all.store(true, Ordering::Relaxed);
         for t in threads {
             let _ = t.join();
@@ -179,12 +185,11 @@ impl Scenario for MemberLeave {
 
 impl MemberLeave {
     fn measure(
-        &self,
         env: &Env<'_>,
         seen: &[Arc<Mutex<Seen>>],
         stops: &[Arc<AtomicBool>],
     ) -> Result<Sample> {
-        let lock = |i: usize| seen[i].lock().unwrap_or_else(|e| e.into_inner());
+        let lock = |i: usize| seen[i].lock().unwrap_or_else(PoisonError::into_inner);
         let deadline = Instant::now() + env.settings.run_timeout;
         // Steady state: every partition assigned once, every member consuming.
         loop {
@@ -249,27 +254,7 @@ impl MemberLeave {
         let end = t0 + consumed_again.values().copied().max().unwrap_or_default();
 
         // Longest pause of the members that stay: before the leave and while partitions moved.
-        let pause = |from: Instant, to: Instant| -> Duration {
-            (0..leaver)
-                .map(|i| {
-                    let s = lock(i);
-                    let times: Vec<Instant> = s
-                        .arrivals
-                        .iter()
-                        .filter(|(t, _)| *t >= from && *t <= to)
-                        .map(|(t, _)| *t)
-                        .collect();
-                    let mut worst = Duration::ZERO;
-                    let mut last = from;
-                    for t in times {
-                        worst = worst.max(t.duration_since(last));
-                        last = t;
-                    }
-                    worst.max(to.saturating_duration_since(last))
-                })
-                .max()
-                .unwrap_or_default()
-        };
+        let pause = |from: Instant, to: Instant| longest_pause(&seen[..leaver], from, to);
         let before = pause(steady_from, t0);
         let during = pause(t0, end.max(t0 + Duration::from_millis(1)));
 
@@ -294,4 +279,22 @@ impl MemberLeave {
         ));
         Ok(sample)
     }
+}
+
+/// The longest time any of `members` went without a record between `from` and `to`.
+fn longest_pause(members: &[Arc<Mutex<Seen>>], from: Instant, to: Instant) -> Duration {
+    members
+        .iter()
+        .map(|m| {
+            let s = m.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut worst = Duration::ZERO;
+            let mut last = from;
+            for (t, _) in s.arrivals.iter().filter(|(t, _)| *t >= from && *t <= to) {
+                worst = worst.max(t.duration_since(last));
+                last = *t;
+            }
+            worst.max(to.saturating_duration_since(last))
+        })
+        .max()
+        .unwrap_or_default()
 }

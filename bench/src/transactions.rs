@@ -1,7 +1,7 @@
 //! Transactional producer throughput (KIP-98): the same records as the
 //! idempotent `acks=all` scenarios, sent in transactions of a fixed size, each
 //! `begin_transaction` .. `commit_transaction`. The difference to the
-//! idempotent figure is the cost of AddPartitionsToTxn, EndTxn and the commit
+//! idempotent figure is the cost of `AddPartitionsToTxn`, `EndTxn` and the commit
 //! markers per transaction.
 
 use std::time::{Duration, Instant};
