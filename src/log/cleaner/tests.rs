@@ -90,9 +90,8 @@ fn produce(p: &Partition, recs: &[Rec<'_>], codec: Compression) {
     p.append(&v, AppendOrigin::Client).unwrap();
 }
 
-/// Every record in the log: (offset, key, value).
-fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
-    let mut out = Vec::new();
+/// Calls `f` with every batch of the log in order (CRC checked) and the offset read up to.
+fn for_each_batch(p: &Partition, mut f: impl FnMut(&BatchHeader<'_>, &[u8], i64)) {
     let mut next = p.log_start_offset();
     while next < p.log_end_offset() {
         let d = p
@@ -107,23 +106,30 @@ fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
         for (at, h) in Batches::new(&d) {
             let batch = &d[at..at + h.size()];
             assert!(crate::log::batch::crc_is_valid(batch));
-            if h.is_control() {
-                // Transaction markers are not records.
-                next = h.last_offset() + 1;
-                continue;
-            }
-            let s = records_section(batch).unwrap();
-            for r in RecordIter::new(&s, h.record_count()) {
-                let r = r.unwrap();
-                let off = h.base_offset() + r.offset_delta as i64;
-                if off >= next {
-                    out.push((off, r.key.unwrap().to_vec(), r.value.map(<[u8]>::to_vec)));
-                    assert_eq!(r.header_count, 2, "headers kept verbatim");
-                }
-            }
+            f(&h, batch, next);
             next = h.last_offset() + 1;
         }
     }
+}
+
+/// Every record in the log: (offset, key, value).
+fn read_all(p: &Partition) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    for_each_batch(p, |h, batch, next| {
+        if h.is_control() {
+            // Transaction markers are not records.
+            return;
+        }
+        let s = records_section(batch).unwrap();
+        for r in RecordIter::new(&s, h.record_count()) {
+            let r = r.unwrap();
+            let off = h.base_offset() + r.offset_delta as i64;
+            if off >= next {
+                out.push((off, r.key.unwrap().to_vec(), r.value.map(<[u8]>::to_vec)));
+                assert_eq!(r.header_count, 2, "headers kept verbatim");
+            }
+        }
+    });
     out
 }
 
@@ -384,31 +390,16 @@ fn aborted_records_are_removed_and_never_shadow_committed_ones() {
 /// The control batches in the log: (offset, control type, delete horizon stamped).
 fn markers(p: &Partition) -> Vec<(i64, i16, bool)> {
     let mut out = Vec::new();
-    let mut next = p.log_start_offset();
-    while next < p.log_end_offset() {
-        let d = p
-            .read(next, 1 << 20, true)
-            .unwrap()
-            .records
-            .read_to_bytes()
-            .unwrap();
-        if d.is_empty() {
-            break;
+    for_each_batch(p, |h, batch, next| {
+        if h.is_control() && h.base_offset() >= next {
+            let kind = crate::log::control::control_type(batch).unwrap();
+            out.push((
+                h.base_offset(),
+                kind,
+                h.attributes() & DELETE_HORIZON_MASK != 0,
+            ));
         }
-        for (at, h) in Batches::new(&d) {
-            let batch = &d[at..at + h.size()];
-            assert!(crate::log::batch::crc_is_valid(batch));
-            if h.is_control() && h.base_offset() >= next {
-                let kind = crate::log::control::control_type(batch).unwrap();
-                out.push((
-                    h.base_offset(),
-                    kind,
-                    h.attributes() & DELETE_HORIZON_MASK != 0,
-                ));
-            }
-            next = h.last_offset() + 1;
-        }
-    }
+    });
     out
 }
 
