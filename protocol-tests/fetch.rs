@@ -143,6 +143,37 @@ fn size_limits_are_honoured_but_at_least_one_batch_is_returned() {
 }
 
 #[test]
+fn broker_fetch_max_bytes_caps_the_request() {
+    // KIP-541: fetch.max.bytes (at least 1024) bounds a response whatever max_bytes asks.
+    let broker = Broker::with_overrides(&[("fetch.max.bytes", "1024")]);
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "fetch-broker-cap", 1);
+    let mut sizes = Vec::new();
+    for i in 0..4 {
+        let b = recs(&format!("b{i}-{}", "p".repeat(300)), 1);
+        sizes.push(batch(&b).len());
+        assert_eq!(produce_ok(&mut c, &topic, 0, &b), i as i64);
+    }
+    assert!(sizes[0] + sizes[1] > 1024 && sizes[0] <= 1024, "{sizes:?}");
+    for v in fetch_versions() {
+        let p = fetch(&mut c, &topic, 0, 0, v);
+        assert_eq!(p.error_code, code::NONE);
+        let data = p.records.expect("records");
+        assert_eq!(
+            raw_batches(&data).len(),
+            1,
+            "Fetch v{v} under a 1024-byte cap"
+        );
+        assert!(data.len() <= 1024, "Fetch v{v}: {} bytes", data.len());
+    }
+    // The first batch still comes whole when it alone is above the cap (KIP-74).
+    let big = recs(&"q".repeat(3000), 1);
+    assert_eq!(produce_ok(&mut c, &topic, 0, &big), 4);
+    let p = fetch(&mut c, &topic, 0, 4, 12);
+    assert_eq!(raw_batches(&p.records.expect("records")).len(), 1);
+}
+
+#[test]
 fn max_bytes_spans_partitions() {
     let broker = Broker::start();
     let mut c = broker.client();

@@ -67,6 +67,8 @@ pub static DEFS: &[Def] = &[
         "Allow DeleteTopics; when false it answers TOPIC_DELETION_DISABLED."),
     def("message.max.bytes", Int, Some("1048588"), V::AtLeast(0),
         "Largest record batch accepted (topic config max.message.bytes)."),
+    def("fetch.max.bytes", Int, Some("57671680"), V::AtLeast(1024),
+        "Most bytes one Fetch response carries, whatever the request's max_bytes (KIP-541); the first batch still comes whole when larger, so consumers always progress."),
     // --- Network -----------------------------------------------------------------------------
     def("socket.request.max.bytes", Int, Some("104857600"), V::AtLeast(1),
         "Largest request frame; bigger size prefixes close the connection without allocating."),
