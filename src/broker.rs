@@ -29,6 +29,8 @@ pub struct Broker {
     pub txn: Arc<TransactionCoordinator>,
     /// Flips to true when shutdown starts, so long-polling requests return at once.
     pub shutting_down: watch::Receiver<bool>,
+    /// `fetch.max.bytes` (read-only in Kafka too), resolved once for the fetch path.
+    pub fetch_max_bytes: usize,
 }
 
 impl Broker {
@@ -47,6 +49,7 @@ impl Broker {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
         Ok(Broker {
             node_id: settings.node_id(),
+            fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
             producer_ids: ProducerIdManager::open(&data_dir)?,
             scram: ScramStore::open(&data_dir)?,
             settings,

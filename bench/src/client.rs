@@ -13,7 +13,9 @@ use rdkafka::admin::{
 };
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::ToBytes;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
 use rdkafka::ClientConfig;
 
 /// How long topic creation and its propagation to metadata may take.
@@ -23,6 +25,28 @@ const TOPIC_READY_TIMEOUT: Duration = Duration::from_secs(15);
 /// property on every client (e.g. `protocol,fetch`), for diagnosing a broker
 /// that a scenario trips over.
 pub const DEBUG_ENV: &str = "KLAMM_BENCH_RDKAFKA_DEBUG";
+
+/// Enqueues `record`; while librdkafka's queue is full, serves its events for a millisecond and
+/// tries again, until `deadline` (`None`: no limit). `Ok(false)` when the deadline passed.
+pub fn enqueue<K: ToBytes + ?Sized, P: ToBytes + ?Sized>(
+    producer: &BaseProducer<DeliveryErrors>,
+    mut record: BaseRecord<'_, K, P>,
+    deadline: Option<Instant>,
+) -> Result<bool> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(true),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(1));
+                if deadline.is_some_and(|d| Instant::now() > d) {
+                    return Ok(false);
+                }
+            }
+            Err((e, _)) => return Err(e).context("enqueueing a record"),
+        }
+    }
+}
 
 /// Configuration every client starts from. Topics are only ever created
 /// explicitly, so a metadata request can never auto-create one.

@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::admin::ResourceSpecifier;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
 
-use crate::client::{payload, unique_name, DeliveryErrors};
+use crate::client::{enqueue, payload, unique_name, DeliveryErrors};
 use crate::produce::{produce, throughput_config, Acks, ProduceJob};
 use crate::scenario::{Env, Measured, Sample, Scenario, ONE_KIB};
 
@@ -74,21 +73,11 @@ fn fill_topic(env: &Env<'_>, topic: &str) -> Result<PathBuf> {
     let value = payload(ONE_KIB);
     for i in 0..FILL_RECORDS {
         let key = format!("key-{:08}", i % KEYS);
-        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
+        let record = BaseRecord::<[u8], [u8]>::to(topic)
             .key(key.as_bytes())
             .payload(&value);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    producer.poll(Duration::from_millis(1));
-                    if Instant::now() > deadline {
-                        bail!("filling {topic} timed out");
-                    }
-                }
-                Err((e, _)) => return Err(e).context("enqueueing a fill record"),
-            }
+        if !enqueue(&producer, record, Some(deadline))? {
+            bail!("filling {topic} timed out");
         }
         if i % 4096 == 0 {
             producer.poll(Duration::ZERO);

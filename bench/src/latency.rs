@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::broker::ProcessProbe;
-use crate::client::{base_config, consumer_config, payload, unique_name, DeliveryErrors};
+use crate::client::{base_config, consumer_config, enqueue, payload, unique_name, DeliveryErrors};
 use crate::report::percentile;
 use crate::scenario::{Env, LatencyMs, Measured, Sample, Scenario, Window};
 
@@ -183,17 +182,8 @@ impl Sender<'_> {
             }
             value[8..16].copy_from_slice(&seq.to_le_bytes());
             value[..8].copy_from_slice(&nanos_since(self.epoch).to_le_bytes());
-            let mut record = BaseRecord::<(), [u8]>::to(self.topic).payload(&value);
-            loop {
-                match self.producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        record = back;
-                        self.producer.poll(Duration::from_millis(1));
-                    }
-                    Err((e, _)) => return Err(e).context("enqueueing a record"),
-                }
-            }
+            let record = BaseRecord::<(), [u8]>::to(self.topic).payload(&value);
+            enqueue(self.producer, record, None)?;
             if seq % 64 == 0 {
                 self.producer.poll(Duration::ZERO);
             }

@@ -7,11 +7,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
 use rdkafka::ClientConfig;
 
-use crate::client::{base_config, payload, unique_name, DeliveryErrors};
+use crate::client::{base_config, enqueue, payload, unique_name, DeliveryErrors};
 use crate::scenario::{default_records, Env, Measured, Sample, Scenario};
 
 /// Producer acknowledgement mode.
@@ -133,22 +132,12 @@ fn send(producer: &BaseProducer<DeliveryErrors>, job: &ProduceJob<'_>, count: u6
     let deadline = Instant::now() + job.timeout;
     let value = payload(job.payload_len);
     for i in 0..count {
-        let mut record = BaseRecord::<(), [u8]>::to(job.topic).payload(&value);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    producer.poll(Duration::from_millis(1));
-                    if Instant::now() > deadline {
-                        bail!(
-                            "timed out after {:?} with {i} of {count} records queued",
-                            job.timeout
-                        );
-                    }
-                }
-                Err((e, _)) => return Err(e).context("enqueueing a record"),
-            }
+        let record = BaseRecord::<(), [u8]>::to(job.topic).payload(&value);
+        if !enqueue(producer, record, Some(deadline))? {
+            bail!(
+                "timed out after {:?} with {i} of {count} records queued",
+                job.timeout
+            );
         }
         if i % 4096 == 0 {
             // Serves (error-only) delivery reports; effectively free otherwise.

@@ -7,10 +7,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
 
-use crate::client::{payload, unique_name, DeliveryErrors};
+use crate::client::{enqueue, payload, unique_name, DeliveryErrors};
 use crate::produce::{throughput_config, Acks};
 use crate::scenario::{default_records, Env, Sample, Scenario};
 
@@ -77,19 +76,9 @@ impl Scenario for TxnProduce {
             producer.begin_transaction().context("begin_transaction")?;
             let n = self.txn_records.min(records - sent);
             for _ in 0..n {
-                let mut record = BaseRecord::<(), [u8]>::to(&topic).payload(&value);
-                loop {
-                    match producer.send(record) {
-                        Ok(()) => break,
-                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                            record = back;
-                            producer.poll(Duration::from_millis(1));
-                            if Instant::now() > deadline {
-                                bail!("timed out after {timeout:?} with {sent} records committed");
-                            }
-                        }
-                        Err((e, _)) => return Err(e).context("enqueueing a record"),
-                    }
+                let record = BaseRecord::<(), [u8]>::to(&topic).payload(&value);
+                if !enqueue(&producer, record, Some(deadline))? {
+                    bail!("timed out after {timeout:?} with {sent} records committed");
                 }
             }
             // A zero-timeout flush only tells librdkafka to send without lingering (its own

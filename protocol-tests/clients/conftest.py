@@ -85,3 +85,13 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(
                 (f"klamm stderr tail ({b.stderr_path})", b.stderr_tail(60))
             )
+
+
+@pytest.fixture
+def members():
+    """The consumer-group members (groupstest.Member) a test starts; any still running at its end
+    are killed."""
+    made: list = []
+    yield made
+    for m in made:
+        m.cleanup()

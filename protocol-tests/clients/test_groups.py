@@ -18,14 +18,6 @@ KLAMM_OVERRIDES = GROUP_OVERRIDES
 PARTITIONS = 6
 
 
-@pytest.fixture
-def members():
-    made: list = []
-    yield made
-    for m in made:
-        m.cleanup()
-
-
 def produce_values(bootstrap, topic, per_partition, partitions=PARTITIONS, start=0):
     recs = [Rec(p, f"k{i}".encode(), f"{topic}-{p}-{i}".encode()) for i in range(start, start + per_partition)
             for p in range(partitions)]

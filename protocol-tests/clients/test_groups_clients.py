@@ -22,14 +22,6 @@ def node_ready():
         pytest.fail("node is not installed")
 
 
-@pytest.fixture
-def members():
-    made: list = []
-    yield made
-    for m in made:
-        m.cleanup()
-
-
 def produce_values(bootstrap, topic, per_partition, partitions=PARTITIONS):
     recs = [Rec(p, f"k{i}".encode(), f"{topic}-{p}-{i}".encode()) for i in range(per_partition) for p in range(partitions)]
     res = cf_produce(bootstrap, topic, recs, acks="all")

@@ -8,7 +8,6 @@ computes assignments and hands them out incrementally through ConsumerGroupHeart
 - a classic-protocol group (kafka-python) consumes the same topic alongside.
 """
 
-import pytest
 from confluent_kafka.admin import AdminClient
 
 from groupstest import Member, wait_assignment
@@ -23,14 +22,6 @@ OVERRIDES = [
     "group.consumer.min.heartbeat.interval.ms=100",
     "group.consumer.heartbeat.interval.ms=250",
 ]
-
-
-@pytest.fixture
-def members():
-    made: list = []
-    yield made
-    for m in made:
-        m.cleanup()
 
 
 def records(topic_partitions: int, per_partition: int, tag: str) -> list:

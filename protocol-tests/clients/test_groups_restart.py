@@ -13,14 +13,6 @@ from groupstest import GROUP_OVERRIDES, Member, wait_assignment, wait_records
 from klammtest import TIMEOUT, Rec, cf_consumer, cf_create_topic, cf_produce, unique_topic, wait_until
 
 
-@pytest.fixture
-def members():
-    made: list = []
-    yield made
-    for m in made:
-        m.cleanup()
-
-
 def java_partition(group: str, n: int) -> int:
     """Kafka's Utils.abs(group.hashCode()) % n, with Java's String.hashCode over UTF-16 units."""
     b = group.encode("utf-16-be")

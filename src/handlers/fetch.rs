@@ -104,11 +104,10 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
 
     let read_committed = v >= 4 && req.isolation_level == READ_COMMITTED;
     // KIP-541: the broker's fetch.max.bytes caps what a request may ask for.
-    let broker_max = ctx.broker.settings.i32("fetch.max.bytes").max(1024) as usize;
     let max_bytes = if req.max_bytes <= 0 {
         0
     } else {
-        (req.max_bytes as usize).min(broker_max)
+        (req.max_bytes as usize).min(ctx.broker.fetch_max_bytes)
     };
     let min_bytes = req.min_bytes.max(0) as usize;
     let deadline =

@@ -374,15 +374,7 @@ impl ConsumerGroup {
                 member,
                 value: Some(sub),
                 ..
-            } => {
-                let mut m = self
-                    .members
-                    .get(member)
-                    .cloned()
-                    .unwrap_or_else(|| ConsumerGroupMember::new(member));
-                m.subscription = sub.clone();
-                self.update_member(m);
-            }
+            } => self.replay_member(member, |m| m.subscription = sub.clone()),
             ConsumerRecord::MemberMetadata {
                 member,
                 value: None,
@@ -417,15 +409,7 @@ impl ConsumerGroup {
                 member,
                 value: Some(c),
                 ..
-            } => {
-                let mut m = self
-                    .members
-                    .get(member)
-                    .cloned()
-                    .unwrap_or_else(|| ConsumerGroupMember::new(member));
-                m.current = c.clone();
-                self.update_member(m);
-            }
+            } => self.replay_member(member, |m| m.current = c.clone()),
             ConsumerRecord::CurrentMemberAssignment {
                 member,
                 value: None,
@@ -459,6 +443,17 @@ impl ConsumerGroup {
         }
         self.update_state();
         true
+    }
+
+    /// Applies one replayed member record to the member (created by its first record).
+    fn replay_member(&mut self, member_id: &str, apply: impl FnOnce(&mut ConsumerGroupMember)) {
+        let mut m = self
+            .members
+            .get(member_id)
+            .cloned()
+            .unwrap_or_else(|| ConsumerGroupMember::new(member_id));
+        apply(&mut m);
+        self.update_member(m);
     }
 
     fn update_member(&mut self, new: ConsumerGroupMember) {

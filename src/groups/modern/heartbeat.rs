@@ -31,7 +31,7 @@ use crate::groups::modern::regex;
 use crate::groups::modern::replay::Txn;
 use crate::groups::modern::target_assignment;
 use crate::groups::modern::topics::TopicsImage;
-use crate::groups::records::consumer::{ConsumerRecord, GroupEpoch};
+use crate::groups::records::consumer::{ConsumerRecord, GroupEpoch, ResolvedRegex};
 use crate::groups::shard::ShardState;
 use crate::groups::timer::{TimerKey, TimerTask};
 
@@ -456,14 +456,7 @@ impl ShardState {
         if let Some(old) = old {
             let g = consumer_group(self, &gid)?;
             if g.num_regex_subscribers(old) == 0 && g.resolved_regex(old).is_some() {
-                self.emit(
-                    txn,
-                    ConsumerRecord::RegularExpression {
-                        group: gid.clone(),
-                        regex: old.to_string(),
-                        value: None,
-                    },
-                );
+                self.emit_regex(txn, old.to_string(), None);
             }
         }
         if let Some(new) = new {
@@ -472,14 +465,7 @@ impl ShardState {
                 let resolved = regex::resolve([new], image, self.core.now);
                 for (r, v) in resolved {
                     info!(group = %gid, regex = %r, topics = v.topics.len(), "resolved a regex subscription");
-                    self.emit(
-                        txn,
-                        ConsumerRecord::RegularExpression {
-                            group: gid.clone(),
-                            regex: r,
-                            value: Some(v),
-                        },
-                    );
+                    self.emit_regex(txn, r, Some(v));
                 }
             }
             bump = true;
@@ -517,14 +503,7 @@ impl ShardState {
                     .is_none_or(|old| old.topics != v.topics);
                 if changed {
                     info!(group = %gid, regex = %r, topics = v.topics.len(), "regex subscription now matches other topics");
-                    self.emit(
-                        txn,
-                        ConsumerRecord::RegularExpression {
-                            group: gid.clone(),
-                            regex: r,
-                            value: Some(v),
-                        },
-                    );
+                    self.emit_regex(txn, r, Some(v));
                     bump = true;
                 }
             }
@@ -605,6 +584,20 @@ impl ShardState {
 
     /// Kafka's `removeMember`: current assignment, target and subscription tombstones, in that
     /// order.
+    /// Emits the group's ConsumerGroupRegularExpression record for `regex` (`None`: its
+    /// tombstone, when no member subscribes with it any more).
+    fn emit_regex(&mut self, txn: &mut Txn, regex: String, value: Option<ResolvedRegex>) {
+        let group = txn_group(txn);
+        self.emit(
+            txn,
+            ConsumerRecord::RegularExpression {
+                group,
+                regex,
+                value,
+            },
+        );
+    }
+
     fn emit_member_tombstones(&mut self, txn: &mut Txn, member_id: &str) {
         let gid = txn_group(txn);
         for r in [
@@ -709,14 +702,7 @@ impl ShardState {
         if let Some(r) = member.regex() {
             let g = consumer_group(self, &gid);
             if g.is_ok_and(|g| g.num_regex_subscribers(r) == 0 && g.resolved_regex(r).is_some()) {
-                self.emit(
-                    txn,
-                    ConsumerRecord::RegularExpression {
-                        group: gid.clone(),
-                        regex: r.to_string(),
-                        value: None,
-                    },
-                );
+                self.emit_regex(txn, r.to_string(), None);
             }
         }
         self.maybe_bump_group_epoch(txn, true, image);
