@@ -16,6 +16,7 @@ mod fetch;
 mod framing;
 mod group_offsets;
 mod groups;
+mod hostile;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;

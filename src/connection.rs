@@ -212,8 +212,15 @@ async fn process(
             )
         }
         Err(e) => {
-            crate::metrics::get().requests.rejected("undecodable");
-            warn!(%peer, client_id = ?client_id, "rejected request, closing connection: {e}");
+            // Kafka closes the connection on a request it cannot parse
+            // (`SocketServer` / `RequestContext.parseRequest`); only this connection goes.
+            crate::metrics::get().requests.rejected(e.reason());
+            let client_id = e
+                .client_id()
+                .map(str::to_owned)
+                .or_else(|| client_id.clone());
+            warn!(%peer, client_id = ?client_id, reason = e.reason(),
+                "rejected request, closing connection: {e}");
             (None, Err(()))
         }
     }
