@@ -638,6 +638,72 @@ mod tests {
         assert_eq!(seg.next_offset(), 1);
     }
 
+    /// Offsets 0..=1 and 2 in two valid batches, then `bad` bytes, then a valid batch at 3:
+    /// recovery keeps the first two and cuts from `bad` on.
+    fn recover_with(bad: &[u8]) -> (LogSegment, ScanResult, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = LogSegment::create(dir.path(), 0, limits()).unwrap();
+        append(&mut seg, 0, &[b"a", b"b"], 1);
+        append(&mut seg, 2, &[b"c"], 2);
+        let good = seg.size();
+        seg.flush().unwrap();
+        drop(seg);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(file_name(0, ".log")))
+            .unwrap();
+        f.write_all(bad).unwrap();
+        let mut after = batch(&[b"d"], 3, -1, -1, -1);
+        after[..8].copy_from_slice(&3i64.to_be_bytes());
+        f.write_all(&after).unwrap();
+        drop(f);
+        let (seg, scan) = LogSegment::open(dir.path(), 0, limits(), true, &mut |_| {}).unwrap();
+        let on_disk = std::fs::metadata(dir.path().join(file_name(0, ".log")))
+            .unwrap()
+            .len();
+        assert_eq!(on_disk, seg.size());
+        (seg, scan, good)
+    }
+
+    #[test]
+    fn recovery_truncates_at_a_short_batch_header() {
+        // batchLength 14..48 makes a "batch" shorter than the 61-byte v2 header.
+        for len in 14..49i32 {
+            let mut bad = batch(&[b"x"], 3, -1, -1, -1);
+            bad[..8].copy_from_slice(&3i64.to_be_bytes());
+            bad[batch::LENGTH..batch::LENGTH + 4].copy_from_slice(&len.to_be_bytes());
+            let (seg, scan, good) = recover_with(&bad);
+            assert_eq!(scan.valid_bytes, good, "batchLength {len}");
+            assert_eq!((seg.size(), seg.next_offset()), (good, 3));
+            assert_eq!(seg.translate_offset(3).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn recovery_truncates_at_garbage_and_inconsistent_headers() {
+        let mut claims_i32_max = batch(&[b"x"], 3, -1, -1, -1);
+        claims_i32_max[..8].copy_from_slice(&3i64.to_be_bytes());
+        claims_i32_max[batch::RECORD_COUNT..batch::RECORD_COUNT + 4]
+            .copy_from_slice(&i32::MAX.to_be_bytes());
+        let crc = batch::compute_crc(&claims_i32_max);
+        claims_i32_max[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
+        let mut bad_magic = batch(&[b"x"], 3, -1, -1, -1);
+        bad_magic[batch::MAGIC] = 1;
+        for bad in [vec![0xab; 100], claims_i32_max, bad_magic, vec![0; 61]] {
+            let (seg, scan, good) = recover_with(&bad);
+            assert_eq!(scan.valid_bytes, good);
+            assert!(scan.invalid_bytes > 0);
+            assert_eq!((seg.size(), seg.next_offset()), (good, 3));
+            let mut seen = Vec::new();
+            seg.read_headers(0, u64::MAX, &mut |pos, h| {
+                seen.push((pos, h.base_offset()));
+                true
+            })
+            .unwrap();
+            assert_eq!(seen.iter().map(|s| s.1).collect::<Vec<_>>(), vec![0, 2]);
+        }
+    }
+
     #[test]
     fn file_names() {
         assert_eq!(file_name(42, ".log"), "00000000000000000042.log");

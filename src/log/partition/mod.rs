@@ -31,6 +31,8 @@ use crate::log::validator::{AppendOrigin, ValidBatch};
 use crate::send::FileSlice;
 
 mod retention;
+#[cfg(test)]
+mod stored_batch_tests;
 mod swap;
 #[cfg(test)]
 mod txn_tests;
