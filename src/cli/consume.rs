@@ -461,8 +461,10 @@ mod tests {
     use crate::log::batch_rewrite::{self, BatchSpec};
     use crate::log::compression::Levels;
 
-    /// `(offset, value)` of every record walked, or the error.
-    fn walk(data: &[u8]) -> (Vec<(i64, Vec<u8>)>, Result<(), CliError>) {
+    type Seen = Vec<(i64, Vec<u8>)>;
+
+    /// `(offset, value)` of every record walked, and how the walk ended.
+    fn walk(data: &[u8]) -> (Seen, Result<(), CliError>) {
         let mut seen = Vec::new();
         let r = walk_fetched("t", 0, data, &mut |item| {
             if let Fetched::Record(rec) = item {
@@ -497,8 +499,7 @@ mod tests {
         d.extend_from_slice(&third[..third.len() - 1]);
         let (seen, r) = walk(&d);
         assert!(r.is_ok());
-        let want: Vec<(i64, Vec<u8>)> =
-            vec![(0, b"a".to_vec()), (1, b"b".to_vec()), (2, b"c".to_vec())];
+        let want: Seen = vec![(0, b"a".to_vec()), (1, b"b".to_vec()), (2, b"c".to_vec())];
         assert_eq!(seen, want);
     }
 
