@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::log::batch::{self, BatchHeader, HEADER_LEN, NO_TIMESTAMP};
+use crate::log::batch::{self, BatchHeader, InvalidBatch, HEADER_LEN, NO_TIMESTAMP};
 use crate::log::batch_reader::FileBatches;
 use crate::log::index::{self, OffsetIndex, TimeIndex};
 
@@ -50,6 +50,8 @@ pub struct ScanResult {
     pub invalid_bytes: u64,
     /// Offset after the last valid batch (`None` if the segment holds no batch).
     pub next_offset: Option<i64>,
+    /// Why the valid bytes end before the file does, for the log line.
+    pub end_reason: Option<&'static str>,
 }
 
 /// An open segment.
@@ -227,17 +229,29 @@ impl LogSegment {
         let mut batches = FileBatches::new(&file, start, end, SCAN_CHUNK);
         let mut pos = start;
         let mut last_offset: Option<i64> = None;
+        let mut end_reason = None;
         loop {
             let next = if validate {
                 batches.next_batch()?
             } else {
                 batches.next_header()?
             };
-            let Some((at, h)) = next else { break };
+            let Some((at, h)) = next else {
+                end_reason = batches.stop().map(|why| match why {
+                    InvalidBatch::Incomplete => "incomplete batch",
+                    InvalidBatch::Corrupt(why) => why,
+                });
+                break;
+            };
             let offsets_ok = h.base_offset() >= self.base_offset
                 && last_offset.is_none_or(|l| h.base_offset() > l)
                 && h.last_offset() - self.base_offset <= u32::MAX as i64;
-            if !offsets_ok || (validate && !batch::crc_is_valid(h.bytes())) {
+            if !offsets_ok {
+                end_reason = Some("offsets outside the segment or not increasing");
+                break;
+            }
+            if validate && !batch::crc_is_valid(h.bytes()) {
+                end_reason = Some("CRC mismatch");
                 break;
             }
             on_batch(&h);
@@ -252,6 +266,7 @@ impl LogSegment {
             valid_bytes: pos,
             invalid_bytes: end - pos,
             next_offset: last_offset.map(|l| l + 1),
+            end_reason,
         })
     }
 
@@ -674,6 +689,10 @@ mod tests {
             bad[batch::LENGTH..batch::LENGTH + 4].copy_from_slice(&len.to_be_bytes());
             let (seg, scan, good) = recover_with(&bad);
             assert_eq!(scan.valid_bytes, good, "batchLength {len}");
+            assert_eq!(
+                scan.end_reason,
+                Some("batch length below the v2 header size")
+            );
             assert_eq!((seg.size(), seg.next_offset()), (good, 3));
             assert_eq!(seg.translate_offset(3).unwrap(), None);
         }
@@ -689,9 +708,24 @@ mod tests {
         claims_i32_max[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
         let mut bad_magic = batch(&[b"x"], 3, -1, -1, -1);
         bad_magic[batch::MAGIC] = 1;
-        for bad in [vec![0xab; 100], claims_i32_max, bad_magic, vec![0; 61]] {
+        let mut bad_crc = batch(&[b"x"], 3, -1, -1, -1);
+        bad_crc[..8].copy_from_slice(&3i64.to_be_bytes());
+        let last = bad_crc.len() - 1;
+        bad_crc[last] ^= 1;
+        let cases = [
+            (vec![0xab; 100], "batch length below the v2 header size"),
+            (
+                claims_i32_max,
+                "record count does not fit the last offset delta",
+            ),
+            (bad_magic, "magic is not 2"),
+            (vec![0; 61], "batch length below the v2 header size"),
+            (bad_crc, "CRC mismatch"),
+        ];
+        for (bad, reason) in cases {
             let (seg, scan, good) = recover_with(&bad);
             assert_eq!(scan.valid_bytes, good);
+            assert_eq!(scan.end_reason, Some(reason));
             assert!(scan.invalid_bytes > 0);
             assert_eq!((seg.size(), seg.next_offset()), (good, 3));
             let mut seen = Vec::new();

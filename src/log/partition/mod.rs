@@ -199,6 +199,7 @@ impl Partition {
                 warn!(
                     topic = %topic, partition = index, segment = base,
                     valid_bytes = scan.valid_bytes, truncated_bytes = scan.invalid_bytes,
+                    reason = scan.end_reason.unwrap_or("unknown"),
                     "found invalid data in log segment: truncated the torn tail"
                 );
                 if i + 1 < bases.len() {
