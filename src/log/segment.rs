@@ -229,36 +229,32 @@ impl LogSegment {
         let mut batches = FileBatches::new(&file, start, end, SCAN_CHUNK);
         let mut pos = start;
         let mut last_offset: Option<i64> = None;
-        let mut end_reason = None;
-        loop {
+        let end_reason = loop {
             let next = if validate {
                 batches.next_batch()?
             } else {
                 batches.next_header()?
             };
             let Some((at, h)) = next else {
-                end_reason = batches.stop().map(|why| match why {
+                break batches.stop().map(|why| match why {
                     InvalidBatch::Incomplete => "incomplete batch",
                     InvalidBatch::Corrupt(why) => why,
                 });
-                break;
             };
             let offsets_ok = h.base_offset() >= self.base_offset
                 && last_offset.is_none_or(|l| h.base_offset() > l)
                 && h.last_offset() - self.base_offset <= u32::MAX as i64;
             if !offsets_ok {
-                end_reason = Some("offsets outside the segment or not increasing");
-                break;
+                break Some("offsets outside the segment or not increasing");
             }
             if validate && !batch::crc_is_valid(h.bytes()) {
-                end_reason = Some("CRC mismatch");
-                break;
+                break Some("CRC mismatch");
             }
             on_batch(&h);
             self.track_batch(&h, at);
             last_offset = Some(h.last_offset());
             pos = at + h.size() as u64;
-        }
+        };
         if let Some(l) = last_offset {
             self.next_offset = l + 1;
         }
