@@ -172,6 +172,10 @@ fn describe_all() {
         REQUESTS_REJECTED,
         "Requests that closed the connection instead of getting a response (undecodable, unknown API, oversized frame)."
     );
+    describe_counter!(
+        REQUEST_PANICS,
+        "Requests whose handler panicked, by API; the panic closed that connection only (Kafka's KafkaApis.handle catches per request)."
+    );
     describe_histogram!(
         REQUEST_QUEUE_TIME,
         Unit::Seconds,
@@ -260,6 +264,7 @@ pub mod names {
     pub const REQUESTS: &str = "klamm_requests_total";
     pub const REQUEST_ERRORS: &str = "klamm_request_errors_total";
     pub const REQUESTS_REJECTED: &str = "klamm_requests_rejected_total";
+    pub const REQUEST_PANICS: &str = "klamm_request_panics_total";
     pub const REQUEST_QUEUE_TIME: &str = "klamm_request_queue_time_seconds";
     pub const REQUEST_LOCAL_TIME: &str = "klamm_request_local_time_seconds";
     pub const RESPONSE_SEND_TIME: &str = "klamm_response_send_time_seconds";
