@@ -43,10 +43,9 @@ pub struct ConnectionLimits {
 /// The read buffer a connection starts with: enough for most requests, so an idle connection
 /// costs a few KiB.
 const INITIAL_BUFFER: usize = 4 * 1024;
-/// At most this much free space is added to the read buffer per read, whatever size the frame
-/// declares, so memory follows the bytes received (the buffer's own doubling keeps large frames
-/// at a logarithmic number of copies).
-const READ_CHUNK: usize = 64 * 1024;
+/// The read buffer grows once its free space falls below this (or below what the frame still
+/// needs), so reads stay reasonably large.
+const MIN_READ: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 enum FrameError {
@@ -296,12 +295,12 @@ async fn read_frame(
                 return Ok(Some(frame.freeze()));
             }
             // Grow with the bytes actually received, never to the declared size up front: a
-            // client that declares 100 MiB and sends four bytes costs one chunk, not 100 MiB
-            // (Kafka's `NetworkReceive` does reserve the whole size; its memory pool is what
-            // bounds that, and we have none).
-            let want = (total - buf.len()).min(READ_CHUNK);
-            if buf.capacity() - buf.len() < want {
-                buf.reserve(want);
+            // client that declares 100 MiB and sends four bytes costs the initial buffer. Each
+            // growth doubles what is buffered (capped at the frame's end), so a large frame is
+            // read with few, large reads and a logarithmic number of copies.
+            let remaining = total - buf.len();
+            if buf.capacity() - buf.len() < remaining.min(MIN_READ) {
+                buf.reserve(remaining.min(buf.len().max(INITIAL_BUFFER)));
             }
         } else if buf.capacity() - buf.len() < 4 {
             buf.reserve(INITIAL_BUFFER);
@@ -371,7 +370,7 @@ mod tests {
         assert!(read.is_err(), "the frame is incomplete: still waiting");
         assert_eq!(&buf[..], b"\x06\x40\x00\x00abcd");
         assert!(
-            buf.capacity() <= INITIAL_BUFFER + READ_CHUNK,
+            buf.capacity() <= 2 * INITIAL_BUFFER,
             "reserved {} bytes for 8 received",
             buf.capacity()
         );
