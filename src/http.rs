@@ -13,13 +13,14 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
-use tracing::{debug, warn};
+use tracing::debug;
 
+use crate::accept::AcceptErrors;
 use crate::broker::Broker;
 
 /// Largest request head (request line and headers) accepted; the body, if any, is never read.
@@ -90,12 +91,15 @@ pub async fn serve(listener: TcpListener, health: Arc<Health>) {
 /// closes its oldest connection rather than leaving the new one in the accept backlog.
 async fn serve_with(listener: TcpListener, health: Arc<Health>, max_connections: usize) {
     let mut open: VecDeque<AbortHandle> = VecDeque::new();
+    let mut accept_errors = AcceptErrors::new("http");
     loop {
         let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
+            Ok(x) => {
+                accept_errors.succeeded();
+                x
+            }
             Err(e) => {
-                warn!("http accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(accept_errors.failed(&e, Instant::now())).await;
                 continue;
             }
         };
@@ -281,8 +285,6 @@ async fn write_response(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use super::*;
 
     async fn start(max_connections: usize) -> SocketAddr {

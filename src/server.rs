@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tracing::{error, info, warn};
 
+use crate::accept::{self, AcceptErrors};
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
 use crate::groups::GroupCoordinator;
@@ -112,6 +113,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let per_ip: PerIp = Arc::default();
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
 
+    let mut accept_errors = AcceptErrors::new("kafka");
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
@@ -122,15 +124,25 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         let (stream, peer) = tokio::select! {
             _ = &mut signal => break,
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok(x) => {
+                    accept_errors.succeeded();
+                    x
+                }
                 Err(e) => {
-                    warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+                    crate::metrics::get().topics.connection_refused(accept::reason(&e));
+                    let pause = accept_errors.failed(&e, Instant::now());
+                    drop(permit);
+                    tokio::select! {
+                        _ = &mut signal => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
                 }
             },
         };
         let Some(ip_slot) = IpSlot::admit(&per_ip, peer.ip(), per_ip_limit) else {
+            crate::metrics::get()
+                .topics
+                .connection_refused("max_connections_per_ip");
             warn!(%peer, "closing connection: max.connections.per.ip reached");
             drop(stream);
             continue;

@@ -208,6 +208,10 @@ fn describe_all() {
     describe_counter!(CONNECTIONS_OPENED, "Client connections accepted.");
     describe_counter!(CONNECTIONS_CLOSED, "Client connections closed.");
     describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Client connections refused, by reason: accept failed (process_fd_limit, system_fd_limit, no_memory, accept_error) or max_connections_per_ip."
+    );
+    describe_counter!(
         TOPIC_BYTES_IN,
         Unit::Bytes,
         "Record batch bytes appended by producers, by topic."
@@ -274,6 +278,7 @@ pub mod names {
     pub const CONNECTIONS_ACTIVE: &str = "klamm_connections_active";
     pub const CONNECTIONS_OPENED: &str = "klamm_connections_opened_total";
     pub const CONNECTIONS_CLOSED: &str = "klamm_connections_closed_total";
+    pub const CONNECTIONS_REFUSED: &str = "klamm_connections_refused_total";
     pub const TOPIC_BYTES_IN: &str = "klamm_topic_bytes_in_total";
     pub const TOPIC_RECORDS_IN: &str = "klamm_topic_records_in_total";
     pub const TOPIC_BYTES_OUT: &str = "klamm_topic_bytes_out_total";
