@@ -2,8 +2,9 @@
 //!
 //! A reader task checks that a whole frame is buffered before it allocates or decodes anything
 //! (mini-redis `read_frame`), refuses size prefixes above `socket.request.max.bytes` by closing
-//! the connection without allocating, and keeps reading while earlier requests are processed
-//! (clients pipeline up to five). The processor handles requests one at a time in arrival
+//! the connection without allocating, grows its buffer with the bytes received rather than the
+//! size declared, and keeps reading while earlier requests are processed (clients pipeline up
+//! to five). A panic while handling a request closes this connection only ([`catch_unwind`]). The processor handles requests one at a time in arrival
 //! order, as Kafka's network layer does (it mutes a channel until its response is sent), so a
 //! producer's pipelined batches reach the log in order and responses leave in order.
 
