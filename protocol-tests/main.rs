@@ -10,6 +10,7 @@ mod admin;
 mod api_versions;
 mod cleaner;
 mod configs;
+mod connections;
 mod consumer_groups;
 mod describe_cluster;
 mod fetch;

@@ -26,6 +26,8 @@ pub struct Broker {
     /// The advertised host and port, as printed in the ready line.
     pub advertised_host: String,
     pub advertised_port: i32,
+    /// The HTTP endpoint's address (`/health`, `/metrics`), as printed before the ready line.
+    pub http_addr: Option<SocketAddr>,
 }
 
 impl Broker {
@@ -62,6 +64,7 @@ impl Broker {
             addr: "127.0.0.1:0".parse().expect("addr"),
             advertised_host: String::new(),
             advertised_port: 0,
+            http_addr: None,
         };
         std::fs::create_dir_all(b.data_dir()).expect("data dir");
         seed(&b.data_dir());
@@ -123,6 +126,9 @@ impl Broker {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some(http) = parse_http_line(&line) {
+                        self.http_addr = Some(http);
+                    }
                     if let Some((addr, host, port)) = parse_ready_line(&line) {
                         self.addr = addr;
                         self.advertised_host = host;
@@ -226,6 +232,12 @@ fn parse_ready_line(line: &str) -> Option<(SocketAddr, String, i32)> {
     let adv = adv.strip_suffix(')')?;
     let (host, port) = adv.rsplit_once(':')?;
     Some((addr.parse().ok()?, host.to_string(), port.parse().ok()?))
+}
+
+/// `klamm http on ADDR (/metrics, /health)`.
+fn parse_http_line(line: &str) -> Option<SocketAddr> {
+    let rest = line.strip_prefix("klamm http on ")?;
+    rest.split(' ').next()?.parse().ok()
 }
 
 fn tail(path: &Path, max: u64) -> String {

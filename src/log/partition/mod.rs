@@ -320,10 +320,29 @@ impl Partition {
         Ok(p)
     }
 
+    /// The log state. A panic while the lock was held may have left it half-updated (say,
+    /// bytes appended to the segment but `next_offset` not advanced), so the first locker after
+    /// one puts the partition in the poisoned state, as a failed fsync does (fjall's
+    /// `PoisonDart`): writes get KAFKA_STORAGE_ERROR until a restart recovers the log from its
+    /// files, while what was acknowledged before stays readable.
     fn lock(&self) -> MutexGuard<'_, LogState> {
-        // A panic while holding the lock leaves state we cannot trust for writes; the poison
-        // flag below then refuses them, so recovering the guard here is safe for reads.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        match self.state.lock() {
+            Ok(st) => st,
+            Err(poisoned) => {
+                let mut st = poisoned.into_inner();
+                if st.poisoned.is_none() {
+                    let reason = format!(
+                        "a request panicked while holding the log of {}",
+                        self.name()
+                    );
+                    warn!("{reason}; refusing further writes to this partition");
+                    st.poisoned = Some(reason);
+                }
+                // Recorded in `st.poisoned` now; the mutex's flag has nothing more to say.
+                self.state.clear_poison();
+                st
+            }
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -1106,6 +1125,38 @@ mod tests {
             .append(&valid(&[b"d"], 1002, -1, -1), AppendOrigin::Client)
             .unwrap();
         assert_eq!(c.base_offset, 3);
+    }
+
+    #[test]
+    fn a_panic_holding_the_log_lock_poisons_the_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = open(dir.path(), Recovery::Clean);
+        p.append(&valid(&[b"a"], 1, -1, -1), AppendOrigin::Client)
+            .unwrap();
+        std::thread::scope(|s| {
+            let crashed = s.spawn(|| {
+                let _st = p.lock();
+                panic!("bug while appending");
+            });
+            assert!(crashed.join().is_err());
+        });
+        let refused = p.append(&valid(&[b"b"], 2, -1, -1), AppendOrigin::Client);
+        let err = refused.unwrap_err();
+        assert!(matches!(err, Error::KafkaStorage(_)), "{err:?}");
+        assert_eq!(err.code(), 56, "KAFKA_STORAGE_ERROR");
+        // Still refused on later calls (the flag lives in the state, not the mutex).
+        let again = p.append(&valid(&[b"c"], 3, -1, -1), AppendOrigin::Client);
+        assert_eq!(again.unwrap_err().code(), 56);
+        // What was acknowledged before stays readable.
+        assert_eq!(p.log_end_offset(), 1);
+        let d = p
+            .read(0, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
+        assert_eq!(Batches::new(&d).count(), 1);
+        assert_eq!(BatchHeader::new(&d).unwrap().base_offset(), 0);
     }
 
     #[test]
