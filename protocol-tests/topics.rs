@@ -623,7 +623,8 @@ fn more_than_ten_thousand_partitions_in_one_request_are_refused() {
         CreatePartitionsRequest::default()
             .with_topics(vec![CreatePartitionsTopic::default()
                 .with_name(name_of("cap-at-limit"))
-                .with_count(count)])
+                .with_count(count)
+                .with_assignments(None)])
             .with_timeout_ms(30_000)
     };
     let r = c.send(&grow(i32::MAX), 3);

@@ -22,13 +22,13 @@ fuzz_target!(|data: &[u8]| {
     let d = dir();
     let index = d.join("00000000000000000000.index");
     std::fs::write(&index, data).expect("write index");
-    if let Some(i) = OffsetIndex::load(index.clone(), 0, 10 * 1024 * 1024) {
+    if let Some(i) = OffsetIndex::load(index.clone(), 0, 64 * 1024) {
         let _ = i.lookup(i64::MAX);
         let _ = i.lookup(0);
     }
     let time = d.join("00000000000000000000.timeindex");
     std::fs::write(&time, data).expect("write time index");
-    if let Some(t) = TimeIndex::load(time, 0, 10 * 1024 * 1024) {
+    if let Some(t) = TimeIndex::load(time, 0, 64 * 1024) {
         let _ = t.lookup(i64::MAX);
         let _ = t.lookup(0);
     }
