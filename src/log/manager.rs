@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::log::checkpoint::{self, CheckpointFile};
 use crate::log::config::{self, LogConfig};
 use crate::log::partition::{self, Partition, Recovery};
+use crate::log::space::{self, LogDirSpace};
 use crate::settings::dynamic::{self, DynamicConfigs};
 use crate::settings::Settings;
 
@@ -112,6 +113,8 @@ pub struct LogManager {
     /// The three offset checkpoint files, each with the lock its writers share (the periodic
     /// checkpoint task, retention, DeleteRecords and shutdown all write them).
     checkpoints: Checkpoints,
+    /// Whether the data directory is out of space (shared with every partition in it).
+    space: Arc<LogDirSpace>,
 }
 
 /// Kafka's `LogManager.recoveryPointCheckpoints`, `logStartOffsetCheckpoints` and the
@@ -131,6 +134,14 @@ impl LogManager {
         let dynamic = DynamicConfigs::load(&data_dir)?;
         let settings =
             Arc::new(static_settings.with_dynamic(&dynamic.cluster_default, &dynamic.per_broker));
+        let space = space::for_dir(&data_dir);
+        metrics::gauge!(space::LOG_DIR_FULL).set(0.0);
+        if space::available_bytes(&data_dir).is_some_and(|n| n < space::FREE_TO_CLEAR) {
+            space.note_error(&io::Error::from(io::ErrorKind::StorageFull));
+        }
+        // The ids in `-delete` directories name deletions that may not have reached the topics
+        // file; removing the directories first frees their space for the rest of start-up.
+        let deleting = topic_ids_being_deleted(&data_dir);
         remove_deleted_dirs(&data_dir);
         let clean = data_dir.join(CLEAN_SHUTDOWN_FILE).exists();
         let checkpoints = Checkpoints {
@@ -157,6 +168,7 @@ impl LogManager {
             checkpoint::Offsets::new()
         });
         let stored = load_topics_file(&data_dir)?;
+        let stored = finish_interrupted_deletions(&data_dir, stored, &deleting);
         let stored = adopt_orphan_dirs(&data_dir, stored);
 
         let mgr = LogManager {
@@ -171,6 +183,7 @@ impl LogManager {
             internal_specs: Mutex::new(BTreeMap::new()),
             topics_version: std::sync::atomic::AtomicU64::new(0),
             checkpoints,
+            space,
         };
         let threads = settings.i32("num.recovery.threads.per.data.dir").max(1) as usize;
         let jobs: Vec<(StoredTopic, i32)> = stored
@@ -243,7 +256,14 @@ impl LogManager {
         }
         // From here on a crash is an unclean shutdown.
         let _ = fs::remove_file(data_dir.join(CLEAN_SHUTDOWN_FILE));
-        mgr.persist_topics()?;
+        if let Err(e) = mgr.persist_topics() {
+            // On a full disk the broker starts anyway, to serve reads and let an operator
+            // delete topics; the file is rewritten from memory at the next topic change.
+            if !mgr.space.note_error(&e) {
+                return Err(e);
+            }
+            warn!("cannot write {TOPICS_FILE}: {e}");
+        }
         info!(
             topics = mgr.topics.len(),
             clean_shutdown = clean,
@@ -255,6 +275,11 @@ impl LogManager {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The data directory's space state (for `/health`).
+    pub fn space(&self) -> &LogDirSpace {
+        &self.space
     }
 
     /// The effective broker settings (static with dynamic broker configs applied).
@@ -507,6 +532,13 @@ impl LogManager {
 
     /// Deletes a topic: it disappears at once; its directories are renamed
     /// `<dir>.<uuid>-delete` (Kafka's convention) and removed in the background.
+    ///
+    /// The renames come before the topics file is written: a `-delete` directory holding the
+    /// topic's id in its `partition.metadata` is the durable record of the deletion, which
+    /// start-up completes if the topics file still lists the topic. That makes DeleteTopics
+    /// work on a full disk, which is how an operator gets out of one: the topic's segment
+    /// files are truncated and removed at once (open handles would otherwise keep their
+    /// space), then the topics file, which now fits, is written.
     pub fn delete_topic(&self, name: &str) -> Result<Arc<Topic>> {
         if !self.settings().bool("delete.topic.enable") {
             return Err(Error::TopicDeletionDisabled);
@@ -520,7 +552,6 @@ impl LogManager {
         for p in &topic.partitions {
             p.mark_deleted();
         }
-        self.persist_topics()?;
         let mut renamed = Vec::new();
         for p in &topic.partitions {
             let from = p.dir().to_path_buf();
@@ -535,11 +566,36 @@ impl LogManager {
                 Err(e) => warn!("could not rename {} for deletion: {e}", from.display()),
             }
         }
-        std::thread::spawn(move || {
-            for dir in renamed {
-                let _ = fs::remove_dir_all(dir);
+        if let Err(e) = fs::File::open(&self.data_dir).and_then(|d| d.sync_all()) {
+            warn!("fsync of {} failed: {e}", self.data_dir.display());
+        }
+        let all_renamed = renamed.len() == topic.partitions.len();
+        let mut freed = false;
+        if self.space.is_full() {
+            free_segment_files(&renamed);
+            freed = true;
+        }
+        let mut persisted = self.persist_topics();
+        if let Err(e) = &persisted {
+            if !freed && self.space.note_error(e) {
+                free_segment_files(&renamed);
+                persisted = self.persist_topics();
             }
-        });
+        }
+        match persisted {
+            Ok(()) => {
+                std::thread::spawn(move || {
+                    for dir in renamed {
+                        let _ = fs::remove_dir_all(dir);
+                    }
+                });
+            }
+            // The renamed directories stay, as the record the next start completes.
+            Err(e) if all_renamed => {
+                warn!(topic = %name, "cannot write {TOPICS_FILE} ({e}): the deletion completes at the next start");
+            }
+            Err(e) => return Err(e.into()),
+        }
         info!(topic = %name, "deleted topic");
         Ok(topic)
     }
@@ -926,6 +982,70 @@ fn adopt_orphan_dirs(dir: &Path, mut stored: StoredTopics) -> StoredTopics {
     stored
 }
 
+/// Topic ids named by the `partition.metadata` of `-delete` directories.
+fn topic_ids_being_deleted(dir: &Path) -> HashSet<String> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return HashSet::new();
+    };
+    rd.filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with("-delete"))
+        .filter_map(|e| topic_id_of(&e.path()))
+        .collect()
+}
+
+/// The topic id in a partition directory's `partition.metadata`.
+fn topic_id_of(partition_dir: &Path) -> Option<String> {
+    let meta = fs::read_to_string(partition_dir.join("partition.metadata")).ok()?;
+    meta.lines()
+        .find_map(|l| l.strip_prefix("topic_id:"))
+        .map(|s| s.trim().to_string())
+}
+
+/// Drops the topics whose deletion began (their directories were renamed `-delete`) but did
+/// not reach the topics file, with any partition directories not renamed yet.
+fn finish_interrupted_deletions(
+    dir: &Path,
+    mut stored: StoredTopics,
+    deleting: &HashSet<String>,
+) -> StoredTopics {
+    stored.topics.retain(|t| {
+        if !deleting.contains(&t.id) {
+            return true;
+        }
+        warn!(topic = %t.name, "completing the deletion of the topic (interrupted by a crash or a full disk)");
+        for p in 0..t.partitions {
+            let live = dir.join(partition::dir_name(&t.name, p));
+            if topic_id_of(&live).as_deref() == Some(t.id.as_str()) {
+                let _ = fs::remove_dir_all(&live);
+            }
+        }
+        false
+    });
+    stored
+}
+
+/// Truncates and removes every file of the deleted partition directories but their
+/// `partition.metadata` (the record of the deletion). Truncating frees the space even while
+/// a reader still holds a segment open (its fetch then fails, as the topic is gone).
+fn free_segment_files(dirs: &[PathBuf]) {
+    for d in dirs {
+        let Ok(rd) = fs::read_dir(d) else { continue };
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.file_name() == "partition.metadata" {
+                continue;
+            }
+            let path = e.path();
+            let cut = fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(0));
+            if let Err(e) = cut.and_then(|()| fs::remove_file(&path)) {
+                warn!("could not free {}: {e}", path.display());
+            }
+        }
+    }
+}
+
 fn remove_deleted_dirs(dir: &Path) {
     if let Ok(rd) = fs::read_dir(dir) {
         for e in rd.filter_map(|e| e.ok()) {
@@ -1182,5 +1302,63 @@ mod tests {
         let m = LogManager::open(settings(dir.path())).unwrap();
         assert_eq!(m.partition("cp", 0).unwrap().log_end_offset(), 5);
         assert_eq!(m.partition("cp", 1).unwrap().log_end_offset(), 0);
+    }
+
+    /// A deletion whose directory renames happened but whose topics file write did not (a
+    /// crash, or a disk too full for it) is completed at the next start, so the topic does
+    /// not come back; an older incarnation's leftovers do not delete a new topic of the name.
+    #[test]
+    fn a_deletion_interrupted_before_the_topics_file_completes_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let new = |name: &str| NewTopic {
+            name: name.into(),
+            num_partitions: 2,
+            replication_factor: 1,
+            ..Default::default()
+        };
+        m.create_topic(&new("gone")).unwrap();
+        m.create_topic(&new("kept")).unwrap();
+        append(&m.partition("kept", 0).unwrap(), b"v", 1);
+        m.shutdown().unwrap();
+        drop(m);
+        // As if delete_topic("gone") renamed one partition and then crashed.
+        fs::rename(
+            dir.path().join("gone-0"),
+            dir.path().join("gone-0.abc-delete"),
+        )
+        .unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(m.topic("gone").is_none());
+        assert!(
+            !dir.path().join("gone-1").exists(),
+            "the rest of the topic went too"
+        );
+        assert!(!dir.path().join("gone-0.abc-delete").exists());
+        assert_eq!(m.partition("kept", 0).unwrap().log_end_offset(), 1);
+        let stored = load_topics_file(dir.path()).unwrap();
+        let names: Vec<&str> = stored.topics.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["kept"]);
+
+        // A leftover of a deleted "kept" next to a recreated one: the ids differ.
+        let old = dir.path().join("kept-0.old-delete");
+        fs::create_dir(&old).unwrap();
+        fs::write(
+            old.join("partition.metadata"),
+            "version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAQ\n",
+        )
+        .unwrap();
+        m.shutdown().unwrap();
+        drop(m);
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert_eq!(m.partition("kept", 0).unwrap().log_end_offset(), 1);
+        assert!(!old.exists());
+
+        // delete_topic itself renames before it writes the file, and frees everything.
+        m.delete_topic("kept").unwrap();
+        assert!(!dir.path().join("kept-0").exists());
+        drop(m);
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(m.topics().is_empty());
     }
 }
