@@ -8,10 +8,12 @@ mod support;
 
 mod admin;
 mod api_versions;
+mod checkpoints;
 mod cleaner;
 mod configs;
 mod consumer_groups;
 mod describe_cluster;
+mod disk_full;
 mod fetch;
 mod framing;
 mod group_offsets;

@@ -26,6 +26,8 @@ pub struct Broker {
     /// The advertised host and port, as printed in the ready line.
     pub advertised_host: String,
     pub advertised_port: i32,
+    /// The HTTP endpoint (`/health`, `/metrics`), from its start-up line.
+    pub http_addr: Option<SocketAddr>,
 }
 
 impl Broker {
@@ -62,6 +64,7 @@ impl Broker {
             addr: "127.0.0.1:0".parse().expect("addr"),
             advertised_host: String::new(),
             advertised_port: 0,
+            http_addr: None,
         };
         std::fs::create_dir_all(b.data_dir()).expect("data dir");
         seed(&b.data_dir());
@@ -88,7 +91,8 @@ impl Broker {
         self.child.as_ref().expect("broker running").id()
     }
 
-    fn spawn(&mut self) {
+    /// Starts the broker (again, after [`Broker::stop`] or [`Broker::kill9`]).
+    pub fn spawn(&mut self) {
         assert!(self.child.is_none(), "broker already running");
         let stderr = OpenOptions::new()
             .create(true)
@@ -123,6 +127,13 @@ impl Broker {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some(http) = line
+                        .strip_prefix("klamm http on ")
+                        .and_then(|rest| rest.split(' ').next())
+                        .and_then(|a| a.parse().ok())
+                    {
+                        self.http_addr = Some(http);
+                    }
                     if let Some((addr, host, port)) = parse_ready_line(&line) {
                         self.addr = addr;
                         self.advertised_host = host;
