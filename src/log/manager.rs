@@ -143,6 +143,7 @@ impl LogManager {
         // file; removing the directories first frees their space for the rest of start-up.
         let deleting = topic_ids_being_deleted(&data_dir);
         remove_deleted_dirs(&data_dir);
+        remove_tmp_files(&data_dir);
         let clean = data_dir.join(CLEAN_SHUTDOWN_FILE).exists();
         let checkpoints = Checkpoints {
             recovery_point: CheckpointFile::new(&data_dir, checkpoint::RECOVERY_POINT),
@@ -1046,6 +1047,18 @@ fn free_segment_files(dirs: &[PathBuf]) {
     }
 }
 
+/// Temporary files of atomic writes a crash or a full disk interrupted (`<name>.tmp`, never the
+/// truth): nothing writes them before start-up is done, and they may hold space.
+fn remove_tmp_files(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.file_name().to_string_lossy().ends_with(".tmp") && !e.path().is_dir() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 fn remove_deleted_dirs(dir: &Path) {
     if let Ok(rd) = fs::read_dir(dir) {
         for e in rd.filter_map(|e| e.ok()) {
@@ -1299,7 +1312,15 @@ mod tests {
         )
         .unwrap();
         fs::write(dir.path().join(checkpoint::LOG_START_OFFSET), "garbage\n").unwrap();
+        let tmp = dir
+            .path()
+            .join(format!("{}.tmp", checkpoint::RECOVERY_POINT));
+        fs::write(&tmp, "0\n3\ncp 0").unwrap();
         let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(
+            !tmp.exists(),
+            "a torn temporary file is removed at start-up"
+        );
         assert_eq!(m.partition("cp", 0).unwrap().log_end_offset(), 5);
         assert_eq!(m.partition("cp", 1).unwrap().log_end_offset(), 0);
     }
