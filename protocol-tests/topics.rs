@@ -576,3 +576,60 @@ fn deletion_disabled() {
     }
     assert!(exists(&mut c, &topic.name));
 }
+
+/// Kafka's controller refuses a request that would create more than 10,000 partitions
+/// (`MAX_PARTITIONS_PER_BATCH`) with POLICY_VIOLATION for every topic in it, and creates
+/// nothing: one request cannot make the broker create millions of partition directories.
+#[test]
+fn more_than_ten_thousand_partitions_in_one_request_are_refused() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    for (topics, what) in [
+        (vec![creatable("cap-huge", i32::MAX, &[])], "one huge topic"),
+        (
+            vec![
+                creatable("cap-half-a", 5_000, &[]),
+                creatable("cap-half-b", 5_001, &[]),
+            ],
+            "two topics over the cap together",
+        ),
+    ] {
+        let names: Vec<String> = topics.iter().map(|t| t.name.to_string()).collect();
+        let results = create(&mut c, topics, false, 7);
+        assert_eq!(results.len(), names.len(), "{what}");
+        for r in &results {
+            assert_eq!(r.error_code, code::POLICY_VIOLATION, "{what}");
+            assert_eq!(
+                r.error_message.as_deref(),
+                Some("Excessively large number of partitions per request."),
+                "{what}"
+            );
+        }
+        for n in &names {
+            assert!(!exists(&mut c, n), "{what}: {n} was created");
+            assert!(
+                topic_dirs(&broker, n).is_empty(),
+                "{what}: {n} has directories"
+            );
+        }
+    }
+    // At the cap it is created.
+    let r = create_one(&mut c, creatable("cap-at-limit", 2, &[]), 7);
+    assert_eq!(r.error_code, code::NONE);
+    // CreatePartitions counts the partitions a topic would gain.
+    use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
+    use kafka_protocol::messages::CreatePartitionsRequest;
+    let grow = |count: i32| {
+        CreatePartitionsRequest::default()
+            .with_topics(vec![CreatePartitionsTopic::default()
+                .with_name(name_of("cap-at-limit"))
+                .with_count(count)])
+            .with_timeout_ms(30_000)
+    };
+    let r = c.send(&grow(i32::MAX), 3);
+    assert_eq!(r.results[0].error_code, code::POLICY_VIOLATION);
+    assert_eq!(topic_dirs(&broker, "cap-at-limit").len(), 2);
+    let r = c.send(&grow(3), 3);
+    assert_eq!(r.results[0].error_code, code::NONE);
+    assert_eq!(topic_dirs(&broker, "cap-at-limit").len(), 3);
+}

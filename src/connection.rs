@@ -2,17 +2,22 @@
 //!
 //! A reader task checks that a whole frame is buffered before it allocates or decodes anything
 //! (mini-redis `read_frame`), refuses size prefixes above `socket.request.max.bytes` by closing
-//! the connection without allocating, and keeps reading while earlier requests are processed
-//! (clients pipeline up to five). The processor handles requests one at a time in arrival
+//! the connection without allocating, grows its buffer with the bytes received rather than the
+//! size declared, and keeps reading while earlier requests are processed (clients pipeline up
+//! to five). A panic while handling a request closes this connection only ([`catch_unwind`]). The processor handles requests one at a time in arrival
 //! order, as Kafka's network layer does (it mutes a channel until its response is sent), so a
 //! producer's pipelined batches reach the log in order and responses leave in order.
 
+use std::any::Any;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::{ApiKey, RequestKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
@@ -36,6 +41,13 @@ pub struct ConnectionLimits {
     pub queue: Arc<Semaphore>,
 }
 
+/// The read buffer a connection starts with: enough for most requests, so an idle connection
+/// costs a few KiB.
+const INITIAL_BUFFER: usize = 4 * 1024;
+/// The read buffer grows once its free space falls below this (or below what the frame still
+/// needs), so reads stay reasonably large.
+const MIN_READ: usize = 1024;
+
 #[derive(Debug, thiserror::Error)]
 enum FrameError {
     #[error("invalid request size {0} (limit {1})")]
@@ -56,9 +68,9 @@ pub async fn serve(
     let (reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<(Bytes, OwnedSemaphorePermit, Instant)>(64);
     let reader_limits = limits.clone();
-    let reader_task = tokio::spawn(async move {
+    let reader_task = AbortOnDrop(tokio::spawn(async move {
         let mut reader = reader;
-        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let mut buf = BytesMut::with_capacity(INITIAL_BUFFER);
         loop {
             let frame = tokio::select! {
                 biased;
@@ -92,7 +104,7 @@ pub async fn serve(
                 }
             }
         }
-    });
+    }));
 
     let mut client_id: Option<String> = None;
     let metrics = &crate::metrics::get().requests;
@@ -127,13 +139,22 @@ pub async fn serve(
             break;
         }
     }
-    reader_task.abort();
+    drop(reader_task);
     let _ = writer.shutdown().await;
     debug!(%peer, client_id = ?client_id, "connection closed");
 }
 
 /// The API and version of a processed request (for metrics), and what to send back.
 type Processed = (Option<(ApiKey, i16)>, Result<Option<ResponseSend>, ()>);
+
+/// Aborts the connection's reader task when the connection ends, also when a panic unwinds it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Decodes and handles one frame. `Err(())` closes the connection. The response's error codes
 /// are added to `errors`.
@@ -160,29 +181,14 @@ async fn process(
                 correlation_id: req.header.correlation_id,
             };
             let api = Some((ctx.api_key, ctx.version));
-            let tally = crate::metrics::get().requests.enabled();
-            let encoded = match handlers::handle(&ctx, req.body).await {
-                Outcome::Respond(body) => {
-                    if tally {
-                        tally_errors(&body, errors);
-                    }
-                    protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body)
-                        .map(ResponseSend::from_bytes)
-                }
-                Outcome::RespondFetch(body, records) => {
-                    if tally {
-                        tally_fetch_errors(&body, errors);
-                    }
-                    fetch_response::encode(ctx.version, ctx.correlation_id, &body, &records)
-                }
-                Outcome::NoResponse => return (api, Ok(None)),
-                Outcome::Close => return (api, Err(())),
-            };
-            match encoded {
-                Ok(send) => (api, Ok(Some(send))),
-                Err(e) => {
+            // The request boundary: a panic in a handler or in encoding costs this connection,
+            // never the process (Kafka's `KafkaApis.handle` catches every Throwable per request).
+            match catch_unwind(respond(&ctx, req.body, errors)).await {
+                Ok(response) => (api, response),
+                Err(_) => {
+                    crate::metrics::get().requests.panicked(ctx.api_key);
                     warn!(%peer, client_id = ?client_id, api = ?ctx.api_key, version = ctx.version,
-                        "failed to encode response, closing connection: {e}");
+                        "request handler panicked, closing connection");
                     (api, Err(()))
                 }
             }
@@ -212,11 +218,70 @@ async fn process(
             )
         }
         Err(e) => {
-            crate::metrics::get().requests.rejected("undecodable");
-            warn!(%peer, client_id = ?client_id, "rejected request, closing connection: {e}");
+            // Kafka closes the connection on a request it cannot parse
+            // (`SocketServer` / `RequestContext.parseRequest`); only this connection goes.
+            crate::metrics::get().requests.rejected(e.reason());
+            let client_id = e
+                .client_id()
+                .map(str::to_owned)
+                .or_else(|| client_id.clone());
+            warn!(%peer, client_id = ?client_id, reason = e.reason(),
+                "rejected request, closing connection: {e}");
             (None, Err(()))
         }
     }
+}
+
+/// Runs one decoded request through its handler and encodes the response. `Err(())` closes
+/// the connection.
+async fn respond(
+    ctx: &RequestContext,
+    body: RequestKind,
+    errors: &mut ErrorTally,
+) -> Result<Option<ResponseSend>, ()> {
+    let tally = crate::metrics::get().requests.enabled();
+    let encoded = match handlers::handle(ctx, body).await {
+        Outcome::Respond(body) => {
+            if tally {
+                tally_errors(&body, errors);
+            }
+            protocol::encode_response(ctx.api_key, ctx.version, ctx.correlation_id, &body)
+                .map(ResponseSend::from_bytes)
+        }
+        Outcome::RespondFetch(body, records) => {
+            if tally {
+                tally_fetch_errors(&body, errors);
+            }
+            fetch_response::encode(ctx.version, ctx.correlation_id, &body, &records)
+        }
+        Outcome::NoResponse => return Ok(None),
+        Outcome::Close => return Err(()),
+    };
+    match encoded {
+        Ok(send) => Ok(Some(send)),
+        Err(e) => {
+            warn!(peer = %ctx.peer, client_id = ?ctx.client_id, api = ?ctx.api_key,
+                version = ctx.version, "failed to encode response, closing connection: {e}");
+            Err(())
+        }
+    }
+}
+
+/// Polls `fut`, turning a panic inside it into `Err(payload)` (what `FutureExt::catch_unwind`
+/// does, without the crate). The future is dropped after a panic and never polled again, and
+/// nothing it borrowed is used afterwards except through locks, which a panic poisons; that is
+/// why `AssertUnwindSafe` is sound enough here: shared state behind a poisoned lock is treated
+/// as unusable where it matters (a partition's log state refuses writes).
+pub async fn catch_unwind<F: Future>(fut: F) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    })
+    .await
 }
 
 /// Reads one frame: `Ok(None)` on a clean EOF between frames.
@@ -237,9 +302,16 @@ async fn read_frame(
                 frame.advance(4);
                 return Ok(Some(frame.freeze()));
             }
-            buf.reserve(total - buf.len());
-        } else if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(64 * 1024);
+            // Grow with the bytes actually received, never to the declared size up front: a
+            // client that declares 100 MiB and sends four bytes costs the initial buffer. Each
+            // growth doubles what is buffered (capped at the frame's end), so a large frame is
+            // read with few, large reads and a logarithmic number of copies.
+            let remaining = total - buf.len();
+            if buf.capacity() - buf.len() < remaining.min(MIN_READ) {
+                buf.reserve(remaining.min(buf.len().max(INITIAL_BUFFER)));
+            }
+        } else if buf.capacity() - buf.len() < 4 {
+            buf.reserve(INITIAL_BUFFER);
         }
         let n = reader.read_buf(buf).await?;
         if n == 0 {
@@ -251,5 +323,83 @@ async fn read_frame(
                 format!("connection closed mid-frame ({} bytes buffered)", buf.len()),
             )));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn catch_unwind_turns_a_panicking_future_into_an_error() {
+        let ok = catch_unwind(async { 7 }).await;
+        assert_eq!(ok.ok(), Some(7));
+        let n = std::hint::black_box(42);
+        let panicked = catch_unwind(async move {
+            tokio::task::yield_now().await; // panics on a later poll, not the first
+            panic!("handler bug {n}");
+        })
+        .await;
+        let payload = panicked.expect_err("the panic is caught");
+        assert_eq!(
+            payload.downcast_ref::<String>().map(String::as_str),
+            Some("handler bug 42")
+        );
+        // The runtime and this task go on.
+        assert_eq!(catch_unwind(async { "after" }).await.ok(), Some("after"));
+    }
+
+    /// A connected pair: the broker's read half and the client's stream.
+    async fn pair() -> (OwnedReadHalf, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (server.into_split().0, client)
+    }
+
+    #[tokio::test]
+    async fn a_declared_size_is_not_reserved_before_its_bytes_arrive() {
+        let (mut reader, mut client) = pair().await;
+        let declared = 100 * 1024 * 1024;
+        client
+            .write_all(&(declared as i32).to_be_bytes())
+            .await
+            .unwrap();
+        client.write_all(b"abcd").await.unwrap();
+        let mut buf = BytesMut::with_capacity(INITIAL_BUFFER);
+        let read = tokio::time::timeout(
+            Duration::from_millis(200),
+            read_frame(&mut reader, &mut buf, declared),
+        )
+        .await;
+        assert!(read.is_err(), "the frame is incomplete: still waiting");
+        assert_eq!(&buf[..], b"\x06\x40\x00\x00abcd");
+        assert!(
+            buf.capacity() <= 2 * INITIAL_BUFFER,
+            "reserved {} bytes for 8 received",
+            buf.capacity()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_large_frame_arrives_whole_through_bounded_growth() {
+        let (mut reader, mut client) = pair().await;
+        let body: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut framed = (body.len() as i32).to_be_bytes().to_vec();
+        framed.extend_from_slice(&body);
+        framed.extend_from_slice(&[0, 0, 0, 1, 9]); // the next frame, pipelined
+        let writer = tokio::spawn(async move {
+            client.write_all(&framed).await.unwrap();
+            client
+        });
+        let mut buf = BytesMut::with_capacity(INITIAL_BUFFER);
+        let frame = read_frame(&mut reader, &mut buf, 1 << 20).await.unwrap();
+        assert_eq!(frame.as_deref(), Some(&body[..]));
+        let _client = writer.await.unwrap();
+        let next = read_frame(&mut reader, &mut buf, 1 << 20).await.unwrap();
+        assert_eq!(next.as_deref(), Some(&[9u8][..]));
     }
 }

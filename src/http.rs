@@ -5,27 +5,34 @@
 //! Two read-only paths do not warrant an HTTP stack in the broker, so this is a deliberately
 //! small HTTP/1.1 responder: one request per connection (`Connection: close`), the request
 //! head limited to [`MAX_HEAD_BYTES`] and [`READ_TIMEOUT`], GET and HEAD only (405 otherwise),
-//! 404 for other paths, and a bounded number of concurrent connections. It starts before log
-//! recovery so orchestrators can see "alive but not ready" during a long recovery.
+//! 404 for other paths, and per-connection read and write timeouts. Every connection is served
+//! at once in its own task (the oldest closed beyond [`MAX_CONNECTIONS`]), so idle clients
+//! cannot delay a readiness probe. It starts before log recovery so orchestrators can see
+//! "alive but not ready" during a long recovery.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tracing::{debug, warn};
+use tokio::task::AbortHandle;
+use tracing::debug;
 
+use crate::accept::AcceptErrors;
 use crate::broker::Broker;
 
-/// Largest request head (request line and headers) accepted.
+/// Largest request head (request line and headers) accepted; the body, if any, is never read.
 pub const MAX_HEAD_BYTES: usize = 8192;
 /// A client must send its whole request head within this time.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Concurrent HTTP connections; more wait in the accept backlog.
-const MAX_CONNECTIONS: usize = 64;
+/// A client must take the whole response within this time.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Open HTTP connections kept at once. At the limit the oldest is closed to make room, so a
+/// new request (a readiness probe) is never queued behind idle or slow clients.
+pub const MAX_CONNECTIONS: usize = 1024;
 
 /// The broker's lifecycle as `/health` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,26 +83,41 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Serves until the task is aborted.
 pub async fn serve(listener: TcpListener, health: Arc<Health>) {
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    serve_with(listener, health, MAX_CONNECTIONS).await
+}
+
+/// [`serve`] keeping at most `max_connections` open. Every connection is accepted at once and
+/// served in its own task with its own timeouts: nothing a client does (connect and stay
+/// silent, send slowly, not read the response) delays another client's request. A full table
+/// closes its oldest connection rather than leaving the new one in the accept backlog.
+async fn serve_with(listener: TcpListener, health: Arc<Health>, max_connections: usize) {
+    let mut open: VecDeque<AbortHandle> = VecDeque::new();
+    let mut accept_errors = AcceptErrors::new("http");
     loop {
-        let Ok(permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
         let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
+            Ok(x) => {
+                accept_errors.succeeded();
+                x
+            }
             Err(e) => {
-                warn!("http accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(accept_errors.failed(&e, Instant::now())).await;
                 continue;
             }
         };
+        open.retain(|task| !task.is_finished());
+        while open.len() >= max_connections.max(1) {
+            if let Some(oldest) = open.pop_front() {
+                debug!("http connection limit ({max_connections}) reached: closing the oldest");
+                oldest.abort();
+            }
+        }
         let health = health.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             if let Err(e) = handle(stream, &health).await {
                 debug!(%peer, "http connection: {e}");
             }
-            drop(permit);
         });
+        open.push_back(task.abort_handle());
     }
 }
 
@@ -142,7 +164,18 @@ async fn handle(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
             Some(line) => (route(&line, health), line.method == "HEAD"),
         },
     };
-    write_response(&mut stream, &response, head_only).await
+    match tokio::time::timeout(
+        WRITE_TIMEOUT,
+        write_response(&mut stream, &response, head_only),
+    )
+    .await
+    {
+        Ok(written) => written,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "client did not take the response in time",
+        )),
+    }
 }
 
 /// Reads until the blank line ending the head; `None` if it exceeds [`MAX_HEAD_BYTES`].
@@ -265,6 +298,73 @@ async fn write_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn start(max_connections: usize) -> SocketAddr {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let health = Arc::new(Health::new());
+        health.set(State::Serving);
+        tokio::spawn(serve_with(listener, health, max_connections));
+        addr
+    }
+
+    async fn get(addr: SocketAddr, path: &str) -> String {
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn idle_connections_do_not_delay_health() {
+        let addr = start(MAX_CONNECTIONS).await;
+        let mut idle = Vec::new();
+        for _ in 0..200 {
+            idle.push(TcpStream::connect(addr).await.unwrap());
+        }
+        let t = Instant::now();
+        let answer = tokio::time::timeout(Duration::from_millis(500), get(addr, "/health"))
+            .await
+            .expect("/health answered within 500 ms");
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nok\n"), "{answer}");
+        assert!(t.elapsed() < Duration::from_millis(500));
+        drop(idle);
+    }
+
+    #[tokio::test]
+    async fn a_full_table_closes_its_oldest_connection() {
+        let addr = start(2).await;
+        let mut oldest = TcpStream::connect(addr).await.unwrap();
+        let _second = TcpStream::connect(addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let answer = tokio::time::timeout(Duration::from_secs(2), get(addr, "/health"))
+            .await
+            .expect("the new request is served");
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        let mut b = [0u8; 16];
+        let n = tokio::time::timeout(Duration::from_secs(2), oldest.read(&mut b))
+            .await
+            .expect("the oldest connection is closed");
+        assert_eq!(n.unwrap_or(0), 0, "closed without a response");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_head_gets_431() {
+        let addr = start(4).await;
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let mut req = b"GET /health HTTP/1.1\r\nX: ".to_vec();
+        // One byte over: the server reads all of it, so closing sends no reset.
+        req.resize(MAX_HEAD_BYTES + 1, b'a');
+        c.write_all(&req).await.unwrap();
+        let mut out = Vec::new();
+        let _ = c.read_to_end(&mut out).await;
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
+    }
 
     #[test]
     fn parses_request_lines() {

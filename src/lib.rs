@@ -5,6 +5,7 @@
 //! (decode) -> `handlers` (one module per API) -> `log` (partitions and segments), and its
 //! response back the same way. `versions` is the table of what is served.
 
+pub mod accept;
 pub mod broker;
 pub mod cli;
 pub mod cluster;

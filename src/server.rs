@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tracing::{error, info, warn};
 
+use crate::accept::{self, AcceptErrors};
 use crate::broker::Broker;
 use crate::connection::{self, ConnectionLimits};
 use crate::groups::GroupCoordinator;
@@ -109,9 +110,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         (settings.i32("max.connections").max(1) as usize).min(Semaphore::MAX_PERMITS),
     ));
     let per_ip_limit = settings.i32("max.connections.per.ip").max(0) as usize;
-    let per_ip: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_ip: PerIp = Arc::default();
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
 
+    let mut accept_errors = AcceptErrors::new("kafka");
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
@@ -122,24 +124,34 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         let (stream, peer) = tokio::select! {
             _ = &mut signal => break,
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok(x) => {
+                    accept_errors.succeeded();
+                    x
+                }
                 Err(e) => {
-                    warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+                    crate::metrics::get().topics.connection_refused(accept::reason(&e));
+                    let pause = accept_errors.failed(&e, Instant::now());
+                    drop(permit);
+                    tokio::select! {
+                        _ = &mut signal => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
                 }
             },
         };
-        if !admit_ip(&per_ip, peer.ip(), per_ip_limit) {
+        let Some(ip_slot) = IpSlot::admit(&per_ip, peer.ip(), per_ip_limit) else {
+            crate::metrics::get()
+                .topics
+                .connection_refused("max_connections_per_ip");
             warn!(%peer, "closing connection: max.connections.per.ip reached");
             drop(stream);
             continue;
-        }
+        };
         let task = ConnTask {
             broker: broker.clone(),
             limits: limits.clone(),
             shutdown: shutdown_tx.subscribe(),
-            per_ip: per_ip.clone(),
+            ip_slot,
             done: done_tx.clone(),
         };
         tokio::spawn(async move {
@@ -177,11 +189,14 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Everything one connection task owns. Its per-connection resources (the per-IP slot, the
+/// active-connections gauge, the shutdown sender) are released by `Drop`, so a panic that
+/// unwinds the task releases them too.
 struct ConnTask {
     broker: Arc<Broker>,
     limits: ConnectionLimits,
     shutdown: broadcast::Receiver<()>,
-    per_ip: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip_slot: IpSlot,
     /// Dropped when the connection ends; shutdown waits for every clone to go.
     done: mpsc::Sender<()>,
 }
@@ -189,32 +204,76 @@ struct ConnTask {
 impl ConnTask {
     async fn run(self, stream: TcpStream, peer: SocketAddr) {
         tracing::debug!(%peer, "connection opened");
-        let metrics = &crate::metrics::get().topics;
-        metrics.connection_opened();
-        connection::serve(stream, peer, self.broker, self.limits, self.shutdown).await;
-        metrics.connection_closed();
-        let mut m = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = m.get_mut(&peer.ip()) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(&peer.ip());
-            }
-        }
-        drop(self.done);
+        let _open = OpenConnection::new();
+        let ConnTask {
+            broker,
+            limits,
+            shutdown,
+            ip_slot,
+            done,
+        } = self;
+        connection::serve(stream, peer, broker, limits, shutdown).await;
+        drop(ip_slot);
+        drop(done);
     }
 }
 
-fn admit_ip(per_ip: &Mutex<HashMap<IpAddr, usize>>, ip: IpAddr, limit: usize) -> bool {
-    let mut m = per_ip.lock().unwrap_or_else(|e| e.into_inner());
-    let n = m.entry(ip).or_insert(0);
-    if *n >= limit {
-        if *n == 0 {
-            m.remove(&ip);
-        }
-        return false;
+/// Counts a connection in `klamm_connections_active` for as long as it lives.
+struct OpenConnection;
+
+impl OpenConnection {
+    fn new() -> OpenConnection {
+        crate::metrics::get().topics.connection_opened();
+        OpenConnection
     }
-    *n += 1;
-    true
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        crate::metrics::get().topics.connection_closed();
+    }
+}
+
+type PerIp = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One connection's place in the `max.connections.per.ip` count (Kafka's
+/// `ConnectionQuotas.inc`/`dec`); dropping it gives the place back, however the connection ends.
+struct IpSlot {
+    per_ip: PerIp,
+    ip: IpAddr,
+}
+
+impl IpSlot {
+    /// Takes a slot for `ip`, or `None` if it already has `limit` connections.
+    fn admit(per_ip: &PerIp, ip: IpAddr, limit: usize) -> Option<IpSlot> {
+        // The map holds plain counters updated in one step, so a poisoned lock still holds
+        // consistent state.
+        let mut m = per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(ip).or_insert(0);
+        if *n >= limit {
+            if *n == 0 {
+                m.remove(&ip);
+            }
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            per_ip: per_ip.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut m = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// Periodic work, each an owned task: the flusher (`flush.ms` via
@@ -313,5 +372,44 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => info!("received SIGTERM"),
         _ = tokio::signal::ctrl_c() => info!("received SIGINT"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::AssertUnwindSafe;
+
+    use super::*;
+
+    #[test]
+    fn ip_slots_are_released_when_dropped_even_by_a_panic() {
+        let per_ip: PerIp = Arc::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let first = IpSlot::admit(&per_ip, ip, 2).unwrap();
+        let second = IpSlot::admit(&per_ip, ip, 2).unwrap();
+        assert!(
+            IpSlot::admit(&per_ip, ip, 2).is_none(),
+            "limit of 2 reached"
+        );
+        assert_eq!(per_ip.lock().unwrap().get(&ip), Some(&2));
+        // A connection task that panics unwinds through its slot.
+        let unwound = std::panic::catch_unwind(AssertUnwindSafe(move || {
+            let _slot = second;
+            panic!("handler bug");
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(per_ip.lock().unwrap().get(&ip), Some(&1));
+        let third = IpSlot::admit(&per_ip, ip, 2).expect("the panicked slot is free again");
+        drop(first);
+        drop(third);
+        assert!(per_ip.lock().unwrap().is_empty(), "no entry left for {ip}");
+    }
+
+    #[test]
+    fn a_zero_limit_admits_nobody_and_leaves_no_entry() {
+        let per_ip: PerIp = Arc::default();
+        let ip: IpAddr = "::1".parse().unwrap();
+        assert!(IpSlot::admit(&per_ip, ip, 0).is_none());
+        assert!(per_ip.lock().unwrap().is_empty());
     }
 }

@@ -26,7 +26,7 @@ pub struct Broker {
     /// The advertised host and port, as printed in the ready line.
     pub advertised_host: String,
     pub advertised_port: i32,
-    /// The HTTP endpoint (`/health`, `/metrics`), from its start-up line.
+    /// The HTTP endpoint's address (`/health`, `/metrics`), as printed before the ready line.
     pub http_addr: Option<SocketAddr>,
 }
 
@@ -127,11 +127,7 @@ impl Broker {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(http) = line
-                        .strip_prefix("klamm http on ")
-                        .and_then(|rest| rest.split(' ').next())
-                        .and_then(|a| a.parse().ok())
-                    {
+                    if let Some(http) = parse_http_line(&line) {
                         self.http_addr = Some(http);
                     }
                     if let Some((addr, host, port)) = parse_ready_line(&line) {
@@ -237,6 +233,12 @@ fn parse_ready_line(line: &str) -> Option<(SocketAddr, String, i32)> {
     let adv = adv.strip_suffix(')')?;
     let (host, port) = adv.rsplit_once(':')?;
     Some((addr.parse().ok()?, host.to_string(), port.parse().ok()?))
+}
+
+/// `klamm http on ADDR (/metrics, /health)`.
+fn parse_http_line(line: &str) -> Option<SocketAddr> {
+    let rest = line.strip_prefix("klamm http on ")?;
+    rest.split(' ').next()?.parse().ok()
 }
 
 fn tail(path: &Path, max: u64) -> String {

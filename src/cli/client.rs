@@ -179,8 +179,15 @@ impl Connection {
         if len < 0 || len as usize > MAX_RESPONSE_BYTES {
             return Err(CliError::Protocol(format!("invalid response size {len}")));
         }
-        let mut body = vec![0u8; len as usize];
-        self.stream.read_exact(&mut body)?;
+        // Grown with the bytes that arrive, not reserved from the length a broker claims.
+        let mut body = Vec::new();
+        (&mut self.stream).take(len as u64).read_to_end(&mut body)?;
+        if body.len() != len as usize {
+            return Err(CliError::Protocol(format!(
+                "response ended after {} of {len} bytes",
+                body.len()
+            )));
+        }
         let mut body = Bytes::from(body);
         let decode = |body: &mut Bytes| -> anyhow::Result<(ResponseHeader, R::Response)> {
             let h = ResponseHeader::decode(body, R::Response::header_version(version))?;

@@ -23,7 +23,7 @@ use serde_json::json;
 
 use super::output::{progress, CliError};
 use super::{list_offsets, partitions_of, sb, topic_name, Common, EARLIEST, LATEST};
-use crate::log::batch::Batches;
+use crate::log::batch::{Batches, InvalidBatch};
 use crate::log::records::{self, read_varlong, RecordIter};
 
 #[derive(clap::Args, Debug)]
@@ -168,51 +168,36 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
             for t in resp.responses {
                 for pd in t.partitions {
                     let p = pd.partition_index;
+                    let Some(&fetched_from) = pos.get(&p) else {
+                        // Not a partition this fetch asked for: nothing to read.
+                        continue;
+                    };
                     CliError::check(pd.error_code, None, &format!("fetching {topic}-{p}"))?;
                     let data: Bytes = pd.records.unwrap_or_default();
-                    for (bpos, h) in Batches::new(&data) {
-                        let batch_end = h.last_offset() + 1;
-                        if !h.is_control() {
-                            let hb = &data[bpos..bpos + h.size()];
-                            let section = records::records_section(hb).map_err(|e| {
-                                CliError::Protocol(format!(
-                                    "{topic}-{p} offset {}: {e}",
-                                    h.base_offset()
-                                ))
-                            })?;
-                            for r in RecordIter::new(&section, h.record_count()) {
-                                let r = r.map_err(|e| CliError::Protocol(e.to_string()))?;
-                                let offset = h.base_offset() + r.offset_delta as i64;
-                                if offset < pos[&p] {
-                                    continue;
+                    let mut cur = fetched_from;
+                    walk_fetched(&topic, p, &data, &mut |item| {
+                        match item {
+                            Fetched::Record(rec) => {
+                                if rec.offset < cur {
+                                    return Ok(true);
                                 }
                                 if args.count.is_some_and(|n| consumed >= n) {
-                                    break;
+                                    return Ok(false);
                                 }
-                                let ts = if h.is_log_append_time() {
-                                    h.max_timestamp()
-                                } else {
-                                    h.base_timestamp() + r.timestamp_delta
-                                };
-                                let rec = Rec {
-                                    partition: p,
-                                    offset,
-                                    timestamp: ts,
-                                    key: r.key,
-                                    value: r.value,
-                                    headers: parse_headers(r.header_count, r.headers)?,
-                                };
                                 print_record(&mut out, &topic, &rec, &args.format, c.json)?;
                                 consumed += 1;
-                                pos.insert(p, offset + 1);
+                                cur = rec.offset.saturating_add(1);
                                 last_record = Instant::now();
                             }
+                            Fetched::BatchEnd(batch_end) => {
+                                if args.count.is_none_or(|n| consumed < n) {
+                                    cur = cur.max(batch_end);
+                                }
+                            }
                         }
-                        if args.count.is_none_or(|n| consumed < n) {
-                            let cur = pos[&p];
-                            pos.insert(p, cur.max(batch_end));
-                        }
-                    }
+                        Ok(true)
+                    })?;
+                    pos.insert(p, cur);
                 }
             }
         }
@@ -233,6 +218,73 @@ pub fn run(args: ConsumeArgs) -> Result<(), CliError> {
 }
 
 /// Headers after the count: `keyLength varint, key, valueLength varint, value` each.
+/// What [`walk_fetched`] hands out, in offset order.
+enum Fetched<'a> {
+    Record(Rec<'a>),
+    /// The offset after a batch (records of its own or not, such as a transaction marker).
+    BatchEnd(i64),
+}
+
+/// Walks one partition's fetched record batches as a Kafka consumer does: each batch's CRC is
+/// checked (`check.crcs`, default true), then its records go to `f` (until it returns false
+/// for that batch), then its end offset. A partial batch at the end is normal (the broker cuts
+/// the response at `max_bytes`); a corrupt header or record is an error, since fetching again
+/// would return it again (Kafka's `CorruptRecordException`). Nothing is sized from a count or
+/// length the broker sent: [`Batches`] checks every header against the bytes received.
+fn walk_fetched(
+    topic: &str,
+    p: i32,
+    data: &[u8],
+    f: &mut dyn FnMut(Fetched<'_>) -> Result<bool, CliError>,
+) -> Result<(), CliError> {
+    let corrupt = |offset: i64, why: String| {
+        CliError::Protocol(format!("{topic}-{p} batch at offset {offset}: {why}"))
+    };
+    let mut batches = Batches::new(data);
+    let mut last = None;
+    for (_, h) in batches.by_ref() {
+        let batch_end = h.last_offset() + 1;
+        if !h.is_control() {
+            let hb = h.bytes();
+            if !crate::log::batch::crc_is_valid(hb) {
+                return Err(corrupt(h.base_offset(), "CRC mismatch".into()));
+            }
+            let section = records::records_section(hb)
+                .map_err(|e| corrupt(h.base_offset(), e.to_string()))?;
+            for r in RecordIter::new(&section, h.record_count()) {
+                let r = r.map_err(|e| corrupt(h.base_offset(), e.to_string()))?;
+                let timestamp = if h.is_log_append_time() {
+                    h.max_timestamp()
+                } else {
+                    h.base_timestamp().saturating_add(r.timestamp_delta)
+                };
+                let rec = Rec {
+                    partition: p,
+                    offset: h.base_offset().saturating_add(r.offset_delta as i64),
+                    timestamp,
+                    key: r.key,
+                    value: r.value,
+                    headers: parse_headers(r.header_count, r.headers)?,
+                };
+                if !f(Fetched::Record(rec))? {
+                    break;
+                }
+            }
+        }
+        f(Fetched::BatchEnd(batch_end))?;
+        last = Some(h.last_offset());
+    }
+    match (batches.stop(), last) {
+        (Some(why @ InvalidBatch::Corrupt(_)), Some(after)) => Err(CliError::Protocol(format!(
+            "{topic}-{p} batch after offset {after}: {why}"
+        ))),
+        (Some(why @ InvalidBatch::Corrupt(_)), None) => Err(CliError::Protocol(format!(
+            "{topic}-{p} first fetched batch: {why}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn parse_headers(count: i32, raw: &[u8]) -> Result<Headers<'_>, CliError> {
     let bad = |e: records::RecordsError| CliError::Protocol(format!("bad record headers: {e}"));
     let mut out = Vec::new();
@@ -397,4 +449,111 @@ fn commit(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::test_support::batch;
+    use crate::log::batch::{
+        self, BatchHeader, Compression, BASE_TIMESTAMP, CRC, LENGTH, RECORD_COUNT,
+    };
+    use crate::log::batch_rewrite::{self, BatchSpec};
+    use crate::log::compression::Levels;
+
+    type Seen = Vec<(i64, Vec<u8>)>;
+
+    /// `(offset, value)` of every record walked, and how the walk ended.
+    fn walk(data: &[u8]) -> (Seen, Result<(), CliError>) {
+        let mut seen = Vec::new();
+        let r = walk_fetched("t", 0, data, &mut |item| {
+            if let Fetched::Record(rec) = item {
+                seen.push((rec.offset, rec.value.unwrap_or_default().to_vec()));
+            }
+            Ok(true)
+        });
+        (seen, r)
+    }
+
+    fn at(offset: i64, mut b: Vec<u8>) -> Vec<u8> {
+        b[..8].copy_from_slice(&offset.to_be_bytes());
+        b
+    }
+
+    fn recrc(mut b: Vec<u8>) -> Vec<u8> {
+        let crc = batch::compute_crc(&b);
+        b[CRC..CRC + 4].copy_from_slice(&crc.to_be_bytes());
+        b
+    }
+
+    fn two_batches() -> Vec<u8> {
+        let mut d = at(0, batch(&[b"a", b"b"], 1, -1, -1, -1));
+        d.extend_from_slice(&at(2, batch(&[b"c"], 2, -1, -1, -1)));
+        d
+    }
+
+    #[test]
+    fn walks_records_and_ignores_a_partial_last_batch() {
+        let mut d = two_batches();
+        let third = at(3, batch(&[b"d"], 3, -1, -1, -1));
+        d.extend_from_slice(&third[..third.len() - 1]);
+        let (seen, r) = walk(&d);
+        assert!(r.is_ok());
+        let want: Seen = vec![(0, b"a".to_vec()), (1, b"b".to_vec()), (2, b"c".to_vec())];
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn a_short_or_inconsistent_header_is_an_error_after_the_good_batches() {
+        let mut claims_i32_max = at(3, batch(&[b"x"], 3, -1, -1, -1));
+        claims_i32_max[RECORD_COUNT..RECORD_COUNT + 4].copy_from_slice(&i32::MAX.to_be_bytes());
+        let mut bads = vec![recrc(claims_i32_max), vec![0xab; 80]];
+        for len in 14..49i32 {
+            let mut short = at(3, batch(&[b"x"], 3, -1, -1, -1));
+            short[LENGTH..LENGTH + 4].copy_from_slice(&len.to_be_bytes());
+            bads.push(short);
+        }
+        for bad in bads {
+            let mut d = two_batches();
+            d.extend_from_slice(&bad);
+            let (seen, r) = walk(&d);
+            assert_eq!(seen.len(), 3);
+            let err = r.unwrap_err().to_string();
+            assert!(err.contains("after offset 2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn corrupt_batches_and_records_are_errors_not_panics() {
+        // A CRC mismatch.
+        let mut d = two_batches();
+        let last = d.len() - 1;
+        d[last] ^= 1;
+        let (seen, r) = walk(&d);
+        assert_eq!(seen.len(), 2);
+        assert!(r.unwrap_err().to_string().contains("CRC mismatch"));
+        // A compressed batch claiming 2^31-1 records that holds one.
+        let one = batch(&[b"p"], 2000, -1, -1, -1);
+        let spec = BatchSpec {
+            last_offset_delta: i32::MAX - 1,
+            record_count: i32::MAX,
+            ..BatchSpec::of(&BatchHeader::new(&one).unwrap())
+        };
+        let poison = batch_rewrite::build(&spec, Compression::Gzip, Levels::default(), &one[61..]);
+        let (seen, r) = walk(&poison);
+        assert_eq!(seen, vec![(0, b"p".to_vec())]);
+        assert!(r.unwrap_err().to_string().contains("truncated varint"));
+        // Timestamps that overflow saturate.
+        let mut late = batch(&[b"a", b"b"], 0, -1, -1, -1);
+        late[BASE_TIMESTAMP..BASE_TIMESTAMP + 8].copy_from_slice(&i64::MAX.to_be_bytes());
+        let mut stamps = Vec::new();
+        walk_fetched("t", 0, &recrc(late), &mut |item| {
+            if let Fetched::Record(rec) = item {
+                stamps.push(rec.timestamp);
+            }
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(stamps, vec![i64::MAX, i64::MAX]);
+    }
 }

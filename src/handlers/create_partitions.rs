@@ -11,6 +11,34 @@ use super::{sb, RequestContext};
 use crate::error::Error;
 
 pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreatePartitionsResponse {
+    // Kafka's per-request partition cap (see `create_topics::MAX_PARTITIONS_PER_REQUEST`),
+    // counted over the partitions each topic would gain.
+    let added: u64 = req
+        .topics
+        .iter()
+        .map(|t| {
+            let current = ctx
+                .broker
+                .logs
+                .topic(t.name.as_str())
+                .map_or(0, |topic| topic.partitions.len() as i64);
+            (i64::from(t.count) - current).max(0) as u64
+        })
+        .sum();
+    if added > super::create_topics::MAX_PARTITIONS_PER_REQUEST {
+        let e = Error::PolicyViolation(super::create_topics::EXCESSIVE_PARTITIONS.into());
+        let results = req
+            .topics
+            .iter()
+            .map(|t| {
+                let mut r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
+                r.error_code = e.code();
+                r.error_message = Some(sb(&e.message()));
+                r
+            })
+            .collect();
+        return CreatePartitionsResponse::default().with_results(results);
+    }
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for t in &req.topics {
         *counts.entry(t.name.as_str()).or_default() += 1;

@@ -15,7 +15,39 @@ use crate::configs;
 use crate::error::Error;
 use crate::log::NewTopic;
 
+/// Kafka's `ReplicationControlManager.MAX_PARTITIONS_PER_BATCH`: the controller refuses a
+/// CreateTopics (and a CreatePartitions) that would create more partitions than this in one
+/// request, so one request cannot make the broker create millions of partition directories.
+pub const MAX_PARTITIONS_PER_REQUEST: u64 = 10_000;
+
+/// Kafka's message for a request over [`MAX_PARTITIONS_PER_REQUEST`].
+pub const EXCESSIVE_PARTITIONS: &str = "Excessively large number of partitions per request.";
+
+/// The partitions a CreateTopics asks for, counted as Kafka's
+/// `validateTotalNumberOfPartitions` counts them (-1: the broker default; assignments count
+/// one each).
+fn requested_partitions(topics: &[CreatableTopic], default_partitions: i32) -> u64 {
+    topics
+        .iter()
+        .map(|t| {
+            if !t.assignments.is_empty() {
+                t.assignments.len() as u64
+            } else if t.num_partitions == -1 {
+                default_partitions.max(0) as u64
+            } else {
+                t.num_partitions.max(0) as u64
+            }
+        })
+        .sum()
+}
+
 pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+    let default_partitions = ctx.broker.logs.settings().i32("num.partitions");
+    if requested_partitions(&req.topics, default_partitions) > MAX_PARTITIONS_PER_REQUEST {
+        let e = Error::PolicyViolation(EXCESSIVE_PARTITIONS.into());
+        let topics = req.topics.into_iter().map(|t| failed(ctx, t, &e)).collect();
+        return CreateTopicsResponse::default().with_topics(topics);
+    }
     let mut counts: HashMap<String, usize> = HashMap::new();
     for t in &req.topics {
         *counts.entry(t.name.as_str().to_string()).or_default() += 1;

@@ -17,6 +17,14 @@ pub const HEADER_LEN: usize = 61;
 pub const LOG_OVERHEAD: usize = 12;
 /// The smallest batchLength Kafka's `ByteBufferLogInputStream` accepts (`LegacyRecord.RECORD_OVERHEAD_V0`).
 pub const MIN_BATCH_LENGTH: i32 = 14;
+/// The smallest batchLength of a magic-v2 batch: the header after the length field
+/// (`DefaultRecordBatch.RECORD_BATCH_OVERHEAD - LOG_OVERHEAD`). A shorter v2 batch is invalid
+/// (Kafka's `DefaultRecordBatch.ensureValid`).
+pub const MIN_V2_BATCH_LENGTH: i32 = (HEADER_LEN - LOG_OVERHEAD) as i32;
+/// The smallest encoded `DefaultRecord`: length, attributes, timestampDelta, offsetDelta,
+/// keyLength, valueLength and headerCount take at least one byte each. An uncompressed batch
+/// cannot hold more records than its records section has room for at this size.
+pub const MIN_RECORD_LEN: i64 = 7;
 
 pub const BASE_OFFSET: usize = 0;
 pub const LENGTH: usize = 8;
@@ -87,7 +95,28 @@ impl Compression {
     }
 }
 
-/// A batch header over at least [`HEADER_LEN`] bytes. Construct with [`BatchHeader::new`].
+/// Why bytes at a position are not a stored batch the log can read past: the valid log ends
+/// there (Kafka's `FileLogInputStream` stops at an incomplete batch; `LogSegment.recover`
+/// truncates at one that fails `ensureValid`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidBatch {
+    /// Fewer bytes remain than the header, or than the batch's length declares.
+    Incomplete,
+    /// The header itself is inconsistent; the reason names the rule it breaks.
+    Corrupt(&'static str),
+}
+
+impl std::fmt::Display for InvalidBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvalidBatch::Incomplete => f.write_str("incomplete batch"),
+            InvalidBatch::Corrupt(why) => write!(f, "corrupt batch header: {why}"),
+        }
+    }
+}
+
+/// A batch header over at least [`HEADER_LEN`] bytes. Construct with [`BatchHeader::new`], or
+/// with [`BatchHeader::parse`] for bytes read back from the log.
 #[derive(Clone, Copy)]
 pub struct BatchHeader<'a> {
     bytes: &'a [u8],
@@ -115,6 +144,52 @@ impl<'a> BatchHeader<'a> {
     #[inline]
     pub fn new(bytes: &'a [u8]) -> Option<BatchHeader<'a>> {
         (bytes.len() >= HEADER_LEN).then_some(BatchHeader { bytes })
+    }
+
+    /// A view of a stored header at the start of `bytes` that every reader can trust: a
+    /// magic-v2 header whose lengths, offsets and counts agree with each other, so that
+    /// [`BatchHeader::size`] is at least [`HEADER_LEN`], [`BatchHeader::last_offset`] does not
+    /// overflow and the record count is no larger than the offsets (and, uncompressed, the
+    /// bytes) can hold. Only the first [`HEADER_LEN`] bytes are looked at; whether the batch's
+    /// `size()` bytes are all there is the caller's check. A header failing this ends the valid
+    /// log (Kafka's `DefaultRecordBatch.ensureValid` and `LogSegment.recover`).
+    pub fn parse(bytes: &'a [u8]) -> Result<BatchHeader<'a>, InvalidBatch> {
+        let h = BatchHeader::new(bytes).ok_or(InvalidBatch::Incomplete)?;
+        let corrupt = |why| Err(InvalidBatch::Corrupt(why));
+        if h.batch_length() < MIN_V2_BATCH_LENGTH {
+            return corrupt("batch length below the v2 header size");
+        }
+        if h.magic() != 2 {
+            return corrupt("magic is not 2");
+        }
+        if h.base_offset() < 0 {
+            return corrupt("negative base offset");
+        }
+        let delta = h.last_offset_delta();
+        // The offset after the batch must exist too: readers compute `last_offset() + 1`.
+        if delta < 0 || h.base_offset().checked_add(delta as i64 + 1).is_none() {
+            return corrupt("last offset delta out of range");
+        }
+        let count = h.record_count() as i64;
+        if count < 0 || count > delta as i64 + 1 {
+            return corrupt("record count does not fit the last offset delta");
+        }
+        match h.compression() {
+            None => return corrupt("unknown compression codec"),
+            Some(Compression::None) => {
+                let room = (h.batch_length() - MIN_V2_BATCH_LENGTH) as i64;
+                if count * MIN_RECORD_LEN > room {
+                    return corrupt("record count does not fit the batch length");
+                }
+            }
+            Some(_) => {}
+        }
+        Ok(h)
+    }
+
+    /// The bytes this view covers: the whole batch when built over one, else the header.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 
     pub fn base_offset(&self) -> i64 {
@@ -225,21 +300,34 @@ pub fn patched_prefix(batch: &[u8], base_offset: i64, leader_epoch: i32) -> [u8;
     prefix
 }
 
-/// Iterates over the complete batches at the start of `buf`, yielding `(position, header)`.
-/// Stops at the first incomplete batch or invalid length, as Kafka's `FileLogInputStream` does.
+/// Iterates over the complete, valid batches at the start of `buf`, yielding `(position,
+/// header)` with the header viewing the whole batch. Stops at the first incomplete batch or
+/// invalid header (see [`BatchHeader::parse`]), as Kafka's `ByteBufferLogInputStream` does;
+/// [`Batches::stop`] says why. The in-memory twin of [`crate::log::batch_reader::FileBatches`].
 pub struct Batches<'a> {
     buf: &'a [u8],
     pos: usize,
+    stop: Option<InvalidBatch>,
 }
 
 impl<'a> Batches<'a> {
     pub fn new(buf: &'a [u8]) -> Batches<'a> {
-        Batches { buf, pos: 0 }
+        Batches {
+            buf,
+            pos: 0,
+            stop: None,
+        }
     }
 
     /// Bytes consumed by the complete batches yielded so far.
     pub fn position(&self) -> usize {
         self.pos
+    }
+
+    /// Why iteration ended before the end of the buffer (`None` while running or when the
+    /// buffer ended exactly at a batch boundary).
+    pub fn stop(&self) -> Option<InvalidBatch> {
+        self.stop
     }
 }
 
@@ -248,12 +336,18 @@ impl<'a> Iterator for Batches<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = &self.buf[self.pos..];
-        let header = BatchHeader::new(rest)?;
-        if header.batch_length() < MIN_BATCH_LENGTH {
+        if rest.is_empty() || self.stop.is_some() {
             return None;
         }
-        let size = header.size();
+        let size = match BatchHeader::parse(rest) {
+            Ok(h) => h.size(),
+            Err(e) => {
+                self.stop = Some(e);
+                return None;
+            }
+        };
         if size > rest.len() {
+            self.stop = Some(InvalidBatch::Incomplete);
             return None;
         }
         let at = self.pos;

@@ -2,11 +2,12 @@
 //!
 //! `manager` knows the topics; `partition` owns a partition's segments, offsets and producer
 //! state; `segment` and `index` are the files; `batch` reads batch headers without decoding
-//! records; `validator` applies Kafka's produce-time rules; `records` walks individual records
-//! for the few consumers that need them.
+//! records and `batch_reader` is the one reader of stored batches; `validator` applies Kafka's
+//! produce-time rules; `records` walks individual records for the few consumers that need them.
 
 pub mod batch;
 pub mod batch_builder;
+pub mod batch_reader;
 pub mod batch_rewrite;
 pub mod checkpoint;
 pub mod cleaner;

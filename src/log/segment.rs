@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN, NO_TIMESTAMP};
+use crate::log::batch::{self, BatchHeader, InvalidBatch, HEADER_LEN, NO_TIMESTAMP};
+use crate::log::batch_reader::FileBatches;
 use crate::log::index::{self, OffsetIndex, TimeIndex};
 
 /// Chunk size for sequential scans (recovery, tail loading).
@@ -49,6 +50,8 @@ pub struct ScanResult {
     pub invalid_bytes: u64,
     /// Offset after the last valid batch (`None` if the segment holds no batch).
     pub next_offset: Option<i64>,
+    /// Why the valid bytes end before the file does, for the log line.
+    pub end_reason: Option<&'static str>,
 }
 
 /// An open segment.
@@ -214,12 +217,13 @@ impl LogSegment {
         }
         let mut h = [0u8; HEADER_LEN];
         self.file.read_exact_at(&mut h, 0)?;
-        Ok(BatchHeader::new(&h).map(|h| h.max_timestamp()))
+        Ok(BatchHeader::parse(&h).ok().map(|h| h.max_timestamp()))
     }
 
     /// Scans batches from `start` to the end of the file, updating `next_offset`, the max
-    /// timestamp and the indexes. The scan stops at the first batch with a bad magic, bad CRC
-    /// (when `validate`), or non-increasing offsets.
+    /// timestamp and the indexes. The scan stops where [`FileBatches`] finds the valid log
+    /// ends, or at the first batch with a bad CRC (when `validate`, reading whole batches) or
+    /// offsets outside the segment or not increasing (Kafka's `LogSegment.recover`).
     fn scan_from(
         &mut self,
         start: u64,
@@ -227,63 +231,36 @@ impl LogSegment {
         on_batch: &mut dyn FnMut(&BatchHeader<'_>),
     ) -> io::Result<ScanResult> {
         let end = self.size;
+        let file = Arc::clone(&self.file);
+        let mut batches = FileBatches::new(&file, start, end, SCAN_CHUNK);
         let mut pos = start;
-        let mut buf: Vec<u8> = Vec::new();
         let mut last_offset: Option<i64> = None;
-        'outer: while pos < end {
-            let want = (end - pos).min(SCAN_CHUNK as u64) as usize;
-            buf.resize(want, 0);
-            self.file.read_exact_at(&mut buf, pos)?;
-            let mut consumed = 0usize;
-            let mut invalid = false;
-            for (at, h) in Batches::new(&buf) {
-                let batch = &buf[at..at + h.size()];
-                let offsets_ok = h.base_offset() >= self.base_offset
-                    && h.last_offset_delta() >= 0
-                    && last_offset.is_none_or(|l| h.base_offset() > l)
-                    && h.last_offset() - self.base_offset <= u32::MAX as i64;
-                if h.magic() != 2 || !offsets_ok || (validate && !batch::crc_is_valid(batch)) {
-                    invalid = true;
-                    break;
-                }
-                on_batch(&h);
-                self.track_batch(&h, pos + at as u64);
-                last_offset = Some(h.last_offset());
-                consumed = at + h.size();
+        let end_reason = loop {
+            let next = if validate {
+                batches.next_batch()?
+            } else {
+                batches.next_header()?
+            };
+            let Some((at, h)) = next else {
+                break batches.stop().map(|why| match why {
+                    InvalidBatch::Incomplete => "incomplete batch",
+                    InvalidBatch::Corrupt(why) => why,
+                });
+            };
+            let offsets_ok = h.base_offset() >= self.base_offset
+                && last_offset.is_none_or(|l| h.base_offset() > l)
+                && h.last_offset() - self.base_offset <= u32::MAX as i64;
+            if !offsets_ok {
+                break Some("offsets outside the segment or not increasing");
             }
-            if invalid {
-                pos += consumed as u64;
-                break 'outer;
+            if validate && !batch::crc_is_valid(h.bytes()) {
+                break Some("CRC mismatch");
             }
-            if consumed == 0 {
-                // A batch larger than the chunk, or a torn/invalid header at `pos`.
-                let Some(h) = BatchHeader::new(&buf) else {
-                    break;
-                };
-                let size = h.size() as u64;
-                if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + size > end {
-                    break;
-                }
-                if size as usize <= buf.len() {
-                    break; // a complete batch that the iterator rejected
-                }
-                let mut big = vec![0u8; size as usize];
-                self.file.read_exact_at(&mut big, pos)?;
-                let h = BatchHeader::new(&big).expect("read a full header");
-                let offsets_ok = h.base_offset() >= self.base_offset
-                    && h.last_offset_delta() >= 0
-                    && last_offset.is_none_or(|l| h.base_offset() > l);
-                if h.magic() != 2 || !offsets_ok || (validate && !batch::crc_is_valid(&big)) {
-                    break;
-                }
-                on_batch(&h);
-                self.track_batch(&h, pos);
-                last_offset = Some(h.last_offset());
-                pos += size;
-                continue;
-            }
-            pos += consumed as u64;
-        }
+            on_batch(&h);
+            self.track_batch(&h, at);
+            last_offset = Some(h.last_offset());
+            pos = at + h.size() as u64;
+        };
         if let Some(l) = last_offset {
             self.next_offset = l + 1;
         }
@@ -291,6 +268,7 @@ impl LogSegment {
             valid_bytes: pos,
             invalid_bytes: end - pos,
             next_offset: last_offset.map(|l| l + 1),
+            end_reason,
         })
     }
 
@@ -388,72 +366,30 @@ impl LogSegment {
     /// forward from the nearest index entry. `None` when the segment has no such batch.
     pub fn translate_offset(&self, offset: i64) -> io::Result<Option<(u64, i64)>> {
         let (_, start) = self.offset_index.lookup(offset);
-        let mut pos = start as u64;
-        let mut buf = Vec::new();
-        while pos < self.size {
-            let want = (self.size - pos).min(64 * 1024) as usize;
-            buf.resize(want, 0);
-            self.file.read_exact_at(&mut buf, pos)?;
-            let mut consumed = 0usize;
-            for (at, h) in Batches::new(&buf) {
-                if h.last_offset() >= offset {
-                    return Ok(Some((pos + at as u64, h.base_offset())));
-                }
-                consumed = at + h.size();
+        let mut batches = FileBatches::new(&self.file, start as u64, self.size, 64 * 1024);
+        while let Some((at, h)) = batches.next_header()? {
+            if h.last_offset() >= offset {
+                return Ok(Some((at, h.base_offset())));
             }
-            if consumed == 0 {
-                // One batch bigger than the buffer: read its header to skip it.
-                let Some(h) = BatchHeader::new(&buf) else {
-                    return Ok(None);
-                };
-                if h.batch_length() < batch::MIN_BATCH_LENGTH {
-                    return Ok(None);
-                }
-                if h.last_offset() >= offset {
-                    return Ok(Some((pos, h.base_offset())));
-                }
-                consumed = h.size();
-            }
-            pos += consumed as u64;
         }
         Ok(None)
     }
 
-    /// Batches (position and header bytes) from `position` to `end_position`, for scans such
-    /// as timestamp search and producer-state rebuild.
+    /// Batch headers (position and the [`HEADER_LEN`] header bytes) from `position` to
+    /// `end_position`, for scans such as timestamp search and producer-state rebuild; stops
+    /// when `f` returns false or the valid log ends.
     pub fn read_headers(
         &self,
         position: u64,
         end_position: u64,
         f: &mut dyn FnMut(u64, &BatchHeader<'_>) -> bool,
     ) -> io::Result<()> {
-        let mut pos = position;
         let end = end_position.min(self.size);
-        let mut buf = Vec::new();
-        while pos < end {
-            let want = (end - pos).min(SCAN_CHUNK as u64) as usize;
-            buf.resize(want, 0);
-            self.file.read_exact_at(&mut buf, pos)?;
-            let mut consumed = 0usize;
-            for (at, h) in Batches::new(&buf) {
-                if !f(pos + at as u64, &h) {
-                    return Ok(());
-                }
-                consumed = at + h.size();
+        let mut batches = FileBatches::new(&self.file, position, end, SCAN_CHUNK);
+        while let Some((at, h)) = batches.next_header()? {
+            if !f(at, &h) {
+                break;
             }
-            if consumed == 0 {
-                let Some(h) = BatchHeader::new(&buf) else {
-                    return Ok(());
-                };
-                if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + h.size() as u64 > end {
-                    return Ok(());
-                }
-                if !f(pos, &h) {
-                    return Ok(());
-                }
-                consumed = h.size();
-            }
-            pos += consumed as u64;
         }
         Ok(())
     }
@@ -729,6 +665,91 @@ mod tests {
         let (seg, _) = LogSegment::open(dir.path(), 0, limits(), true, &mut |_| {}).unwrap();
         assert_eq!(seg.size(), good);
         assert_eq!(seg.next_offset(), 1);
+    }
+
+    /// Offsets 0..=1 and 2 in two valid batches, then `bad` bytes, then a valid batch at 3:
+    /// recovery keeps the first two and cuts from `bad` on.
+    fn recover_with(bad: &[u8]) -> (LogSegment, ScanResult, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = LogSegment::create(dir.path(), 0, limits()).unwrap();
+        append(&mut seg, 0, &[b"a", b"b"], 1);
+        append(&mut seg, 2, &[b"c"], 2);
+        let good = seg.size();
+        seg.flush().unwrap();
+        drop(seg);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(file_name(0, ".log")))
+            .unwrap();
+        f.write_all(bad).unwrap();
+        let mut after = batch(&[b"d"], 3, -1, -1, -1);
+        after[..8].copy_from_slice(&3i64.to_be_bytes());
+        f.write_all(&after).unwrap();
+        drop(f);
+        let (seg, scan) = LogSegment::open(dir.path(), 0, limits(), true, &mut |_| {}).unwrap();
+        let on_disk = std::fs::metadata(dir.path().join(file_name(0, ".log")))
+            .unwrap()
+            .len();
+        assert_eq!(on_disk, seg.size());
+        (seg, scan, good)
+    }
+
+    #[test]
+    fn recovery_truncates_at_a_short_batch_header() {
+        // batchLength 14..48 makes a "batch" shorter than the 61-byte v2 header.
+        for len in 14..49i32 {
+            let mut bad = batch(&[b"x"], 3, -1, -1, -1);
+            bad[..8].copy_from_slice(&3i64.to_be_bytes());
+            bad[batch::LENGTH..batch::LENGTH + 4].copy_from_slice(&len.to_be_bytes());
+            let (seg, scan, good) = recover_with(&bad);
+            assert_eq!(scan.valid_bytes, good, "batchLength {len}");
+            assert_eq!(
+                scan.end_reason,
+                Some("batch length below the v2 header size")
+            );
+            assert_eq!((seg.size(), seg.next_offset()), (good, 3));
+            assert_eq!(seg.translate_offset(3).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn recovery_truncates_at_garbage_and_inconsistent_headers() {
+        let mut claims_i32_max = batch(&[b"x"], 3, -1, -1, -1);
+        claims_i32_max[..8].copy_from_slice(&3i64.to_be_bytes());
+        claims_i32_max[batch::RECORD_COUNT..batch::RECORD_COUNT + 4]
+            .copy_from_slice(&i32::MAX.to_be_bytes());
+        let crc = batch::compute_crc(&claims_i32_max);
+        claims_i32_max[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
+        let mut bad_magic = batch(&[b"x"], 3, -1, -1, -1);
+        bad_magic[batch::MAGIC] = 1;
+        let mut bad_crc = batch(&[b"x"], 3, -1, -1, -1);
+        bad_crc[..8].copy_from_slice(&3i64.to_be_bytes());
+        let last = bad_crc.len() - 1;
+        bad_crc[last] ^= 1;
+        let cases = [
+            (vec![0xab; 100], "batch length below the v2 header size"),
+            (
+                claims_i32_max,
+                "record count does not fit the last offset delta",
+            ),
+            (bad_magic, "magic is not 2"),
+            (vec![0; 61], "batch length below the v2 header size"),
+            (bad_crc, "CRC mismatch"),
+        ];
+        for (bad, reason) in cases {
+            let (seg, scan, good) = recover_with(&bad);
+            assert_eq!(scan.valid_bytes, good);
+            assert_eq!(scan.end_reason, Some(reason));
+            assert!(scan.invalid_bytes > 0);
+            assert_eq!((seg.size(), seg.next_offset()), (good, 3));
+            let mut seen = Vec::new();
+            seg.read_headers(0, u64::MAX, &mut |pos, h| {
+                seen.push((pos, h.base_offset()));
+                true
+            })
+            .unwrap();
+            assert_eq!(seen.iter().map(|s| s.1).collect::<Vec<_>>(), vec![0, 2]);
+        }
     }
 
     #[test]

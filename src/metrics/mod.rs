@@ -172,6 +172,10 @@ fn describe_all() {
         REQUESTS_REJECTED,
         "Requests that closed the connection instead of getting a response (undecodable, unknown API, oversized frame)."
     );
+    describe_counter!(
+        REQUEST_PANICS,
+        "Requests whose handler panicked, by API; the panic closed that connection only (Kafka's KafkaApis.handle catches per request)."
+    );
     describe_histogram!(
         REQUEST_QUEUE_TIME,
         Unit::Seconds,
@@ -207,6 +211,10 @@ fn describe_all() {
     );
     describe_counter!(CONNECTIONS_OPENED, "Client connections accepted.");
     describe_counter!(CONNECTIONS_CLOSED, "Client connections closed.");
+    describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Client connections refused, by reason: accept failed (process_fd_limit, system_fd_limit, no_memory, accept_error) or max_connections_per_ip."
+    );
     describe_counter!(
         TOPIC_BYTES_IN,
         Unit::Bytes,
@@ -264,6 +272,7 @@ pub mod names {
     pub const REQUESTS: &str = "klamm_requests_total";
     pub const REQUEST_ERRORS: &str = "klamm_request_errors_total";
     pub const REQUESTS_REJECTED: &str = "klamm_requests_rejected_total";
+    pub const REQUEST_PANICS: &str = "klamm_request_panics_total";
     pub const REQUEST_QUEUE_TIME: &str = "klamm_request_queue_time_seconds";
     pub const REQUEST_LOCAL_TIME: &str = "klamm_request_local_time_seconds";
     pub const RESPONSE_SEND_TIME: &str = "klamm_response_send_time_seconds";
@@ -273,6 +282,7 @@ pub mod names {
     pub const CONNECTIONS_ACTIVE: &str = "klamm_connections_active";
     pub const CONNECTIONS_OPENED: &str = "klamm_connections_opened_total";
     pub const CONNECTIONS_CLOSED: &str = "klamm_connections_closed_total";
+    pub const CONNECTIONS_REFUSED: &str = "klamm_connections_refused_total";
     pub const TOPIC_BYTES_IN: &str = "klamm_topic_bytes_in_total";
     pub const TOPIC_RECORDS_IN: &str = "klamm_topic_records_in_total";
     pub const TOPIC_BYTES_OUT: &str = "klamm_topic_bytes_out_total";

@@ -152,6 +152,13 @@ impl RequestMetrics {
         }
     }
 
+    /// A request whose handler panicked; its connection was closed.
+    pub fn panicked(&self, api: ApiKey) {
+        if self.enabled {
+            counter!(REQUEST_PANICS, "api" => api_name(api)).increment(1);
+        }
+    }
+
     pub fn enabled(&self) -> bool {
         self.enabled
     }

@@ -133,6 +133,13 @@ impl TopicMetrics {
         }
     }
 
+    /// A connection refused before it was served (`reason` is a fixed label value).
+    pub fn connection_refused(&self, reason: &'static str) {
+        if self.enabled {
+            ::metrics::counter!(super::names::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+        }
+    }
+
     pub fn connection_closed(&self) {
         if self.enabled {
             self.connections_closed.increment(1);

@@ -13,7 +13,9 @@ use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::versions;
 
+pub mod bounds;
 pub mod fetch_response;
+mod shapes;
 
 /// A decoded request.
 #[derive(Debug)]
@@ -59,8 +61,40 @@ pub enum DecodeError {
     Malformed {
         api_key: ApiKey,
         version: i16,
+        client_id: Option<String>,
         reason: String,
     },
+    /// A length or element count larger than the frame (or Kafka's collection cap), refused
+    /// before decoding; see [`bounds`].
+    #[error("{api_key:?} v{version} request refused before decoding: {source}")]
+    OutOfBounds {
+        api_key: ApiKey,
+        version: i16,
+        client_id: Option<String>,
+        source: bounds::BoundError,
+    },
+}
+
+impl DecodeError {
+    /// The `reason` label of `klamm_requests_rejected_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DecodeError::Truncated => "malformed",
+            DecodeError::UnknownApiKey(_) => "unknown_api",
+            DecodeError::UnsupportedVersion { .. } => "unsupported_version",
+            DecodeError::Malformed { .. } => "malformed",
+            DecodeError::OutOfBounds { source, .. } => source.reason(),
+        }
+    }
+
+    /// The client id of the refused request, when its header could be read.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            DecodeError::Malformed { client_id, .. }
+            | DecodeError::OutOfBounds { client_id, .. } => client_id.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Decodes one frame (size prefix already removed).
@@ -82,19 +116,41 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
     if version < range.min || version > range.max {
         return Err(DecodeError::UnsupportedVersion { api_key, version });
     }
-    let malformed = |reason: String| DecodeError::Malformed {
-        api_key,
-        version,
-        reason,
-    };
     if api_key == ApiKey::Produce && version < versions::PRODUCE_MIN_ACCEPTED {
-        return decode_legacy_produce(frame, version).map_err(malformed);
+        return decode_legacy_produce(frame, version).map_err(|reason| DecodeError::Malformed {
+            api_key,
+            version,
+            client_id: None,
+            reason,
+        });
     }
     let header_version = api_key.request_header_version(version);
+    let out_of_bounds = |client_id: Option<String>, source| DecodeError::OutOfBounds {
+        api_key,
+        version,
+        client_id,
+        source,
+    };
+    // The header holds no collection, but walk it too: the body starts where it ends.
+    bounds::check(bounds::header_shape(), header_version, &frame)
+        .map_err(|e| out_of_bounds(None, e))?;
     let header =
-        RequestHeader::decode(&mut frame, header_version).map_err(|e| malformed(e.to_string()))?;
+        RequestHeader::decode(&mut frame, header_version).map_err(|e| DecodeError::Malformed {
+            api_key,
+            version,
+            client_id: None,
+            reason: e.to_string(),
+        })?;
+    let client_id = || header.client_id.as_ref().map(|c| c.to_string());
+    let shape = bounds::request_shape(api_key).ok_or(DecodeError::UnknownApiKey(raw_key))?;
+    bounds::check(shape, version, &frame).map_err(|e| out_of_bounds(client_id(), e))?;
     let body =
-        RequestKind::decode(api_key, &mut frame, version).map_err(|e| malformed(e.to_string()))?;
+        RequestKind::decode(api_key, &mut frame, version).map_err(|e| DecodeError::Malformed {
+            api_key,
+            version,
+            client_id: client_id(),
+            reason: e.to_string(),
+        })?;
     // Kafka's parsers ignore bytes after the body (some clients send them, e.g. librdkafka's
     // Metadata v13), and so does Klamm.
     if frame.has_remaining() {

@@ -6,18 +6,18 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::info;
+use tracing::{info, warn};
 
 use super::filter::{self, FilterContext, FilterStats, Filtered};
 use super::offset_map::{OffsetMap, BYTES_PER_ENTRY};
 use super::throttler::Throttler;
 use super::txn::CleanedTransactions;
-use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN};
+use crate::log::batch::{BatchHeader, InvalidBatch};
+use crate::log::batch_reader::FileBatches;
 use crate::log::compression::Levels;
 use crate::log::partition::{self, SegmentSnapshot};
 use crate::log::records::RecordsError;
@@ -36,6 +36,9 @@ pub enum CleanError {
     Records(#[from] RecordsError),
     #[error("{0}")]
     Log(#[from] crate::error::Error),
+    /// The segment's batches end before its size; rewriting it would drop the rest.
+    #[error("segment holds no valid batch at position {position}: {why}")]
+    CorruptSegment { position: u64, why: InvalidBatch },
 }
 
 /// The range to clean, chosen by the cleaner manager.
@@ -110,6 +113,14 @@ impl<'a> Cleaner<'a> {
             pause -= step;
         }
         Ok(())
+    }
+
+    fn account_read(&mut self, bytes: u64) -> Result<(), CleanError> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        self.stats.bytes_read += bytes;
+        self.throttle(bytes as usize)
     }
 
     /// Cleans the partition's log up to the key map's reach.
@@ -224,27 +235,30 @@ impl<'a> Cleaner<'a> {
         aborted: &filter::AbortedRanges,
     ) -> Result<(), CleanError> {
         let start = target.first_dirty_offset;
+        let name = self.partition.name();
         for seg in dirty {
             let next_start = segment_end(all, seg).min(target.first_uncleanable_offset);
             let mut full = false;
-            self.for_each_batch(&seg.file, seg.size, &mut |batch| {
-                let h = BatchHeader::new(batch).ok_or(RecordsError::Malformed("short batch"))?;
+            self.for_each_batch(&seg.file, seg.size, false, &mut |h| {
                 if h.last_offset() < start {
                     return Ok(true);
                 }
-                if !h.is_control() && !filter::is_aborted(&h, aborted) {
-                    let section = crate::log::records::records_section(batch)?;
-                    for r in crate::log::records::RecordIter::new(&section, h.record_count()) {
-                        let r = r?;
-                        let offset = h.base_offset() + r.offset_delta as i64;
-                        if let Some(key) = r.key {
-                            if offset >= start {
-                                if map.is_full() {
-                                    full = true;
-                                    return Ok(false);
-                                }
-                                map.put(OffsetMap::hash(key), offset);
+                if !h.is_control() && !filter::is_aborted(h, aborted) {
+                    let keys = match batch_keys(h) {
+                        Ok(keys) => keys,
+                        Err(e) => {
+                            // Kept unchanged by `clean_group`: its records shadow nothing.
+                            warn!(partition = %name, base_offset = h.base_offset(), "log cleaner skips a malformed batch: {e}");
+                            Vec::new()
+                        }
+                    };
+                    for (hash, offset) in keys {
+                        if offset >= start {
+                            if map.is_full() {
+                                full = true;
+                                return Ok(false);
                             }
+                            map.put(hash, offset);
                         }
                     }
                 }
@@ -269,22 +283,29 @@ impl<'a> Cleaner<'a> {
         txns: &mut CleanedTransactions,
         stats: &mut FilterStats,
     ) -> Result<(), CleanError> {
+        let name = self.partition.name();
         for seg in group {
             let mut written = 0usize;
             let mut error = None;
-            self.for_each_batch(&seg.file, seg.size, &mut |b| {
-                let h = BatchHeader::new(b).ok_or(RecordsError::Malformed("short batch"))?;
+            self.for_each_batch(&seg.file, seg.size, true, &mut |h| {
+                let b = h.bytes();
                 let out: Option<std::borrow::Cow<'_, [u8]>> =
-                    match filter::filter_batch(b, ctx, txns, stats)? {
-                        Filtered::Original => Some(b.into()),
-                        Filtered::Rewritten(v) => Some(v.into()),
-                        Filtered::Dropped => None,
+                    match filter::filter_batch(b, ctx, txns, stats) {
+                        Ok(Filtered::Original) => Some(b.into()),
+                        Ok(Filtered::Rewritten(v)) => Some(v.into()),
+                        Ok(Filtered::Dropped) => None,
+                        Err(e) => {
+                            // Its batch range is copied as it is, and cleaning goes on.
+                            warn!(partition = %name, base_offset = h.base_offset(), "log cleaner keeps a malformed batch unchanged: {e}");
+                            Some(b.into())
+                        }
                     };
                 if let Some(out) = out {
-                    let nh =
-                        BatchHeader::new(&out).ok_or(RecordsError::Malformed("short batch"))?;
+                    let max_timestamp = BatchHeader::parse(&out)
+                        .map_err(|_| RecordsError::Malformed("rewritten batch has no header"))?
+                        .max_timestamp();
                     if let Err(e) =
-                        cleaned.append(&out[..16], &out[16..], h.last_offset(), nh.max_timestamp())
+                        cleaned.append(&out[..16], &out[16..], h.last_offset(), max_timestamp)
                     {
                         error = Some(e);
                         return Ok(false);
@@ -302,43 +323,66 @@ impl<'a> Cleaner<'a> {
         Ok(())
     }
 
-    /// Calls `f` with each complete batch of the first `size` bytes of a segment file, reading
-    /// `io_buffer_bytes` at a time (more for a larger batch), until `f` returns false.
+    /// Calls `f` with each batch (a header viewing all its bytes) of the first `size` bytes of
+    /// a segment file, read through the log's one batch reader `io_buffer_bytes` at a time
+    /// (more for a larger batch), until `f` returns false. With `to_the_end`, the file must hold
+    /// valid batches up to `size`: a segment rewritten from it must not lose a corrupt or torn
+    /// tail the reader cannot step over (Kafka's cleaner fails on a corrupt batch too).
     fn for_each_batch(
         &mut self,
         file: &File,
         size: u64,
-        f: &mut dyn FnMut(&[u8]) -> Result<bool, CleanError>,
+        to_the_end: bool,
+        f: &mut dyn FnMut(&BatchHeader<'_>) -> Result<bool, CleanError>,
     ) -> Result<(), CleanError> {
-        let mut buf = vec![0u8; self.limits.io_buffer_bytes.max(HEADER_LEN)];
-        let mut pos = 0u64;
-        while pos < size {
+        let mut batches = FileBatches::new(file, 0, size, self.limits.io_buffer_bytes);
+        let mut accounted = 0u64;
+        loop {
             self.check_done()?;
-            let want = ((size - pos) as usize).min(buf.len());
-            file.read_exact_at(&mut buf[..want], pos)?;
-            self.stats.bytes_read += want as u64;
-            self.throttle(want)?;
-            let mut consumed = 0usize;
-            for (at, h) in Batches::new(&buf[..want]) {
-                if !f(&buf[at..at + h.size()])? {
-                    return Ok(());
-                }
-                consumed = at + h.size();
+            // Reads are accounted before the next one (the last batch's after the loop).
+            let fresh = batches.bytes_read() - accounted;
+            accounted += fresh;
+            self.account_read(fresh)?;
+            let Some((_, h)) = batches.next_batch()? else {
+                break;
+            };
+            if !f(&h)? {
+                return Ok(());
             }
-            if consumed == 0 {
-                let Some(h) = BatchHeader::new(&buf[..want]) else {
-                    return Ok(()); // a torn tail: nothing more to read
-                };
-                if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + h.size() as u64 > size {
-                    return Ok(());
-                }
-                buf.resize(h.size(), 0);
-                continue;
-            }
-            pos += consumed as u64;
         }
-        Ok(())
+        self.account_read(batches.bytes_read() - accounted)?;
+        match batches.stop() {
+            Some(why) if to_the_end => Err(CleanError::CorruptSegment {
+                position: batches.position(),
+                why,
+            }),
+            _ => Ok(()),
+        }
     }
+}
+
+/// `(key hash, offset)` of every keyed record of a data batch, or the reason its records
+/// cannot be read; all or nothing, so a malformed batch adds no key to the map.
+fn batch_keys(h: &BatchHeader<'_>) -> Result<Vec<(u128, i64)>, RecordsError> {
+    let section = crate::log::records::records_section(h.bytes())?;
+    let mut keys = Vec::new();
+    let mut read = 0i64;
+    for r in crate::log::records::RecordIter::new(&section, h.record_count()) {
+        let r = r?;
+        read += 1;
+        if let Some(key) = r.key {
+            keys.push((
+                OffsetMap::hash(key),
+                h.base_offset().saturating_add(r.offset_delta as i64),
+            ));
+        }
+    }
+    if read != h.record_count() as i64 {
+        return Err(RecordsError::Malformed(
+            "record count does not match the batch header",
+        ));
+    }
+    Ok(keys)
 }
 
 /// The offset where the next segment starts (or the segment's own end for the last one).

@@ -96,7 +96,7 @@ pub fn filter_batch(
                 // The first clean that finds the transaction gone stamps the delete horizon.
                 stats.records_kept += count as u64;
                 let section = records::records_section(batch)?;
-                let mut all = Vec::with_capacity(count as usize);
+                let mut all = Vec::new();
                 for r in RecordIter::new(&section, count) {
                     let r = r?;
                     all.push((r.raw, h.base_timestamp().saturating_add(r.timestamp_delta)));
@@ -125,7 +125,7 @@ pub fn filter_batch(
         .ok_or(RecordsError::UnknownCodec(h.attributes()))?;
     let section = records::records_section(batch)?;
     let aborted = txns.on_data_batch(&h);
-    let mut kept: Vec<(&[u8], i64)> = Vec::with_capacity(count as usize);
+    let mut kept: Vec<(&[u8], i64)> = Vec::new();
     let mut tombstones = false;
     let mut read = 0;
     for r in RecordIter::new(&section, count) {

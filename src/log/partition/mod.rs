@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -20,7 +19,8 @@ use tracing::{info, warn};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::log::batch::{self, BatchHeader, Batches, HEADER_LEN};
+use crate::log::batch::{self, BatchHeader, HEADER_LEN};
+use crate::log::batch_reader::FileBatches;
 use crate::log::config::LogConfig;
 use crate::log::control;
 use crate::log::producer_state::{self, ProducerStateManager, SequenceCheck};
@@ -32,6 +32,8 @@ use crate::log::validator::{AppendOrigin, ValidBatch};
 use crate::send::FileSlice;
 
 mod retention;
+#[cfg(test)]
+mod stored_batch_tests;
 mod swap;
 #[cfg(test)]
 mod txn_tests;
@@ -200,6 +202,7 @@ impl Partition {
                 warn!(
                     topic = %topic, partition = index, segment = base,
                     valid_bytes = scan.valid_bytes, truncated_bytes = scan.invalid_bytes,
+                    reason = scan.end_reason.unwrap_or("unknown"),
                     "found invalid data in log segment: truncated the torn tail"
                 );
                 if i + 1 < bases.len() {
@@ -328,10 +331,29 @@ impl Partition {
         Ok(p)
     }
 
+    /// The log state. A panic while the lock was held may have left it half-updated (say,
+    /// bytes appended to the segment but `next_offset` not advanced), so the first locker after
+    /// one puts the partition in the poisoned state, as a failed fsync does (fjall's
+    /// `PoisonDart`): writes get KAFKA_STORAGE_ERROR until a restart recovers the log from its
+    /// files, while what was acknowledged before stays readable.
     fn lock(&self) -> MutexGuard<'_, LogState> {
-        // A panic while holding the lock leaves state we cannot trust for writes; the poison
-        // flag below then refuses them, so recovering the guard here is safe for reads.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        match self.state.lock() {
+            Ok(st) => st,
+            Err(poisoned) => {
+                let mut st = poisoned.into_inner();
+                if st.poisoned.is_none() {
+                    let reason = format!(
+                        "a request panicked while holding the log of {}",
+                        self.name()
+                    );
+                    warn!("{reason}; refusing further writes to this partition");
+                    st.poisoned = Some(reason);
+                }
+                // Recorded in `st.poisoned` now; the mutex's flag has nothing more to say.
+                self.state.clear_poison();
+                st
+            }
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -843,11 +865,11 @@ impl Partition {
         };
         let (file, start, end) = file_seg;
         let mut found = None;
-        scan_file_batches(&file, start, end, &mut |batch| {
-            let h = BatchHeader::new(batch).expect("complete batch");
+        scan_file_batches(&file, start, end, &mut |h| {
+            let batch = h.bytes();
             if h.max_timestamp() == max_ts && h.last_offset() <= offset_of_max.max(h.last_offset())
             {
-                found = Some(first_record_with(batch, &h, |ts| ts == max_ts));
+                found = Some(first_record_with(batch, h, |ts| ts == max_ts));
                 return false;
             }
             true
@@ -879,8 +901,8 @@ impl Partition {
         for (file, start, end) in candidates {
             let mut found: Option<(i64, i64)> = None;
             let mut error = None;
-            scan_file_batches(&file, start, end, &mut |batch| {
-                let h = BatchHeader::new(batch).expect("complete batch");
+            scan_file_batches(&file, start, end, &mut |h| {
+                let batch = h.bytes();
                 if h.max_timestamp() < target || h.last_offset() < log_start {
                     return true;
                 }
@@ -888,7 +910,7 @@ impl Partition {
                     found = Some((h.max_timestamp(), h.base_offset().max(log_start)));
                     return false;
                 }
-                match records_with_timestamps(batch, &h) {
+                match records_with_timestamps(batch, h) {
                     Ok(list) => {
                         if let Some(&(ts, off)) = list
                             .iter()
@@ -916,18 +938,20 @@ impl Partition {
     }
 }
 
-/// `(timestamp, offset)` of every record in a batch (decompressing if needed).
+/// `(timestamp, offset)` of every record in a batch (decompressing if needed). The list grows
+/// with the records actually read, never from the count the header declares: a stored header
+/// may claim 2^31-1 records that are not there.
 fn records_with_timestamps(
     batch: &[u8],
     h: &BatchHeader<'_>,
 ) -> std::result::Result<Vec<(i64, i64)>, records::RecordsError> {
     let section = records::records_section(batch)?;
-    let mut out = Vec::with_capacity(h.record_count().max(0) as usize);
+    let mut out = Vec::new();
     for r in RecordIter::new(&section, h.record_count()) {
         let r = r?;
         out.push((
-            h.base_timestamp() + r.timestamp_delta,
-            h.base_offset() + r.offset_delta as i64,
+            h.base_timestamp().saturating_add(r.timestamp_delta),
+            h.base_offset().saturating_add(r.offset_delta as i64),
         ));
     }
     Ok(out)
@@ -944,43 +968,19 @@ fn first_record_with(batch: &[u8], h: &BatchHeader<'_>, pred: impl Fn(i64) -> bo
         .map(|(_, off)| off)
 }
 
-/// Calls `f` with each complete batch in `[start, end)` of a segment file, until it returns
-/// false.
+/// Calls `f` with each complete batch (a header viewing all its bytes) in `[start, end)` of a
+/// segment file, until it returns false or the valid log ends.
 fn scan_file_batches(
     file: &fs::File,
     start: u64,
     end: u64,
-    f: &mut dyn FnMut(&[u8]) -> bool,
+    f: &mut dyn FnMut(&BatchHeader<'_>) -> bool,
 ) -> io::Result<()> {
-    let mut pos = start;
-    let mut buf = Vec::new();
-    while pos < end {
-        let want = (end - pos).min(1 << 20) as usize;
-        buf.resize(want, 0);
-        file.read_exact_at(&mut buf, pos)?;
-        let mut consumed = 0;
-        for (at, h) in Batches::new(&buf) {
-            if !f(&buf[at..at + h.size()]) {
-                return Ok(());
-            }
-            consumed = at + h.size();
+    let mut batches = FileBatches::new(file, start, end, 1 << 20);
+    while let Some((_, h)) = batches.next_batch()? {
+        if !f(&h) {
+            break;
         }
-        if consumed == 0 {
-            let Some(h) = BatchHeader::new(&buf) else {
-                return Ok(());
-            };
-            let size = h.size() as u64;
-            if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + size > end {
-                return Ok(());
-            }
-            let mut big = vec![0u8; size as usize];
-            file.read_exact_at(&mut big, pos)?;
-            if !f(&big) {
-                return Ok(());
-            }
-            consumed = size as usize;
-        }
-        pos += consumed as u64;
     }
     Ok(())
 }
@@ -1003,25 +1003,19 @@ pub fn locate_batches(
     max_bytes: usize,
     min_one: bool,
 ) -> io::Result<(u64, usize)> {
-    let mut pos = start;
-    let mut header = [0u8; HEADER_LEN];
-    // Skip whole batches below the fetch offset (at most about index.interval.bytes).
-    let first_size = loop {
-        if pos + HEADER_LEN as u64 > end {
-            return Ok((pos, 0));
-        }
-        file.read_exact_at(&mut header, pos)?;
-        let h = BatchHeader::new(&header).expect("full header");
-        if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + h.size() as u64 > end {
-            return Ok((pos, 0));
-        }
+    // Skip whole batches below the fetch offset (at most about index.interval.bytes), one
+    // header read each.
+    let mut skip = FileBatches::new(file, start, end, HEADER_LEN);
+    let (pos, first_size) = loop {
+        let Some((at, h)) = skip.next_header()? else {
+            return Ok((skip.position(), 0));
+        };
         if h.last_offset() >= fetch_offset {
             if h.base_offset() >= max_offset {
-                return Ok((pos, 0));
+                return Ok((at, 0));
             }
-            break h.size() as u64;
+            break (at, h.size() as u64);
         }
-        pos += h.size() as u64;
     };
     let limit = pos.saturating_add(max_bytes as u64).min(end);
     if first_size > limit - pos {
@@ -1031,35 +1025,16 @@ pub fn locate_batches(
         // The segment holds only whole batches up to the high watermark.
         return Ok((pos, (end - pos) as usize));
     }
-    // Walk headers from the last indexed batch before the limit to the last whole batch.
-    let mut boundary = end_hint.max(pos + first_size);
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let want = ((limit - boundary) as usize).min(buf.len());
-        if want < HEADER_LEN {
-            break;
+    // Walk headers from the last indexed batch before the limit to the last whole batch that
+    // ends within it.
+    let boundary = end_hint.max(pos + first_size);
+    let mut tail = FileBatches::new(file, boundary, limit, 16 * 1024);
+    while let Some((at, h)) = tail.next_header()? {
+        if h.base_offset() >= max_offset {
+            return Ok((pos, (at - pos) as usize));
         }
-        file.read_exact_at(&mut buf[..want], boundary)?;
-        let mut advanced = 0u64;
-        let mut at = 0usize;
-        while at + HEADER_LEN <= want {
-            let h = BatchHeader::new(&buf[at..want]).expect("full header");
-            let size = h.size() as u64;
-            if h.batch_length() < batch::MIN_BATCH_LENGTH
-                || boundary + at as u64 + size > limit
-                || h.base_offset() >= max_offset
-            {
-                return Ok((pos, (boundary + at as u64 - pos) as usize));
-            }
-            at += size as usize;
-            advanced = at as u64;
-        }
-        if advanced == 0 {
-            break;
-        }
-        boundary += advanced;
     }
-    Ok((pos, (boundary - pos) as usize))
+    Ok((pos, (tail.position() - pos) as usize))
 }
 
 fn remove_leftovers(dir: &Path) -> io::Result<()> {
@@ -1109,6 +1084,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::log::batch::test_support::batch;
+    use crate::log::batch::Batches;
     use crate::log::validator;
     use crate::settings::Settings;
     use bytes::Bytes;
@@ -1171,6 +1147,38 @@ mod tests {
             .append(&valid(&[b"d"], 1002, -1, -1), AppendOrigin::Client)
             .unwrap();
         assert_eq!(c.base_offset, 3);
+    }
+
+    #[test]
+    fn a_panic_holding_the_log_lock_poisons_the_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = open(dir.path(), Recovery::Clean);
+        p.append(&valid(&[b"a"], 1, -1, -1), AppendOrigin::Client)
+            .unwrap();
+        std::thread::scope(|s| {
+            let crashed = s.spawn(|| {
+                let _st = p.lock();
+                panic!("bug while appending");
+            });
+            assert!(crashed.join().is_err());
+        });
+        let refused = p.append(&valid(&[b"b"], 2, -1, -1), AppendOrigin::Client);
+        let err = refused.unwrap_err();
+        assert!(matches!(err, Error::KafkaStorage(_)), "{err:?}");
+        assert_eq!(err.code(), 56, "KAFKA_STORAGE_ERROR");
+        // Still refused on later calls (the flag lives in the state, not the mutex).
+        let again = p.append(&valid(&[b"c"], 3, -1, -1), AppendOrigin::Client);
+        assert_eq!(again.unwrap_err().code(), 56);
+        // What was acknowledged before stays readable.
+        assert_eq!(p.log_end_offset(), 1);
+        let d = p
+            .read(0, 1 << 20, true)
+            .unwrap()
+            .records
+            .read_to_bytes()
+            .unwrap();
+        assert_eq!(Batches::new(&d).count(), 1);
+        assert_eq!(BatchHeader::new(&d).unwrap().base_offset(), 0);
     }
 
     #[test]

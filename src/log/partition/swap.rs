@@ -180,21 +180,14 @@ pub(super) fn complete_interrupted_swaps(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The offset after the last complete batch of a segment file.
+/// The offset after the last valid batch of a segment file.
 fn scan_next_offset(path: &Path) -> io::Result<Option<i64>> {
     let file = fs::File::open(path)?;
     let len = file.metadata()?.len();
     let mut next = None;
-    let mut pos = 0u64;
-    let mut header = [0u8; HEADER_LEN];
-    while pos + HEADER_LEN as u64 <= len {
-        file.read_exact_at(&mut header, pos)?;
-        let h = BatchHeader::new(&header).expect("full header");
-        if h.batch_length() < batch::MIN_BATCH_LENGTH || pos + h.size() as u64 > len {
-            break;
-        }
+    let mut batches = FileBatches::new(&file, 0, len, HEADER_LEN);
+    while let Some((_, h)) = batches.next_header()? {
         next = Some(h.last_offset() + 1);
-        pos += h.size() as u64;
     }
     Ok(next)
 }

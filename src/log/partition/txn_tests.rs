@@ -2,6 +2,7 @@
 //! index and read_committed reads, across a restart.
 
 use super::*;
+use crate::log::batch::Batches;
 use crate::log::batch_builder::{self, Producer, SimpleRecord};
 use crate::log::validator;
 use crate::settings::Settings;
