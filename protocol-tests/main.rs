@@ -8,11 +8,13 @@ mod support;
 
 mod admin;
 mod api_versions;
+mod checkpoints;
 mod cleaner;
 mod configs;
 mod connections;
 mod consumer_groups;
 mod describe_cluster;
+mod disk_full;
 mod fetch;
 mod framing;
 mod group_offsets;

@@ -1,5 +1,6 @@
 //! The HTTP endpoint on `http.listen`: `GET /metrics` (Prometheus text format) and
-//! `GET /health` (200 while serving, 503 while recovering the logs or shutting down).
+//! `GET /health` (200 while serving, saying so when the disk is full; 503 while recovering the
+//! logs or shutting down).
 //!
 //! Two read-only paths do not warrant an HTTP stack in the broker, so this is a deliberately
 //! small HTTP/1.1 responder: one request per connection (`Connection: close`), the request
@@ -231,7 +232,18 @@ pub fn route(line: &RequestLine<'_>, health: &Health) -> Response {
     }
     match line.path {
         "/health" => match health.state() {
-            State::Serving => Response::text(200, "ok\n"),
+            // Still 200: reads are served and writes resume by themselves once space is
+            // freed, so a probe must not take the broker out of service or restart it.
+            State::Serving => match health.broker.get().map(|b| b.logs.space()) {
+                Some(space) if space.is_full() => Response::text(
+                    200,
+                    format!(
+                        "ok, but the log directory {} is out of space: writes are refused until space is freed\n",
+                        space.dir().display()
+                    ),
+                ),
+                _ => Response::text(200, "ok\n"),
+            },
             State::Starting => Response::text(503, "recovering\n"),
             State::ShuttingDown => Response::text(503, "shutting down\n"),
         },

@@ -325,18 +325,10 @@ fn spawn_background_tasks(
                     _ = tick.tick() => {}
                 }
                 let l = logs.clone();
-                let deleted = tokio::task::spawn_blocking(move || {
-                    let n = l.delete_old_segments(crate::broker::now_ms());
-                    if n > 0 {
-                        // The log start offsets moved: checkpoint them now.
-                        if let Err(e) = l.write_checkpoints() {
-                            error!("writing offset checkpoints failed: {e}");
-                        }
-                    }
-                    n
-                })
-                .await
-                .unwrap_or(0);
+                let deleted =
+                    tokio::task::spawn_blocking(move || l.retention_pass(crate::broker::now_ms()))
+                        .await
+                        .unwrap_or(0);
                 if deleted > 0 {
                     metrics::counter!("klamm_log_segments_deleted_total").increment(deleted as u64);
                 }

@@ -91,7 +91,8 @@ impl Broker {
         self.child.as_ref().expect("broker running").id()
     }
 
-    fn spawn(&mut self) {
+    /// Starts the broker (again, after [`Broker::stop`] or [`Broker::kill9`]).
+    pub fn spawn(&mut self) {
         assert!(self.child.is_none(), "broker already running");
         let stderr = OpenOptions::new()
             .create(true)

@@ -17,9 +17,10 @@ use uuid::Uuid;
 use crate::cluster::{self, uuid_from_kafka_string, uuid_to_kafka_string, write_atomically};
 use crate::configs::BrokerConfigView;
 use crate::error::{Error, Result};
-use crate::log::checkpoint;
+use crate::log::checkpoint::{self, CheckpointFile};
 use crate::log::config::{self, LogConfig};
 use crate::log::partition::{self, Partition, Recovery};
+use crate::log::space::{self, LogDirSpace};
 use crate::settings::dynamic::{self, DynamicConfigs};
 use crate::settings::Settings;
 
@@ -109,6 +110,19 @@ pub struct LogManager {
     /// coordinator re-reads topics and re-resolves regex subscriptions when it moves (Kafka
     /// reacts to a new metadata image the same way).
     topics_version: std::sync::atomic::AtomicU64,
+    /// The three offset checkpoint files, each with the lock its writers share (the periodic
+    /// checkpoint task, retention, DeleteRecords and shutdown all write them).
+    checkpoints: Checkpoints,
+    /// Whether the data directory is out of space (shared with every partition in it).
+    space: Arc<LogDirSpace>,
+}
+
+/// Kafka's `LogManager.recoveryPointCheckpoints`, `logStartOffsetCheckpoints` and the
+/// replica manager's `highWatermarkCheckpoints`, for one data directory.
+struct Checkpoints {
+    recovery_point: CheckpointFile,
+    log_start_offset: CheckpointFile,
+    replication_offset: CheckpointFile,
 }
 
 impl LogManager {
@@ -120,11 +134,42 @@ impl LogManager {
         let dynamic = DynamicConfigs::load(&data_dir)?;
         let settings =
             Arc::new(static_settings.with_dynamic(&dynamic.cluster_default, &dynamic.per_broker));
+        let space = space::for_dir(&data_dir);
+        metrics::gauge!(space::LOG_DIR_FULL).set(0.0);
+        if space::available_bytes(&data_dir).is_some_and(|n| n < space::FREE_TO_CLEAR) {
+            space.note_error(&io::Error::from(io::ErrorKind::StorageFull));
+        }
+        // The ids in `-delete` directories name deletions that may not have reached the topics
+        // file; removing the directories first frees their space for the rest of start-up.
+        let deleting = topic_ids_being_deleted(&data_dir);
         remove_deleted_dirs(&data_dir);
+        remove_tmp_files(&data_dir);
         let clean = data_dir.join(CLEAN_SHUTDOWN_FILE).exists();
-        let recovery_points = checkpoint::read(&data_dir, checkpoint::RECOVERY_POINT);
-        let log_starts = checkpoint::read(&data_dir, checkpoint::LOG_START_OFFSET);
+        let checkpoints = Checkpoints {
+            recovery_point: CheckpointFile::new(&data_dir, checkpoint::RECOVERY_POINT),
+            log_start_offset: CheckpointFile::new(&data_dir, checkpoint::LOG_START_OFFSET),
+            replication_offset: CheckpointFile::new(&data_dir, checkpoint::REPLICATION_OFFSET),
+        };
+        // Kafka refuses to start on a checkpoint it cannot read; the safe fallbacks are known,
+        // so Klamm starts: without recovery points every segment is recovered (slower, never
+        // wrong), without log start offsets each partition starts at its first segment's base.
+        let recovery_points = match checkpoints.recovery_point.read() {
+            Ok(points) => Some(points),
+            Err(e) => {
+                warn!("cannot read {e}; recovering every partition from its first segment");
+                None
+            }
+        };
+        let log_starts = checkpoints.log_start_offset.read().unwrap_or_else(|e| {
+            warn!(
+                "cannot read {e}; log start offsets fall back to the first segments' base \
+                 offsets (records deleted by DeleteRecords or retention within a segment are \
+                 visible again)"
+            );
+            checkpoint::Offsets::new()
+        });
         let stored = load_topics_file(&data_dir)?;
+        let stored = finish_interrupted_deletions(&data_dir, stored, &deleting);
         let stored = adopt_orphan_dirs(&data_dir, stored);
 
         let mgr = LogManager {
@@ -138,6 +183,8 @@ impl LogManager {
             admin: Mutex::new(()),
             internal_specs: Mutex::new(BTreeMap::new()),
             topics_version: std::sync::atomic::AtomicU64::new(0),
+            checkpoints,
+            space,
         };
         let threads = settings.i32("num.recovery.threads.per.data.dir").max(1) as usize;
         let jobs: Vec<(StoredTopic, i32)> = stored
@@ -156,10 +203,12 @@ impl LogManager {
                     let id = uuid_from_kafka_string(&t.id).unwrap_or_default();
                     let cfg = Arc::new(LogConfig::new(&settings, &t.configs));
                     let key = (t.name.clone(), *p);
-                    let recovery = if clean {
-                        Recovery::Clean
-                    } else {
-                        Recovery::From(recovery_points.get(&key).copied().unwrap_or(0))
+                    let recovery = match &recovery_points {
+                        // Written just before the clean-shutdown marker: unreadable, it means
+                        // the files changed after shutdown, and the marker is not trusted.
+                        None => Recovery::From(i64::MIN),
+                        Some(_) if clean => Recovery::Clean,
+                        Some(points) => Recovery::From(points.get(&key).copied().unwrap_or(0)),
                     };
                     match Partition::open(
                         t.name.as_str().into(),
@@ -208,7 +257,14 @@ impl LogManager {
         }
         // From here on a crash is an unclean shutdown.
         let _ = fs::remove_file(data_dir.join(CLEAN_SHUTDOWN_FILE));
-        mgr.persist_topics()?;
+        if let Err(e) = mgr.persist_topics() {
+            // On a full disk the broker starts anyway, to serve reads and let an operator
+            // delete topics; the file is rewritten from memory at the next topic change.
+            if !mgr.space.note_error(&e) {
+                return Err(e);
+            }
+            warn!("cannot write {TOPICS_FILE}: {e}");
+        }
         info!(
             topics = mgr.topics.len(),
             clean_shutdown = clean,
@@ -220,6 +276,11 @@ impl LogManager {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The data directory's space state (for `/health`).
+    pub fn space(&self) -> &LogDirSpace {
+        &self.space
     }
 
     /// The effective broker settings (static with dynamic broker configs applied).
@@ -472,6 +533,13 @@ impl LogManager {
 
     /// Deletes a topic: it disappears at once; its directories are renamed
     /// `<dir>.<uuid>-delete` (Kafka's convention) and removed in the background.
+    ///
+    /// The renames come before the topics file is written: a `-delete` directory holding the
+    /// topic's id in its `partition.metadata` is the durable record of the deletion, which
+    /// start-up completes if the topics file still lists the topic. That makes DeleteTopics
+    /// work on a full disk, which is how an operator gets out of one: the topic's segment
+    /// files are truncated and removed at once (open handles would otherwise keep their
+    /// space), then the topics file, which now fits, is written.
     pub fn delete_topic(&self, name: &str) -> Result<Arc<Topic>> {
         if !self.settings().bool("delete.topic.enable") {
             return Err(Error::TopicDeletionDisabled);
@@ -485,7 +553,6 @@ impl LogManager {
         for p in &topic.partitions {
             p.mark_deleted();
         }
-        self.persist_topics()?;
         let mut renamed = Vec::new();
         for p in &topic.partitions {
             let from = p.dir().to_path_buf();
@@ -500,11 +567,36 @@ impl LogManager {
                 Err(e) => warn!("could not rename {} for deletion: {e}", from.display()),
             }
         }
-        std::thread::spawn(move || {
-            for dir in renamed {
-                let _ = fs::remove_dir_all(dir);
+        if let Err(e) = fs::File::open(&self.data_dir).and_then(|d| d.sync_all()) {
+            warn!("fsync of {} failed: {e}", self.data_dir.display());
+        }
+        let all_renamed = renamed.len() == topic.partitions.len();
+        let mut freed = false;
+        if self.space.is_full() {
+            free_segment_files(&renamed);
+            freed = true;
+        }
+        let mut persisted = self.persist_topics();
+        if let Err(e) = &persisted {
+            if !freed && self.space.note_error(e) {
+                free_segment_files(&renamed);
+                persisted = self.persist_topics();
             }
-        });
+        }
+        match persisted {
+            Ok(()) => {
+                std::thread::spawn(move || {
+                    for dir in renamed {
+                        let _ = fs::remove_dir_all(dir);
+                    }
+                });
+            }
+            // The renamed directories stay, as the record the next start completes.
+            Err(e) if all_renamed => {
+                warn!(topic = %name, "cannot write {TOPICS_FILE} ({e}): the deletion completes at the next start");
+            }
+            Err(e) => return Err(e.into()),
+        }
         info!(topic = %name, "deleted topic");
         Ok(topic)
     }
@@ -741,21 +833,37 @@ impl LogManager {
         write_atomically(&self.data_dir.join(TOPICS_FILE), &body)
     }
 
-    /// Writes the recovery-point and log-start-offset checkpoints.
+    /// Writes the recovery-point, log-start-offset and high-watermark checkpoints. Each file's
+    /// snapshot is taken under its lock, so concurrent callers write in snapshot order.
     pub fn write_checkpoints(&self) -> io::Result<()> {
-        let mut recovery = Vec::new();
-        let mut starts = Vec::new();
-        let mut hws = Vec::new();
-        for t in self.topics() {
-            for p in &t.partitions {
-                recovery.push((t.name.to_string(), p.index, p.recovery_point()));
-                starts.push((t.name.to_string(), p.index, p.log_start_offset()));
-                hws.push((t.name.to_string(), p.index, p.high_watermark()));
+        let snapshot = |offset: fn(&Partition) -> i64| {
+            let mut entries = Vec::new();
+            for t in self.topics() {
+                for p in &t.partitions {
+                    entries.push((t.name.to_string(), p.index, offset(p)));
+                }
+            }
+            entries
+        };
+        let c = &self.checkpoints;
+        c.recovery_point
+            .write_with(|| snapshot(Partition::recovery_point))?;
+        c.log_start_offset
+            .write_with(|| snapshot(Partition::log_start_offset))?;
+        c.replication_offset
+            .write_with(|| snapshot(Partition::high_watermark))
+    }
+
+    /// One retention pass and, if segments went, the checkpoints of the moved log start
+    /// offsets (the retention task's body). Returns the number of segments deleted.
+    pub fn retention_pass(&self, now_ms: i64) -> usize {
+        let n = self.delete_old_segments(now_ms);
+        if n > 0 {
+            if let Err(e) = self.write_checkpoints() {
+                tracing::error!("writing offset checkpoints failed: {e}");
             }
         }
-        checkpoint::write(&self.data_dir, checkpoint::RECOVERY_POINT, &recovery)?;
-        checkpoint::write(&self.data_dir, checkpoint::LOG_START_OFFSET, &starts)?;
-        checkpoint::write(&self.data_dir, checkpoint::REPLICATION_OFFSET, &hws)
+        n
     }
 
     /// Clean shutdown: flush and close every partition, write checkpoints and the
@@ -875,6 +983,82 @@ fn adopt_orphan_dirs(dir: &Path, mut stored: StoredTopics) -> StoredTopics {
     stored
 }
 
+/// Topic ids named by the `partition.metadata` of `-delete` directories.
+fn topic_ids_being_deleted(dir: &Path) -> HashSet<String> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return HashSet::new();
+    };
+    rd.filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with("-delete"))
+        .filter_map(|e| topic_id_of(&e.path()))
+        .collect()
+}
+
+/// The topic id in a partition directory's `partition.metadata`.
+fn topic_id_of(partition_dir: &Path) -> Option<String> {
+    let meta = fs::read_to_string(partition_dir.join("partition.metadata")).ok()?;
+    meta.lines()
+        .find_map(|l| l.strip_prefix("topic_id:"))
+        .map(|s| s.trim().to_string())
+}
+
+/// Drops the topics whose deletion began (their directories were renamed `-delete`) but did
+/// not reach the topics file, with any partition directories not renamed yet.
+fn finish_interrupted_deletions(
+    dir: &Path,
+    mut stored: StoredTopics,
+    deleting: &HashSet<String>,
+) -> StoredTopics {
+    stored.topics.retain(|t| {
+        if !deleting.contains(&t.id) {
+            return true;
+        }
+        warn!(topic = %t.name, "completing the deletion of the topic (interrupted by a crash or a full disk)");
+        for p in 0..t.partitions {
+            let live = dir.join(partition::dir_name(&t.name, p));
+            if topic_id_of(&live).as_deref() == Some(t.id.as_str()) {
+                let _ = fs::remove_dir_all(&live);
+            }
+        }
+        false
+    });
+    stored
+}
+
+/// Truncates and removes every file of the deleted partition directories but their
+/// `partition.metadata` (the record of the deletion). Truncating frees the space even while
+/// a reader still holds a segment open (its fetch then fails, as the topic is gone).
+fn free_segment_files(dirs: &[PathBuf]) {
+    for d in dirs {
+        let Ok(rd) = fs::read_dir(d) else { continue };
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.file_name() == "partition.metadata" {
+                continue;
+            }
+            let path = e.path();
+            let cut = fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(0));
+            if let Err(e) = cut.and_then(|()| fs::remove_file(&path)) {
+                warn!("could not free {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Temporary files of atomic writes a crash or a full disk interrupted (`<name>.tmp`, never the
+/// truth): nothing writes them before start-up is done, and they may hold space.
+fn remove_tmp_files(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.filter_map(|e| e.ok()) {
+            if e.file_name().to_string_lossy().ends_with(".tmp") && !e.path().is_dir() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 fn remove_deleted_dirs(dir: &Path) {
     if let Ok(rd) = fs::read_dir(dir) {
         for e in rd.filter_map(|e| e.ok()) {
@@ -958,5 +1142,244 @@ mod tests {
         m.delete_topic("a.b").unwrap();
         assert!(m.topic("a.b").is_none());
         assert_eq!(m.delete_topic("a.b").unwrap_err().code(), 3);
+    }
+
+    fn append(p: &Partition, value: &[u8], ts: i64) {
+        use crate::log::batch::test_support::batch;
+        use crate::log::validator::{self, AppendOrigin};
+        let b = bytes::Bytes::from(batch(&[value], ts, -1, -1, -1));
+        let v = validator::validate(&b, 9, &p.config(), AppendOrigin::Client, ts, "t").unwrap();
+        p.append(&v, AppendOrigin::Client).unwrap();
+    }
+
+    /// The periodic checkpoint task and retention checkpoint at once (issue: one rename removed
+    /// the other's `.tmp`, or a truncated file was renamed into place). Every read of every
+    /// file, taken while they race, must be complete, and log start offsets never go back.
+    #[test]
+    fn checkpoint_writers_racing_with_retention_never_tear_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let t = m
+            .create_topic(&NewTopic {
+                name: "race".into(),
+                num_partitions: 4,
+                replication_factor: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        // Below the `segment.bytes` minimum a topic config accepts: a segment per batch.
+        let mut cfg = (*t.config).clone();
+        cfg.segment_bytes = 300;
+        cfg.retention_bytes = 600;
+        cfg.file_delete_delay_ms = 0;
+        let cfg = Arc::new(cfg);
+        for p in &t.partitions {
+            p.set_config(cfg.clone());
+        }
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let files = [
+            checkpoint::RECOVERY_POINT,
+            checkpoint::LOG_START_OFFSET,
+            checkpoint::REPLICATION_OFFSET,
+        ];
+        std::thread::scope(|s| {
+            let producer = s.spawn(|| {
+                let now = crate::broker::now_ms();
+                for i in 0..300 {
+                    for p in &t.partitions {
+                        append(p, &[7u8; 200], now + i);
+                    }
+                }
+            });
+            // The periodic checkpoint task and DeleteRecords.
+            let mut writers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                            m.write_checkpoints().unwrap();
+                        }
+                    })
+                })
+                .collect();
+            // Retention (its pass checkpoints after deleting segments; errors are logged, so
+            // check its write directly as well).
+            writers.push(s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    m.retention_pass(crate::broker::now_ms());
+                    m.write_checkpoints().unwrap();
+                }
+            }));
+            let reader = s.spawn(|| {
+                let mut last_start = [0i64; 4];
+                let mut reads = 0;
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    for name in files {
+                        let offsets = checkpoint::read(dir.path(), name).unwrap();
+                        if offsets.is_empty() {
+                            continue;
+                        }
+                        assert_eq!(offsets.len(), 4, "{name}");
+                        reads += 1;
+                        if name == checkpoint::LOG_START_OFFSET {
+                            for (p, last) in last_start.iter_mut().enumerate() {
+                                let o = offsets[&("race".to_string(), p as i32)];
+                                assert!(
+                                    o >= *last,
+                                    "log start of race-{p} went from {last} to {o}"
+                                );
+                                *last = o;
+                            }
+                        }
+                    }
+                }
+                reads
+            });
+            producer.join().unwrap();
+            stop.store(true, std::sync::atomic::Ordering::Release);
+            for w in writers {
+                w.join().unwrap();
+            }
+            assert!(reader.join().unwrap() > 0);
+        });
+        m.write_checkpoints().unwrap();
+        let starts = checkpoint::read(dir.path(), checkpoint::LOG_START_OFFSET).unwrap();
+        let hws = checkpoint::read(dir.path(), checkpoint::REPLICATION_OFFSET).unwrap();
+        for p in &t.partitions {
+            let key = ("race".to_string(), p.index);
+            assert_eq!(hws[&key], 300);
+            assert_eq!(starts[&key], p.log_start_offset());
+            assert!(p.log_start_offset() > 0, "retention ran");
+        }
+    }
+
+    /// Unreadable checkpoints do not stop start-up: recovery points fall back to a full
+    /// recovery (even after a clean shutdown), log start offsets to the segments' base offsets.
+    #[test]
+    fn corrupt_checkpoints_fall_back_to_the_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let t = m
+            .create_topic(&NewTopic {
+                name: "cp".into(),
+                num_partitions: 2,
+                replication_factor: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        for i in 0..5 {
+            append(&t.partitions[0], b"v", i);
+        }
+        assert_eq!(t.partitions[0].delete_records(3).unwrap(), 3);
+        m.shutdown().unwrap();
+        drop((t, m));
+        // Junk after the last batch: only a recovery finds (and cuts) it.
+        let seg = dir.path().join("cp-0").join("00000000000000000000.log");
+        let good_len = fs::metadata(&seg).unwrap().len();
+        let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
+        std::io::Write::write_all(&mut f, &[0xab; 100]).unwrap();
+        drop(f);
+        fs::write(
+            dir.path().join(checkpoint::RECOVERY_POINT),
+            "0\n18446744073709551615\ncp 0 5\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join(checkpoint::LOG_START_OFFSET),
+            "0\n2147483647\ncp 0 3\n",
+        )
+        .unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let p = m.partition("cp", 0).unwrap();
+        assert_eq!(p.log_end_offset(), 5);
+        assert_eq!(p.log_start_offset(), 0, "first segment's base offset");
+        assert_eq!(fs::metadata(&seg).unwrap().len(), good_len, "recovered");
+        assert_eq!(
+            p.read(0, 1 << 20, true).unwrap().records.len as u64,
+            good_len
+        );
+        // The next checkpoint writes readable files again.
+        m.write_checkpoints().unwrap();
+        let starts = checkpoint::read(dir.path(), checkpoint::LOG_START_OFFSET).unwrap();
+        assert_eq!(starts[&("cp".to_string(), 0)], 0);
+        assert_eq!(starts[&("cp".to_string(), 1)], 0);
+
+        // Garbage bytes in both.
+        m.shutdown().unwrap();
+        drop((p, m));
+        fs::write(
+            dir.path().join(checkpoint::RECOVERY_POINT),
+            [0xffu8, 0, 7, 0x80],
+        )
+        .unwrap();
+        fs::write(dir.path().join(checkpoint::LOG_START_OFFSET), "garbage\n").unwrap();
+        let tmp = dir
+            .path()
+            .join(format!("{}.tmp", checkpoint::RECOVERY_POINT));
+        fs::write(&tmp, "0\n3\ncp 0").unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(
+            !tmp.exists(),
+            "a torn temporary file is removed at start-up"
+        );
+        assert_eq!(m.partition("cp", 0).unwrap().log_end_offset(), 5);
+        assert_eq!(m.partition("cp", 1).unwrap().log_end_offset(), 0);
+    }
+
+    /// A deletion whose directory renames happened but whose topics file write did not (a
+    /// crash, or a disk too full for it) is completed at the next start, so the topic does
+    /// not come back; an older incarnation's leftovers do not delete a new topic of the name.
+    #[test]
+    fn a_deletion_interrupted_before_the_topics_file_completes_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        let new = |name: &str| NewTopic {
+            name: name.into(),
+            num_partitions: 2,
+            replication_factor: 1,
+            ..Default::default()
+        };
+        m.create_topic(&new("gone")).unwrap();
+        m.create_topic(&new("kept")).unwrap();
+        append(&m.partition("kept", 0).unwrap(), b"v", 1);
+        m.shutdown().unwrap();
+        drop(m);
+        // As if delete_topic("gone") renamed one partition and then crashed.
+        fs::rename(
+            dir.path().join("gone-0"),
+            dir.path().join("gone-0.abc-delete"),
+        )
+        .unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(m.topic("gone").is_none());
+        assert!(
+            !dir.path().join("gone-1").exists(),
+            "the rest of the topic went too"
+        );
+        assert!(!dir.path().join("gone-0.abc-delete").exists());
+        assert_eq!(m.partition("kept", 0).unwrap().log_end_offset(), 1);
+        let stored = load_topics_file(dir.path()).unwrap();
+        let names: Vec<&str> = stored.topics.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["kept"]);
+
+        // A leftover of a deleted "kept" next to a recreated one: the ids differ.
+        let old = dir.path().join("kept-0.old-delete");
+        fs::create_dir(&old).unwrap();
+        fs::write(
+            old.join("partition.metadata"),
+            "version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAQ\n",
+        )
+        .unwrap();
+        m.shutdown().unwrap();
+        drop(m);
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert_eq!(m.partition("kept", 0).unwrap().log_end_offset(), 1);
+        assert!(!old.exists());
+
+        // delete_topic itself renames before it writes the file, and frees everything.
+        m.delete_topic("kept").unwrap();
+        assert!(!dir.path().join("kept-0").exists());
+        drop(m);
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(m.topics().is_empty());
     }
 }

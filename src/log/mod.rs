@@ -21,6 +21,7 @@ pub mod partition;
 pub mod producer_state;
 pub mod records;
 pub mod segment;
+pub mod space;
 pub mod txn_index;
 pub mod validator;
 

@@ -200,8 +200,14 @@ impl LogSegment {
             seg.size = scan.valid_bytes;
         }
         seg.first_batch_timestamp = seg.read_first_timestamp()?;
-        seg.offset_index.persist()?;
-        seg.time_index.persist()?;
+        // Indexes are caches of the log: on a full disk the broker starts with them in memory
+        // (written at the next flush, roll or shutdown) rather than not at all.
+        if let Err(e) = seg.persist_indexes() {
+            if !crate::log::space::is_out_of_space(&e) {
+                return Err(e);
+            }
+            tracing::warn!(segment = %path.display(), "cannot write the rebuilt indexes: {e}");
+        }
         Ok((seg, scan))
     }
 
@@ -293,7 +299,19 @@ impl LogSegment {
         max_timestamp: i64,
     ) -> io::Result<()> {
         let position = self.size;
-        write_all_vectored(&self.file, &[prefix, rest])?;
+        if let Err(e) = write_all_vectored(&self.file, &[prefix, rest]) {
+            // Part of the batch may have reached the file (a full disk takes what fits): cut it
+            // off so the segment ends at its last whole batch and the next append (the file is
+            // opened for appending) lands right after it. If even that fails the segment is no
+            // longer what memory says: report an error that is not "out of space", so the
+            // partition is poisoned.
+            return match self.file.set_len(self.size) {
+                Ok(()) => Err(e),
+                Err(cut) => Err(io::Error::other(format!(
+                    "{e}; cutting the partial batch off failed: {cut}"
+                ))),
+            };
+        }
         let size = (prefix.len() + rest.len()) as u64;
         self.size += size;
         if self.first_batch_timestamp.is_none() {

@@ -205,6 +205,10 @@ fn describe_all() {
         "Kafka JMX name for klamm_request_errors_total (RequestMetrics ErrorsPerSec)."
     );
     describe_gauge!(CONNECTIONS_ACTIVE, "Open client connections.");
+    describe_gauge!(
+        crate::log::space::LOG_DIR_FULL,
+        "1 while the data directory is out of space (writes refused, reads served)."
+    );
     describe_counter!(CONNECTIONS_OPENED, "Client connections accepted.");
     describe_counter!(CONNECTIONS_CLOSED, "Client connections closed.");
     describe_counter!(

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::broker::now_ms;
-use crate::log::checkpoint;
+use crate::log::checkpoint::CheckpointFile;
 use crate::log::partition::SegmentSnapshot;
 use crate::log::{LogManager, Partition};
 use clean::{CleanError, Cleaner, CleanerLimits, LogToClean};
@@ -50,6 +50,8 @@ struct Inner {
     uncleanable: Mutex<HashSet<TopicPartition>>,
     /// First dirty offset per partition.
     checkpoints: Mutex<HashMap<TopicPartition, i64>>,
+    /// `cleaner-offset-checkpoint`, written by every cleaner thread and at shutdown.
+    checkpoint_file: CheckpointFile,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -68,7 +70,12 @@ struct Candidate {
 impl LogCleaner {
     /// Starts `log.cleaner.threads` threads when `log.cleaner.enable` is set.
     pub fn start(logs: Arc<LogManager>) -> LogCleaner {
-        let checkpoints = checkpoint::read(logs.data_dir(), CHECKPOINT_FILE);
+        let file = CheckpointFile::new(logs.data_dir(), CHECKPOINT_FILE);
+        // Unreadable, the cleaner starts over from each log's start: more work, same result.
+        let checkpoints = file.read().unwrap_or_else(|e| {
+            warn!("cannot read {e}; cleaning every compacted log from its start");
+            HashMap::new()
+        });
         let inner = Arc::new(Inner {
             logs,
             stop: AtomicBool::new(false),
@@ -76,6 +83,7 @@ impl LogCleaner {
             in_progress: Mutex::new(HashSet::new()),
             uncleanable: Mutex::new(HashSet::new()),
             checkpoints: Mutex::new(checkpoints),
+            checkpoint_file: file,
             threads: Mutex::new(Vec::new()),
         });
         let cleaner = LogCleaner { inner };
@@ -297,14 +305,18 @@ impl Inner {
         best
     }
 
+    /// Several cleaner threads and shutdown write the file: the snapshot is taken under the
+    /// file's lock so they write in order.
     fn write_checkpoints(&self) -> std::io::Result<()> {
-        let mut entries: Vec<(String, i32, i64)> = {
-            let mut cps = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
-            cps.retain(|(t, p), _| self.logs.partition(t, *p).is_some());
-            cps.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect()
-        };
-        entries.sort();
-        checkpoint::write(self.logs.data_dir(), CHECKPOINT_FILE, &entries)
+        self.checkpoint_file.write_with(|| {
+            let mut entries: Vec<(String, i32, i64)> = {
+                let mut cps = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
+                cps.retain(|(t, p), _| self.logs.partition(t, *p).is_some());
+                cps.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect()
+            };
+            entries.sort();
+            entries
+        })
     }
 }
 

@@ -26,6 +26,7 @@ use crate::log::control;
 use crate::log::producer_state::{self, ProducerStateManager, SequenceCheck};
 use crate::log::records::{self, RecordIter};
 use crate::log::segment::{self, LogSegment, SegmentLimits};
+use crate::log::space::{self, LogDirSpace};
 use crate::log::txn_index::{self, AbortedTxn};
 use crate::log::validator::{AppendOrigin, ValidBatch};
 use crate::send::FileSlice;
@@ -125,6 +126,8 @@ pub struct Partition {
     log_start_offset: AtomicI64,
     last_stable_offset: AtomicI64,
     deleted: AtomicBool,
+    /// The data directory's space state: appends that run out of space report there.
+    space: Arc<LogDirSpace>,
 }
 
 /// The segment limits a topic config implies.
@@ -277,7 +280,14 @@ impl Partition {
                         last_offset: marker,
                         last_stable_offset: lso,
                     };
-                    txn_index::append(&dir, seg.base_offset, &a)?;
+                    match txn_index::append(&dir, seg.base_offset, &a) {
+                        Ok(()) => {}
+                        // The entry is in memory, and the next start finds the marker again.
+                        Err(e) if space::is_out_of_space(&e) => {
+                            warn!(topic = %topic, partition = index, "cannot write the transaction index: {e}");
+                        }
+                        Err(e) => return Err(e),
+                    }
                     aborted.insert(marker, a);
                 }
             }
@@ -314,6 +324,7 @@ impl Partition {
             log_start_offset: AtomicI64::new(log_start_offset),
             last_stable_offset: AtomicI64::new(0),
             deleted: AtomicBool::new(false),
+            space: space::for_dir(data_dir),
         };
         let lso = p.lock().last_stable_offset();
         p.last_stable_offset.store(lso, Ordering::Release);
@@ -525,7 +536,10 @@ impl Partition {
             config.segment_jitter_ms,
         );
         if should_roll {
-            self.roll(&mut st, base, &config)?;
+            if let Err(e) = self.roll(&mut st, base, &config) {
+                self.space.note_error(&e);
+                return Err(e.into());
+            }
             rolled_at = Some(base);
         }
         let prefix = batch::patched_prefix(bytes, base, LEADER_EPOCH);
@@ -534,10 +548,15 @@ impl Partition {
             .append(&prefix, &bytes[16..], last, batch.max_timestamp)
         {
             let reason = format!("append to {} failed: {e}", self.name());
-            warn!("{reason}; refusing further writes to this partition");
-            st.poisoned = Some(reason.clone());
+            // Out of space, the segment append cut off what it wrote: the log is as before
+            // and the next append may fit. Anything else leaves state we cannot trust.
+            if !self.space.note_error(&e) {
+                warn!("{reason}; refusing further writes to this partition");
+                st.poisoned = Some(reason.clone());
+            }
             return Err(Error::KafkaStorage(reason));
         }
+        self.space.note_write();
         let ended_txn = st.producers.update(&header, base, last);
         st.next_offset = last + 1;
         if let Some(first_offset) = ended_txn {
@@ -576,7 +595,7 @@ impl Partition {
         })
     }
 
-    fn roll(&self, st: &mut LogState, new_base: i64, config: &LogConfig) -> Result<()> {
+    fn roll(&self, st: &mut LogState, new_base: i64, config: &LogConfig) -> io::Result<()> {
         {
             let active = st.active();
             active.on_become_inactive();
@@ -750,6 +769,9 @@ impl Partition {
                 Ok(())
             }
             Err(e) => {
+                // Poisoned even when out of space: after a failed fsync the kernel may have
+                // dropped the dirty pages, so only a restart (re-reading the files) is honest.
+                self.space.note_error(&e);
                 let reason = format!("fsync of {} failed: {e}", self.name());
                 warn!("{reason}; refusing further writes to this partition");
                 st.poisoned = Some(reason.clone());
