@@ -474,7 +474,7 @@ impl LogManager {
         let cfg = Arc::new(LogConfig::new(&self.settings(), &overrides));
         let mut parts = Vec::with_capacity(partitions as usize);
         for p in 0..partitions {
-            let part = Partition::open(
+            match Partition::open(
                 t.name.as_str().into(),
                 id,
                 p,
@@ -482,8 +482,17 @@ impl LogManager {
                 cfg.clone(),
                 Recovery::Clean,
                 None,
-            )?;
-            parts.push(Arc::new(part));
+            ) {
+                Ok(part) => parts.push(Arc::new(part)),
+                Err(e) => {
+                    // Out of descriptors or space half way: leave nothing behind, or the topic
+                    // would come back (part-created) at the next start.
+                    drop(parts);
+                    self.remove_partition_dirs(&t.name, 0..p + 1);
+                    warn!(topic = %t.name, partition = p, "creating the topic failed, rolled back: {e}");
+                    return Err(e.into());
+                }
+            }
         }
         let topic = Arc::new(Topic {
             name: t.name.as_str().into(),
@@ -498,10 +507,24 @@ impl LogManager {
         if let Err(e) = self.persist_topics() {
             self.topics.remove(&t.name);
             self.ids.remove(&id);
+            drop(topic);
+            self.remove_partition_dirs(&t.name, 0..partitions);
             return Err(e.into());
         }
         info!(topic = %t.name, partitions, "created topic");
         Ok(topic)
+    }
+
+    /// Removes the directories of partitions `range` of `topic` that a failed creation made.
+    fn remove_partition_dirs(&self, topic: &str, range: std::ops::Range<i32>) {
+        for p in range {
+            let dir = self.data_dir.join(super::partition::dir_name(topic, p));
+            if dir.is_dir() {
+                if let Err(e) = std::fs::remove_dir_all(&dir) {
+                    warn!(dir = %dir.display(), "could not remove a partition of a failed creation: {e}");
+                }
+            }
+        }
     }
 
     /// Returns the topic, creating it with broker defaults when `auto.create.topics.enable`
@@ -735,7 +758,7 @@ impl LogManager {
         }
         let mut parts = topic.partitions.clone();
         for p in current..count {
-            let part = Partition::open(
+            match Partition::open(
                 topic.name.clone(),
                 topic.id,
                 p,
@@ -743,8 +766,15 @@ impl LogManager {
                 topic.config.clone(),
                 Recovery::Clean,
                 None,
-            )?;
-            parts.push(Arc::new(part));
+            ) {
+                Ok(part) => parts.push(Arc::new(part)),
+                Err(e) => {
+                    drop(parts);
+                    self.remove_partition_dirs(name, current..p + 1);
+                    warn!(topic = %name, partition = p, "adding partitions failed, rolled back: {e}");
+                    return Err(e.into());
+                }
+            }
         }
         self.topics.insert(
             name.to_string(),
@@ -759,6 +789,7 @@ impl LogManager {
         );
         if let Err(e) = self.persist_topics() {
             self.topics.insert(name.to_string(), topic);
+            self.remove_partition_dirs(name, current..count);
             return Err(e.into());
         }
         info!(topic = %name, from = current, to = count, "added partitions");
@@ -1089,6 +1120,33 @@ mod tests {
         }
         assert!(has_collision("a.b", "a_b"));
         assert!(!has_collision("a.b", "a.b"));
+    }
+
+    /// A creation that fails half way (here: partition 3's directory path is taken by a file,
+    /// as "Too many open files" or a full disk would fail it) leaves no partition behind and no
+    /// topic after a restart.
+    #[test]
+    fn a_creation_that_fails_half_way_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        std::fs::write(dir.path().join("half-3"), b"in the way").unwrap();
+        let new = NewTopic {
+            name: "half".into(),
+            num_partitions: 6,
+            replication_factor: 1,
+            ..Default::default()
+        };
+        let e = m.create_topic(&new).unwrap_err();
+        assert_eq!(e.code(), 56, "{e:?}");
+        for p in [0, 1, 2, 4, 5] {
+            assert!(!dir.path().join(format!("half-{p}")).exists(), "half-{p} left behind");
+        }
+        assert!(m.topic("half").is_none());
+        drop(m);
+        let m = LogManager::open(settings(dir.path())).unwrap();
+        assert!(m.topic("half").is_none());
+        std::fs::remove_file(dir.path().join("half-3")).unwrap();
+        assert_eq!(m.create_topic(&new).unwrap().partitions.len(), 6);
     }
 
     #[test]
