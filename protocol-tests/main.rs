@@ -14,6 +14,7 @@ mod configs;
 mod connections;
 mod consumer_groups;
 mod describe_cluster;
+mod descriptors;
 mod disk_full;
 mod fetch;
 mod framing;

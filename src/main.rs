@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use klamm::cli;
 use klamm::settings::{Overrides, Settings};
@@ -128,6 +128,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     for key in &settings.unknown_keys {
         warn!("the configuration '{key}' was supplied but isn't a known config");
     }
+    raise_descriptor_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,6 +145,26 @@ fn serve(args: ServeArgs) -> ExitCode {
             error!("fatal: {e:#}");
             eprintln!("klamm: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as the JVM does for Kafka on Linux
+/// (HotSpot's `MaxFDLimit`): every partition keeps its active segment open, so with many
+/// partitions a default soft limit of 1,024 leaves no descriptor for client connections.
+fn raise_descriptor_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some() && limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => {
+                info!(from = ?limit.current, to = ?limit.maximum, "raised the open-file limit")
+            }
+            Err(e) => warn!(current = ?limit.current, "could not raise the open-file limit: {e}"),
         }
     }
 }

@@ -1139,7 +1139,10 @@ mod tests {
         let e = m.create_topic(&new).unwrap_err();
         assert_eq!(e.code(), 56, "{e:?}");
         for p in [0, 1, 2, 4, 5] {
-            assert!(!dir.path().join(format!("half-{p}")).exists(), "half-{p} left behind");
+            assert!(
+                !dir.path().join(format!("half-{p}")).exists(),
+                "half-{p} left behind"
+            );
         }
         assert!(m.topic("half").is_none());
         drop(m);
