@@ -355,13 +355,9 @@ mod tests {
 
     #[test]
     fn legacy_produce_gets_unsupported_version() {
-        // sarama Produce v0 from shared/wire-captures/other (size prefix removed).
-        let frame = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/wire-captures/other/0-Produce-v0-1.hex"
-        ));
-        let Ok(frame) = frame else { return };
-        let frame = hex(&frame).slice(4..);
+        // sarama Produce v0 (from shared/wire-captures/other, checked in; size prefix removed).
+        let frame = include_str!("../../protocol-tests/data/frames/other/0-Produce-v0-1.hex");
+        let frame = hex(frame).slice(4..);
         let Ok(Decoded::LegacyProduce(p)) = decode(frame) else {
             panic!("not a legacy produce")
         };
