@@ -10,6 +10,39 @@ use std::io::Read;
 
 use crate::log::batch::{BatchHeader, Compression, HEADER_LEN};
 
+/// The smallest record Kafka's `DefaultRecord` can encode: one byte each for the length,
+/// attributes, timestamp delta, offset delta, key length, value length and header count. A batch
+/// declaring `n` records needs at least `n * MIN_RECORD_SIZE` bytes of records, which bounds any
+/// per-record allocation by the bytes actually there (never by the declared count).
+pub const MIN_RECORD_SIZE: usize = 7;
+
+/// Decompressed records of one batch may be at most this many times the batch's stored size.
+/// Kafka has no such bound (it streams), but its `max.message.bytes` bounds the stored batch, so
+/// a bound proportional to the stored size is one the producer chose by the size it sent; 64 is
+/// far above what real records reach with any codec (text and JSON: 3-15x) and far below a
+/// bomb's (gzip ~1000x, zstd and lz4 of zeros 250-30000x).
+pub const MAX_EXPANSION: usize = 64;
+
+/// The bound is never below this, so a small batch of very compressible records (a single
+/// record of a megabyte of zeros is ~4 KiB with lz4) still reads.
+pub const MIN_DECOMPRESSED_BOUND: usize = 16 << 20;
+
+/// Most bytes the records section of a stored batch of `batch_size` bytes may decompress to:
+/// with the default `max.message.bytes` (1 MiB) at most 64 MiB for any batch. Produce, the log
+/// cleaner, ListOffsets by timestamp, the coordinators' loaders and `klamm consume` all decompress
+/// through [`records_section`], so they agree on which batches are readable.
+pub fn decompressed_bound(batch_size: usize) -> usize {
+    batch_size
+        .saturating_mul(MAX_EXPANSION)
+        .max(MIN_DECOMPRESSED_BOUND)
+}
+
+/// A capacity for a per-record vector of a batch declaring `count` records over a records
+/// section of `section_len` bytes: never more than the records that can fit.
+pub fn capacity_hint(count: i32, section_len: usize) -> usize {
+    (count.max(0) as usize).min(section_len / MIN_RECORD_SIZE)
+}
+
 /// Why a batch's records could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordsError {
@@ -19,6 +52,19 @@ pub enum RecordsError {
     UnknownCodec(i16),
     #[error("failed to decompress {codec} batch: {reason}")]
     Decompress { codec: &'static str, reason: String },
+    #[error("{codec} batch decompresses to more than {limit} bytes")]
+    TooLarge { codec: &'static str, limit: usize },
+    #[error("failed to compress a {codec} batch: {reason}")]
+    Compress { codec: &'static str, reason: String },
+}
+
+impl RecordsError {
+    /// Whether the records themselves are malformed (Kafka's `InvalidRecordException`,
+    /// INVALID_RECORD) rather than the compressed stream (`CorruptRecordException`,
+    /// CORRUPT_MESSAGE).
+    pub fn is_record_framing(&self) -> bool {
+        matches!(self, RecordsError::Malformed(_))
+    }
 }
 
 /// One record, borrowed from the (decompressed) records section.
@@ -57,9 +103,26 @@ pub fn read_varlong(buf: &[u8], pos: &mut usize) -> Result<i64, RecordsError> {
     Ok(((value >> 1) as i64) ^ -((value & 1) as i64))
 }
 
-fn read_varint(buf: &[u8], pos: &mut usize) -> Result<i32, RecordsError> {
-    let v = read_varlong(buf, pos)?;
-    i32::try_from(v).map_err(|_| RecordsError::Malformed("varint out of range"))
+/// Reads a zigzag varint of at most 5 bytes (Kafka's `ByteUtils.readVarint`, which refuses a
+/// longer one).
+pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<i32, RecordsError> {
+    let mut value: u32 = 0;
+    let mut shift = 0;
+    loop {
+        let b = *buf
+            .get(*pos)
+            .ok_or(RecordsError::Malformed("truncated varint"))?;
+        *pos += 1;
+        value |= ((b & 0x7f) as u32) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 28 {
+            return Err(RecordsError::Malformed("varint too long"));
+        }
+    }
+    Ok(((value >> 1) as i32) ^ -((value & 1) as i32))
 }
 
 /// Appends a zigzag varint.
@@ -86,7 +149,10 @@ fn read_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> Result<Option<&'a [u8]>, Re
     Ok(Some(s))
 }
 
-/// Iterates over the records of an uncompressed records section.
+/// Iterates over the records of an uncompressed records section, framing checked as Kafka's
+/// `DefaultRecord.readFrom` checks it: the length fits in the section, every field and header
+/// lies inside the record, and the fields end exactly where the length says. Nothing is
+/// allocated per record.
 pub struct RecordIter<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -102,17 +168,20 @@ impl<'a> RecordIter<'a> {
         }
     }
 
+    /// Bytes of the section consumed by the records read so far.
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+
     fn parse_one(&mut self) -> Result<RecordView<'a>, RecordsError> {
         let start = self.pos;
         let len = read_varint(self.buf, &mut self.pos)?;
-        if len < 0 {
-            return Err(RecordsError::Malformed("negative record length"));
-        }
         let body_start = self.pos;
-        let end = body_start
-            .checked_add(len as usize)
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| body_start.checked_add(l))
             .filter(|&e| e <= self.buf.len())
-            .ok_or(RecordsError::Malformed("record past end of batch"))?;
+            .ok_or(RecordsError::Malformed("invalid record size"))?;
         let body = &self.buf[..end];
         let mut p = body_start;
         let attributes = *body.get(p).ok_or(RecordsError::Malformed("empty record"))? as i8;
@@ -122,7 +191,28 @@ impl<'a> RecordIter<'a> {
         let key = read_bytes(body, &mut p)?;
         let value = read_bytes(body, &mut p)?;
         let header_count = read_varint(body, &mut p)?;
-        let headers = &body[p..end];
+        if header_count < 0 {
+            return Err(RecordsError::Malformed("invalid number of record headers"));
+        }
+        let headers_start = p;
+        // Each header takes at least two bytes, so the loop ends at the record's end whatever
+        // count it declares.
+        for _ in 0..header_count {
+            let key_len = read_varint(body, &mut p)?;
+            if key_len < 0 {
+                return Err(RecordsError::Malformed("negative header key size"));
+            }
+            p = p
+                .checked_add(key_len as usize)
+                .filter(|&e| e <= end)
+                .ok_or(RecordsError::Malformed("header past end of record"))?;
+            read_bytes(body, &mut p)?;
+        }
+        if p != end {
+            return Err(RecordsError::Malformed(
+                "record size does not match the fields read",
+            ));
+        }
         self.pos = end;
         Ok(RecordView {
             attributes,
@@ -131,7 +221,7 @@ impl<'a> RecordIter<'a> {
             key,
             value,
             header_count,
-            headers,
+            headers: &body[headers_start..end],
             raw: &self.buf[start..end],
         })
     }
@@ -153,7 +243,8 @@ impl<'a> Iterator for RecordIter<'a> {
     }
 }
 
-/// The records section of a batch, decompressed if needed.
+/// The records section of a batch, decompressed if needed, at most
+/// [`decompressed_bound`] bytes of it.
 pub fn records_section(batch: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, RecordsError> {
     let header = BatchHeader::new(batch).ok_or(RecordsError::Malformed("short batch"))?;
     let body = batch
@@ -161,61 +252,157 @@ pub fn records_section(batch: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Recor
         .ok_or(RecordsError::Malformed("short batch"))?;
     match header.compression() {
         Some(Compression::None) => Ok(std::borrow::Cow::Borrowed(body)),
-        Some(codec) => decompress(codec, body).map(std::borrow::Cow::Owned),
+        Some(codec) => {
+            decompress(codec, body, decompressed_bound(header.size())).map(std::borrow::Cow::Owned)
+        }
         None => Err(RecordsError::UnknownCodec(header.attributes())),
     }
 }
 
-/// Decompresses a records section written with `codec`.
-pub fn decompress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsError> {
+/// Smallest step by which the output grows while decompressing.
+const GROW_STEP: usize = 64 * 1024;
+
+/// Decompresses a records section written with `codec` into at most `limit` bytes: more is
+/// [`RecordsError::TooLarge`] (a decompression bomb, or a batch Klamm will not hold in memory),
+/// and the output buffer never grows past `limit + 1` bytes whatever the stream or its headers
+/// declare.
+pub fn decompress(codec: Compression, data: &[u8], limit: usize) -> Result<Vec<u8>, RecordsError> {
     let fail = |reason: String| RecordsError::Decompress {
         codec: codec.name(),
         reason,
     };
-    let mut out = Vec::with_capacity(data.len() * 4);
+    let too_large = RecordsError::TooLarge {
+        codec: codec.name(),
+        limit,
+    };
+    let bounded = |e: BoundedReadError| e.into_records(codec, limit);
     match codec {
-        Compression::None => out.extend_from_slice(data),
+        Compression::None if data.len() > limit => Err(too_large),
+        Compression::None => Ok(data.to_vec()),
         Compression::Gzip => {
-            flate2::read::GzDecoder::new(data)
-                .read_to_end(&mut out)
-                .map_err(|e| fail(e.to_string()))?;
+            read_bounded(flate2::read::GzDecoder::new(data), data.len(), limit).map_err(bounded)
         }
-        Compression::Snappy => snappy_decompress(data, &mut out).map_err(fail)?,
+        Compression::Snappy => {
+            let mut out = Vec::new();
+            snappy_decompress(data, &mut out, limit).map_err(|e| match e {
+                SnappyError::TooLarge => too_large,
+                SnappyError::Corrupt(reason) => fail(reason),
+            })?;
+            Ok(out)
+        }
         Compression::Lz4 => {
-            lz4_flex::frame::FrameDecoder::new(data)
-                .read_to_end(&mut out)
-                .map_err(|e| fail(e.to_string()))?;
+            read_bounded(lz4_flex::frame::FrameDecoder::new(data), data.len(), limit)
+                .map_err(bounded)
         }
         Compression::Zstd => {
-            let mut dec =
-                ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| fail(e.to_string()))?;
-            dec.read_to_end(&mut out).map_err(|e| fail(e.to_string()))?;
+            // ruzstd reserves the window the frame header declares (up to 128 MiB by
+            // default): a window larger than the output bound is refused before any of it.
+            let window = (limit as u64).max(1 << 20);
+            let dec = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(data, window)
+                .map_err(|e| fail(e.to_string()))?;
+            read_bounded(dec, data.len(), limit).map_err(bounded)
         }
     }
+}
+
+enum BoundedReadError {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+impl BoundedReadError {
+    fn into_records(self, codec: Compression, limit: usize) -> RecordsError {
+        match self {
+            BoundedReadError::TooLarge => RecordsError::TooLarge {
+                codec: codec.name(),
+                limit,
+            },
+            BoundedReadError::Io(e) => RecordsError::Decompress {
+                codec: codec.name(),
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Reads `r` to its end into a buffer that grows by at most doubling and never past
+/// `limit + 1` bytes (one byte over tells "too large" from "exactly the limit").
+fn read_bounded(
+    mut r: impl Read,
+    input_len: usize,
+    limit: usize,
+) -> Result<Vec<u8>, BoundedReadError> {
+    let cap = limit.saturating_add(1);
+    let mut out: Vec<u8> = Vec::new();
+    let first = input_len.saturating_mul(4).max(GROW_STEP).min(cap);
+    out.reserve_exact(first);
+    out.resize(first, 0);
+    let mut filled = 0;
+    loop {
+        if filled == out.len() {
+            if out.len() >= cap {
+                return Err(BoundedReadError::TooLarge);
+            }
+            let grow = out.len().max(GROW_STEP).min(cap - out.len());
+            out.reserve_exact(grow);
+            out.resize(out.len() + grow, 0);
+        }
+        match r.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(BoundedReadError::Io(e)),
+        }
+    }
+    if filled > limit {
+        return Err(BoundedReadError::TooLarge);
+    }
+    out.truncate(filled);
     Ok(out)
 }
 
+enum SnappyError {
+    TooLarge,
+    Corrupt(String),
+}
+
 /// The Java client frames snappy data with xerial's `SnappyOutputStream` header; other clients
-/// send raw snappy. Kafka accepts both, so do we.
-fn snappy_decompress(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+/// send raw snappy. Kafka accepts both, so do we. Each block's declared length is checked
+/// against what is left of `limit` before its buffer is allocated.
+fn snappy_decompress(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), SnappyError> {
     const XERIAL_MAGIC: &[u8] = &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
     let mut dec = snap::raw::Decoder::new();
+    let mut block = |block: &[u8], out: &mut Vec<u8>| -> Result<(), SnappyError> {
+        let n =
+            snap::raw::decompress_len(block).map_err(|e| SnappyError::Corrupt(e.to_string()))?;
+        if n > limit - out.len() {
+            return Err(SnappyError::TooLarge);
+        }
+        let at = out.len();
+        out.reserve_exact(n);
+        out.resize(at + n, 0);
+        let written = dec
+            .decompress(block, &mut out[at..])
+            .map_err(|e| SnappyError::Corrupt(e.to_string()))?;
+        out.truncate(at + written);
+        Ok(())
+    };
     if data.len() >= 16 && &data[..8] == XERIAL_MAGIC {
         let mut pos = 16;
         while pos + 4 <= data.len() {
             let len = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
                 as usize;
             pos += 4;
-            let block = data
-                .get(pos..pos + len)
-                .ok_or_else(|| "truncated xerial block".to_string())?;
-            out.extend_from_slice(&dec.decompress_vec(block).map_err(|e| e.to_string())?);
+            let b = pos
+                .checked_add(len)
+                .and_then(|end| data.get(pos..end))
+                .ok_or_else(|| SnappyError::Corrupt("truncated xerial block".to_string()))?;
+            block(b, out)?;
             pos += len;
         }
         Ok(())
     } else {
-        out.extend_from_slice(&dec.decompress_vec(data).map_err(|e| e.to_string())?);
-        Ok(())
+        block(data, out)
     }
 }
 
@@ -256,26 +443,38 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&data).unwrap();
         let gz = gz.finish().unwrap();
-        assert_eq!(decompress(Compression::Gzip, &gz).unwrap(), data);
+        assert_eq!(
+            decompress(Compression::Gzip, &gz, data.len()).unwrap(),
+            data
+        );
 
         let raw = snap::raw::Encoder::new().compress_vec(&data).unwrap();
-        assert_eq!(decompress(Compression::Snappy, &raw).unwrap(), data);
+        assert_eq!(
+            decompress(Compression::Snappy, &raw, data.len()).unwrap(),
+            data
+        );
         let mut xerial = vec![
             0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
         ];
         xerial.extend_from_slice(&(raw.len() as u32).to_be_bytes());
         xerial.extend_from_slice(&raw);
-        assert_eq!(decompress(Compression::Snappy, &xerial).unwrap(), data);
+        assert_eq!(
+            decompress(Compression::Snappy, &xerial, data.len()).unwrap(),
+            data
+        );
 
         let mut lz = lz4_flex::frame::FrameEncoder::new(Vec::new());
         lz.write_all(&data).unwrap();
         let lz = lz.finish().unwrap();
-        assert_eq!(decompress(Compression::Lz4, &lz).unwrap(), data);
+        assert_eq!(decompress(Compression::Lz4, &lz, data.len()).unwrap(), data);
 
         let zs = ruzstd::encoding::compress_to_vec(
             &data[..],
             ruzstd::encoding::CompressionLevel::Fastest,
         );
-        assert_eq!(decompress(Compression::Zstd, &zs).unwrap(), data);
+        assert_eq!(
+            decompress(Compression::Zstd, &zs, data.len()).unwrap(),
+            data
+        );
     }
 }

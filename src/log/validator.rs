@@ -9,7 +9,7 @@ use crate::log::batch::{self, BatchHeader, Compression, HEADER_LEN, LOG_OVERHEAD
 use crate::log::batch_rewrite::{self, BatchSpec};
 use crate::log::compression::Levels;
 use crate::log::config::{CompressionType, LogConfig};
-use crate::log::records::{self, RecordIter};
+use crate::log::records::{self, RecordIter, RecordsError, MIN_RECORD_SIZE};
 
 /// Who is appending: clients are held to every rule; the broker's own coordinators may write
 /// control batches and skip the timestamp checks.
@@ -131,33 +131,62 @@ pub fn validate(
             check_timestamp(ts, now_ms, config, topic_partition)?;
         }
     }
-    // Only compacted topics and topics with a fixed codec look inside the batch (Kafka's
-    // LogValidator does the same work for them); everything else is appended as sent.
-    let target = target_codec(config.compression, compression);
-    let mut bytes = records.clone();
-    if (config.cleanup_compact && origin == AppendOrigin::Client) || target != compression {
-        let section = records::records_section(&records[..size]).map_err(|e| {
+    // LogValidator walks every record of every produced batch (decompressing it when needed),
+    // so nothing stored is malformed: a batch whose records do not match its header would
+    // break every later reader of the partition.
+    let body = &records[HEADER_LEN..size];
+    let decompressed;
+    let section: &[u8] = if compression == Compression::None {
+        body
+    } else {
+        let bound = records::decompressed_bound(size);
+        if (count as usize).saturating_mul(MIN_RECORD_SIZE) > bound {
+            return Err(premature_eof(topic_partition));
+        }
+        decompressed = records::decompress(compression, body, bound).map_err(|e| {
             Error::CorruptMessage(format!("{e} in topic partition {topic_partition}"))
         })?;
-        if config.cleanup_compact && origin == AppendOrigin::Client {
-            check_keys(&section, count, topic_partition)?;
+        &decompressed
+    };
+    let checks = RecordChecks {
+        keys: config.cleanup_compact && origin == AppendOrigin::Client,
+        timestamps: (!config.log_append_time && origin == AppendOrigin::Client)
+            .then_some((config, now_ms)),
+        tp: topic_partition,
+    };
+    let sequential = walk_records(section, &h, &checks)?;
+    // Kafka rebuilds a compressed batch whose inner offsets are not 0, 1, 2, ... (older clients
+    // wrote them wrong) instead of refusing it; uncompressed batches keep their records as sent.
+    let renumber = compression != Compression::None && !sequential;
+    let target = target_codec(config.compression, compression);
+    let mut bytes = records.clone();
+    if target != compression || renumber {
+        let levels = Levels {
+            gzip: config.gzip_level,
+            lz4: config.lz4_level,
+            zstd: config.zstd_level,
+        };
+        let renumbered;
+        let section = if renumber {
+            renumbered =
+                renumber_offsets(section, count).map_err(|e| record_error(e, topic_partition))?;
+            &renumbered[..]
+        } else {
+            section
+        };
+        // A failed re-encode is an error answer, never a batch without its records.
+        let rebuilt =
+            batch_rewrite::build(&BatchSpec::of(&h), target, levels, section).map_err(|e| {
+                Error::CorruptMessage(format!("{e} in topic partition {topic_partition}"))
+            })?;
+        if rebuilt.len() > config.max_message_bytes.max(0) as usize {
+            return Err(Error::MessageTooLarge(format!(
+                "The record batch size in the append to {topic_partition} is {} bytes which exceeds the maximum configured value of {}.",
+                rebuilt.len(),
+                config.max_message_bytes
+            )));
         }
-        if target != compression {
-            let levels = Levels {
-                gzip: config.gzip_level,
-                lz4: config.lz4_level,
-                zstd: config.zstd_level,
-            };
-            let rebuilt = batch_rewrite::build(&BatchSpec::of(&h), target, levels, &section);
-            if rebuilt.len() > config.max_message_bytes.max(0) as usize {
-                return Err(Error::MessageTooLarge(format!(
-                    "The record batch size in the append to {topic_partition} is {} bytes which exceeds the maximum configured value of {}.",
-                    rebuilt.len(),
-                    config.max_message_bytes
-                )));
-            }
-            bytes = Bytes::from(rebuilt);
-        }
+        bytes = Bytes::from(rebuilt);
     }
     if config.log_append_time {
         return Ok(stamp_log_append_time(&bytes, now_ms));
@@ -181,25 +210,104 @@ fn target_codec(configured: CompressionType, source: Compression) -> Compression
     }
 }
 
-/// Kafka's `LogValidator.validateKey`: a compacted topic refuses records without a key, and a
-/// batch whose records do not parse is corrupt.
-fn check_keys(section: &[u8], count: i32, tp: &str) -> Result<(), Error> {
-    let mut seen = 0;
-    for r in RecordIter::new(section, count) {
-        let r = r.map_err(|e| Error::CorruptMessage(format!("{e} in topic partition {tp}")))?;
-        if r.key.is_none() {
+/// What [`walk_records`] checks besides framing.
+struct RecordChecks<'a> {
+    /// `LogValidator.validateKey`: a compacted topic refuses records without a key.
+    keys: bool,
+    /// `LogValidator.validateTimestamp` of each record, for CreateTime topics.
+    timestamps: Option<(&'a LogConfig, i64)>,
+    tp: &'a str,
+}
+
+/// Walks the records of a (decompressed) records section as `LogValidator` iterates a batch
+/// (`DefaultRecordBatch.RecordIterator` over `DefaultRecord.readFrom`): every record framed
+/// inside the section, exactly the header's record count of them, and no bytes left after the
+/// last. Framing errors are Kafka's `InvalidRecordException` (INVALID_RECORD). Returns whether
+/// the offset deltas run 0, 1, 2, ... Allocates nothing.
+fn walk_records(
+    section: &[u8],
+    h: &BatchHeader<'_>,
+    checks: &RecordChecks<'_>,
+) -> Result<bool, Error> {
+    let count = h.record_count();
+    let tp = checks.tp;
+    if (count.max(0) as usize).saturating_mul(MIN_RECORD_SIZE) > section.len() {
+        return Err(premature_eof(tp));
+    }
+    let mut iter = RecordIter::new(section, count);
+    let mut index: i32 = 0;
+    let mut sequential = true;
+    for r in iter.by_ref() {
+        let r = r.map_err(|e| record_error(e, tp))?;
+        sequential &= r.offset_delta == index;
+        if checks.keys && r.key.is_none() {
             return Err(Error::InvalidRecord(format!(
                 "Compacted topic cannot accept message without key in topic partition {tp}."
             )));
         }
-        seen += 1;
+        if let Some((config, now_ms)) = checks.timestamps {
+            check_timestamp(
+                h.base_timestamp().wrapping_add(r.timestamp_delta),
+                now_ms,
+                config,
+                tp,
+            )?;
+        }
+        index += 1;
     }
-    if seen != count {
-        return Err(Error::CorruptMessage(format!(
-            "Record count mismatch in topic partition {tp}."
+    if index != count {
+        return Err(premature_eof(tp));
+    }
+    if iter.consumed() != section.len() {
+        return Err(Error::InvalidRecord(format!(
+            "Incorrect declared batch size, records still remaining in file in topic partition {tp}"
         )));
     }
-    Ok(())
+    Ok(sequential)
+}
+
+/// `DefaultRecordBatch.RecordIterator`: the records ran out before the declared count.
+fn premature_eof(tp: &str) -> Error {
+    Error::InvalidRecord(format!(
+        "Incorrect declared batch size, premature EOF reached in topic partition {tp}"
+    ))
+}
+
+/// A record that does not parse is Kafka's `InvalidRecordException` (INVALID_RECORD); a
+/// compressed stream that does not decompress is CORRUPT_MESSAGE.
+fn record_error(e: RecordsError, tp: &str) -> Error {
+    if e.is_record_framing() {
+        Error::InvalidRecord(format!(
+            "Found invalid record structure ({e}) in topic partition {tp}"
+        ))
+    } else {
+        Error::CorruptMessage(format!("{e} in topic partition {tp}"))
+    }
+}
+
+/// The records of `section` with offset deltas 0, 1, 2, ... and everything else copied
+/// verbatim (Kafka's `buildRecordsAndAssignOffsets` for a compressed batch with wrong inner
+/// offsets).
+fn renumber_offsets(section: &[u8], count: i32) -> Result<Vec<u8>, RecordsError> {
+    let mut out = Vec::with_capacity(section.len() + section.len() / 8);
+    for (index, r) in RecordIter::new(section, count).enumerate() {
+        let raw = r?.raw;
+        let mut p = 0;
+        records::read_varint(raw, &mut p)?;
+        let body_start = p;
+        p += 1;
+        records::read_varlong(raw, &mut p)?;
+        let delta_start = p;
+        records::read_varint(raw, &mut p)?;
+        let mut delta = Vec::with_capacity(5);
+        records::write_varlong(&mut delta, index as i64);
+        let body_len = raw.len() - body_start - (p - delta_start) + delta.len();
+        records::write_varlong(&mut out, body_len as i64);
+        out.extend_from_slice(&raw[body_start..delta_start]);
+        out.extend_from_slice(&delta);
+        out.extend_from_slice(&raw[p..]);
+    }
+    Ok(out)
 }
 
 /// Size of the first batch, applying the framing rules of `ByteBufferLogInputStream.nextBatch`.
