@@ -477,4 +477,135 @@ mod tests {
             data
         );
     }
+
+    /// 64 MiB of zeros compressed with `codec` by the broker's own encoders (a bomb of a few
+    /// KiB to tens of KiB).
+    fn bomb(codec: Compression) -> Vec<u8> {
+        crate::log::compression::compress(
+            codec,
+            crate::log::compression::Levels::default(),
+            &vec![0u8; 64 << 20],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn decompression_bombs_stop_at_the_bound() {
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let b = bomb(codec);
+            // Snappy's format caps its ratio near 21x, so its bomb is 3 MiB and still above
+            // max.message.bytes; the other codecs' fit in one default-sized batch.
+            assert!(b.len() < 4 << 20, "{codec:?} bomb is {} bytes", b.len());
+            let limit = if codec == Compression::Snappy {
+                MIN_DECOMPRESSED_BOUND
+            } else {
+                assert!(b.len() < 1 << 20, "{codec:?} bomb is {} bytes", b.len());
+                decompressed_bound(b.len() + HEADER_LEN)
+            };
+            assert!(limit < 64 << 20, "{codec:?}");
+            match decompress(codec, &b, limit) {
+                Err(RecordsError::TooLarge { limit: l, .. }) => assert_eq!(l, limit),
+                other => panic!("{codec:?}: {:?}", other.map(|v| v.len())),
+            }
+            // The same stream under a bound it fits reads whole.
+            assert_eq!(decompress(codec, &b, 64 << 20).unwrap().len(), 64 << 20);
+            assert!(decompress(codec, &b, (64 << 20) - 1).is_err(), "{codec:?}");
+        }
+    }
+
+    #[test]
+    fn bounded_reads_never_allocate_past_the_bound() {
+        let data = vec![7u8; 1_000_003];
+        let limit = 1_000_003;
+        let out = read_bounded(&data[..], 10, limit).ok().unwrap();
+        assert_eq!(out, data);
+        assert!(out.capacity() <= limit + 1, "{}", out.capacity());
+        assert!(matches!(
+            read_bounded(&data[..], 10, limit - 1),
+            Err(BoundedReadError::TooLarge)
+        ));
+    }
+
+    #[test]
+    fn snappy_declared_lengths_are_checked_before_allocating() {
+        // Raw snappy: the uncompressed length varint claims 4 GiB - 1.
+        let raw = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+        assert!(matches!(
+            decompress(Compression::Snappy, &raw, 16 << 20),
+            Err(RecordsError::TooLarge { .. })
+        ));
+        let mut xerial = vec![
+            0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
+        ];
+        xerial.extend_from_slice(&(raw.len() as u32).to_be_bytes());
+        xerial.extend_from_slice(&raw);
+        assert!(matches!(
+            decompress(Compression::Snappy, &xerial, 16 << 20),
+            Err(RecordsError::TooLarge { .. })
+        ));
+        // A block length past the data is corrupt, not a panic.
+        let mut short = xerial.clone();
+        short[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            decompress(Compression::Snappy, &short, 16 << 20),
+            Err(RecordsError::Decompress { .. })
+        ));
+    }
+
+    #[test]
+    fn corrupt_streams_are_decompress_errors() {
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let e = decompress(codec, b"definitely not compressed data", 1 << 20).unwrap_err();
+            assert!(!e.is_record_framing(), "{codec:?}: {e}");
+        }
+    }
+
+    fn record(body: &[u8]) -> Vec<u8> {
+        let mut r = Vec::new();
+        write_varlong(&mut r, body.len() as i64);
+        r.extend_from_slice(body);
+        r
+    }
+
+    #[test]
+    fn record_framing_is_checked_as_default_record_read_from() {
+        // attributes, ts 0, offset 0, key "k", value "v", one header "h" = "x"
+        let good = record(&[0, 0, 0, 2, b'k', 2, b'v', 2, 2, b'h', 2, b'x']);
+        let r = RecordIter::new(&good, 1).next().unwrap().unwrap();
+        assert_eq!(
+            (r.key, r.value, r.header_count),
+            (Some(&b"k"[..]), Some(&b"v"[..]), 1)
+        );
+        assert_eq!(r.headers, &[2, b'h', 2, b'x']);
+        assert_eq!(r.raw, &good[..]);
+        let bad = |body: &[u8]| RecordIter::new(body, 1).next().unwrap().unwrap_err();
+        // Two headers declared, one there.
+        assert!(bad(&record(&[0, 0, 0, 1, 1, 4, 2, b'h', 2, b'x'])).is_record_framing());
+        // Negative header count and negative header key size.
+        bad(&record(&[0, 0, 0, 1, 1, 1]));
+        bad(&record(&[0, 0, 0, 1, 1, 2, 1, 1]));
+        // A byte left inside the record after its fields.
+        bad(&record(&[0, 0, 0, 1, 1, 0, 9]));
+        // A value running past the record's length into the next record.
+        let mut past = record(&[0, 0, 0, 1, 4, b'v']);
+        past.extend_from_slice(&record(&[0, 0, 0, 1, 1, 0]));
+        bad(&past);
+        // A record length past the section, and a negative one.
+        bad(&[40, 0, 0, 0, 1, 1, 0]);
+        bad(&[1, 0, 0, 0, 1, 1, 0]);
+        // A varint of more than 5 bytes (Kafka's readVarint refuses it).
+        bad(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+        assert_eq!(capacity_hint(i32::MAX, 70), 10);
+        assert_eq!(capacity_hint(-1, 70), 0);
+    }
 }
