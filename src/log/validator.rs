@@ -494,4 +494,155 @@ mod tests {
         assert!(batch::crc_is_valid(&v.bytes));
         assert_eq!(v.log_append_time, Some(777));
     }
+
+    /// `(offset delta, timestamp delta, value)` records, framed as `DefaultRecord` writes them
+    /// (key `k`, no headers).
+    fn section(records: &[(i64, i64, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (offset_delta, ts_delta, value) in records {
+            let mut body = vec![0u8];
+            records::write_varlong(&mut body, *ts_delta);
+            records::write_varlong(&mut body, *offset_delta);
+            records::write_varlong(&mut body, 1);
+            body.push(b'k');
+            records::write_varlong(&mut body, value.len() as i64);
+            body.extend_from_slice(value);
+            body.push(0);
+            records::write_varlong(&mut out, body.len() as i64);
+            out.extend_from_slice(&body);
+        }
+        out
+    }
+
+    /// A batch with a valid CRC around `records`, declaring `count` records.
+    fn built(records: &[u8], count: i32, codec: Compression) -> Vec<u8> {
+        let spec = BatchSpec {
+            base_offset: 0,
+            partition_leader_epoch: -1,
+            attributes: 0,
+            last_offset_delta: count.wrapping_sub(1),
+            base_timestamp: 1_000_000,
+            max_timestamp: 1_000_000,
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            record_count: count,
+        };
+        batch_rewrite::build(&spec, codec, Levels::default(), records).unwrap()
+    }
+
+    const CODECS: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    #[test]
+    fn a_batch_declaring_more_records_than_it_holds_is_invalid_record() {
+        // The stored poison pill: 2^31-1 records declared, one there, CRC valid.
+        let one = section(&[(0, 0, b"v")]);
+        for codec in CODECS {
+            let e = check(built(&one, i32::MAX, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            let two = section(&[(0, 0, b"v"), (1, 0, b"w")]);
+            let e = check(built(&two, 3, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            // Fewer declared than there: bytes remain after the last record.
+            let e = check(built(&two, 1, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            let mut trailing = one.clone();
+            trailing.push(0);
+            let e = check(built(&trailing, 1, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            let v = check(built(&two, 2, codec)).unwrap();
+            assert_eq!((v.record_count, v.last_offset_delta), (2, 1));
+        }
+    }
+
+    #[test]
+    fn malformed_records_are_invalid_record() {
+        let good = section(&[(0, 0, b"value")]);
+        // The record's length claims one byte more than the batch holds.
+        let mut long = good.clone();
+        long[0] += 2;
+        // A value length running past the record's end.
+        let mut value = good.clone();
+        let at = good.len() - 7;
+        assert_eq!(value[at], 10, "zigzag 5");
+        value[at] = 12;
+        // Header count 1 with no header.
+        let mut headers = good.clone();
+        *headers.last_mut().unwrap() = 2;
+        for bad in [long, value, headers] {
+            for codec in CODECS {
+                let e = check(built(&bad, 1, codec)).unwrap_err();
+                assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_record_timestamp_is_checked() {
+        // Header timestamps in range, the second record's an hour and a bit ahead.
+        let s = section(&[(0, 0, b"a"), (1, 3_600_001, b"b")]);
+        for codec in CODECS {
+            let e = check(built(&s, 2, codec)).unwrap_err();
+            assert_eq!(e.code(), 32, "{codec:?}: {e}");
+        }
+        let mut c = cfg();
+        c.log_append_time = true;
+        let b = Bytes::from(built(&s, 2, Compression::None));
+        assert!(validate(&b, 9, &c, AppendOrigin::Client, 1_000_000, "t-0").is_ok());
+    }
+
+    #[test]
+    fn corrupt_and_oversized_compressed_batches_are_corrupt_message() {
+        for codec in &CODECS[1..] {
+            let mut b = built(&section(&[(0, 0, b"v")]), 1, Compression::None);
+            b.truncate(HEADER_LEN);
+            b.extend_from_slice(b"not a compressed stream at all");
+            let attributes = codec.id();
+            b[batch::ATTRIBUTES..batch::ATTRIBUTES + 2].copy_from_slice(&attributes.to_be_bytes());
+            let len = (b.len() - LOG_OVERHEAD) as i32;
+            b[8..12].copy_from_slice(&len.to_be_bytes());
+            let crc = batch::compute_crc(&b);
+            b[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
+            let e = check(b).unwrap_err();
+            assert_eq!(e.code(), 2, "{codec:?}: {e}");
+        }
+        // One record of 32 MiB of zeros: a few KiB compressed, over the 16 MiB bound.
+        let zeros = vec![0u8; 32 << 20];
+        let big = section(&[(0, 0, &zeros)]);
+        for codec in [Compression::Gzip, Compression::Lz4, Compression::Zstd] {
+            let b = built(&big, 1, codec);
+            assert!(b.len() < 1 << 20, "{codec:?} {}", b.len());
+            let e = check(b).unwrap_err();
+            assert_eq!(e.code(), 2, "{codec:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn compressed_batches_with_wrong_inner_offsets_are_renumbered() {
+        // Kafka rebuilds such a batch (older clients wrote inner offsets wrong).
+        let s = section(&[(5, 0, b"a"), (200, 0, b"b"), (7, 0, b"c")]);
+        let v = check(built(&s, 3, Compression::Lz4)).unwrap();
+        let h = BatchHeader::new(&v.bytes).unwrap();
+        assert_eq!(h.compression(), Some(Compression::Lz4));
+        assert!(batch::crc_is_valid(&v.bytes));
+        let stored = records::records_section(&v.bytes).unwrap();
+        let recs: Vec<_> = RecordIter::new(&stored, 3)
+            .map(|r| r.unwrap())
+            .map(|r| (r.offset_delta, r.value.unwrap().to_vec()))
+            .collect();
+        assert_eq!(
+            recs,
+            vec![(0, b"a".to_vec()), (1, b"b".to_vec()), (2, b"c".to_vec())]
+        );
+        // Uncompressed batches keep their records as sent, as Kafka's in-place path does.
+        let b = Bytes::from(built(&s, 3, Compression::None));
+        let v = validate(&b, 9, &cfg(), AppendOrigin::Client, 1_000_000, "t-0").unwrap();
+        assert_eq!(v.bytes, b);
+    }
 }
