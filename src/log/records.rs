@@ -267,6 +267,20 @@ const GROW_STEP: usize = 64 * 1024;
 /// and the output buffer never grows past `limit + 1` bytes whatever the stream or its headers
 /// declare.
 pub fn decompress(codec: Compression, data: &[u8], limit: usize) -> Result<Vec<u8>, RecordsError> {
+    let mut out = Vec::new();
+    decompress_into(codec, data, limit, &mut out)?;
+    Ok(out)
+}
+
+/// [`decompress`] into `out` (cleared first), reusing its capacity: the produce path keeps one
+/// such buffer per thread, since fresh pages for every batch cost more than decompressing it.
+pub fn decompress_into(
+    codec: Compression,
+    data: &[u8],
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), RecordsError> {
+    out.clear();
     let fail = |reason: String| RecordsError::Decompress {
         codec: codec.name(),
         reason,
@@ -278,29 +292,32 @@ pub fn decompress(codec: Compression, data: &[u8], limit: usize) -> Result<Vec<u
     let bounded = |e: BoundedReadError| e.into_records(codec, limit);
     match codec {
         Compression::None if data.len() > limit => Err(too_large),
-        Compression::None => Ok(data.to_vec()),
+        Compression::None => {
+            out.extend_from_slice(data);
+            Ok(())
+        }
         Compression::Gzip => {
-            read_bounded(flate2::read::GzDecoder::new(data), data.len(), limit).map_err(bounded)
-        }
-        Compression::Snappy => {
-            let mut out = Vec::new();
-            snappy_decompress(data, &mut out, limit).map_err(|e| match e {
-                SnappyError::TooLarge => too_large,
-                SnappyError::Corrupt(reason) => fail(reason),
-            })?;
-            Ok(out)
-        }
-        Compression::Lz4 => {
-            read_bounded(lz4_flex::frame::FrameDecoder::new(data), data.len(), limit)
+            read_bounded(flate2::read::GzDecoder::new(data), data.len(), limit, out)
                 .map_err(bounded)
         }
+        Compression::Snappy => snappy_decompress(data, out, limit).map_err(|e| match e {
+            SnappyError::TooLarge => too_large,
+            SnappyError::Corrupt(reason) => fail(reason),
+        }),
+        Compression::Lz4 => read_bounded(
+            lz4_flex::frame::FrameDecoder::new(data),
+            data.len(),
+            limit,
+            out,
+        )
+        .map_err(bounded),
         Compression::Zstd => {
             // ruzstd reserves the window the frame header declares (up to 128 MiB by
             // default): a window larger than the output bound is refused before any of it.
             let window = (limit as u64).max(1 << 20);
             let dec = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(data, window)
                 .map_err(|e| fail(e.to_string()))?;
-            read_bounded(dec, data.len(), limit).map_err(bounded)
+            read_bounded(dec, data.len(), limit, out).map_err(bounded)
         }
     }
 }
@@ -325,40 +342,36 @@ impl BoundedReadError {
     }
 }
 
-/// Reads `r` to its end into a buffer that grows by at most doubling and never past
-/// `limit + 1` bytes (one byte over tells "too large" from "exactly the limit").
+/// Reads `r` to its end into a buffer whose capacity doubles but never passes `limit + 1`
+/// bytes (one byte over tells "too large" from "exactly the limit"): each step reserves exactly
+/// its room and reads at most that much through `Read::take`, so std's `read_to_end` never
+/// grows the buffer on its own.
 fn read_bounded(
     mut r: impl Read,
     input_len: usize,
     limit: usize,
-) -> Result<Vec<u8>, BoundedReadError> {
+    out: &mut Vec<u8>,
+) -> Result<(), BoundedReadError> {
     let cap = limit.saturating_add(1);
-    let mut out: Vec<u8> = Vec::new();
-    let first = input_len.saturating_mul(4).max(GROW_STEP).min(cap);
-    out.reserve_exact(first);
-    out.resize(first, 0);
-    let mut filled = 0;
+    let mut step = input_len.max(GROW_STEP).min(cap);
     loop {
-        if filled == out.len() {
-            if out.len() >= cap {
-                return Err(BoundedReadError::TooLarge);
-            }
-            let grow = out.len().max(GROW_STEP).min(cap - out.len());
-            out.reserve_exact(grow);
-            out.resize(out.len() + grow, 0);
+        out.reserve_exact(step);
+        let n = (&mut r)
+            .take(step as u64)
+            .read_to_end(out)
+            .map_err(BoundedReadError::Io)?;
+        if n < step {
+            break;
         }
-        match r.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(BoundedReadError::Io(e)),
+        step = out.len().max(GROW_STEP).min(cap - out.len());
+        if step == 0 {
+            return Err(BoundedReadError::TooLarge);
         }
     }
-    if filled > limit {
+    if out.len() > limit {
         return Err(BoundedReadError::TooLarge);
     }
-    out.truncate(filled);
-    Ok(out)
+    Ok(())
 }
 
 enum SnappyError {
@@ -522,11 +535,12 @@ mod tests {
     fn bounded_reads_never_allocate_past_the_bound() {
         let data = vec![7u8; 1_000_003];
         let limit = 1_000_003;
-        let out = read_bounded(&data[..], 10, limit).ok().unwrap();
+        let mut out = Vec::new();
+        assert!(read_bounded(&data[..], 10, limit, &mut out).is_ok());
         assert_eq!(out, data);
         assert!(out.capacity() <= limit + 1, "{}", out.capacity());
         assert!(matches!(
-            read_bounded(&data[..], 10, limit - 1),
+            read_bounded(&data[..], 10, limit - 1, &mut Vec::new()),
             Err(BoundedReadError::TooLarge)
         ));
     }
