@@ -211,9 +211,10 @@ fn checked_records(
     } else {
         section
     };
-    // A failed re-encode is an error answer, never a batch without its records.
+    // A failed re-encode is an error answer, never a batch without its records; the broker's
+    // own encoder failing is no fault of the client's (Kafka: UNKNOWN_SERVER_ERROR).
     let rebuilt = batch_rewrite::build(&BatchSpec::of(h), target, levels, section)
-        .map_err(|e| Error::CorruptMessage(format!("{e} in topic partition {tp}")))?;
+        .map_err(|e| Error::Internal(format!("{e} in topic partition {tp}")))?;
     if rebuilt.len() > config.max_message_bytes.max(0) as usize {
         return Err(Error::MessageTooLarge(format!(
             "The record batch size in the append to {tp} is {} bytes which exceeds the maximum configured value of {}.",
