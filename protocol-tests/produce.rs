@@ -609,3 +609,80 @@ fn acks_0_failure_closes_the_connection() {
     let mut c = broker.client();
     assert_eq!(high_watermark(&mut c, &topic, 0), 0);
 }
+
+/// Sets a batch's codec and records section, then fixes its length and CRC-32C.
+fn with_section(batch: &[u8], codec: i16, section: &[u8]) -> Bytes {
+    let mut b = batch[..61].to_vec();
+    b.extend_from_slice(section);
+    let attributes = (i16::from_be_bytes([b[21], b[22]]) & !0x07) | codec;
+    b[21..23].copy_from_slice(&attributes.to_be_bytes());
+    let len = (b.len() - 12) as i32;
+    b[8..12].copy_from_slice(&len.to_be_bytes());
+    let crc = crc32c::crc32c(&b[21..]);
+    b[17..21].copy_from_slice(&crc.to_be_bytes());
+    Bytes::from(b)
+}
+
+fn lz4(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = lz4_flex::frame::FrameEncoder::new(Vec::new());
+    enc.write_all(data).expect("lz4 to a Vec");
+    enc.finish().expect("lz4 to a Vec")
+}
+
+/// Issue 11's stored poison pill: a batch whose header declares 2^31-1 records (one is there,
+/// the CRC is valid) gets INVALID_RECORD as from Kafka's LogValidator ("Incorrect declared batch
+/// size"), plain or lz4; a 1.5 KiB lz4 batch expanding to 32 MiB gets CORRUPT_MESSAGE; nothing
+/// is stored, and ListOffsets by timestamp on the partition keeps answering, after a restart too.
+#[test]
+fn batches_whose_records_do_not_match_the_header_are_refused() {
+    let mut broker = Broker::start();
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "produce-poison-pill", 1);
+    let base = now_ms() - 60_000;
+    assert_eq!(
+        produce_ok(&mut c, &topic, 0, &[rec("k0", "v0").at(base)]),
+        0
+    );
+    let one = batch(&[rec("k", "v").at(base + 10)]);
+    let mut pill = one.to_vec();
+    pill[23..27].copy_from_slice(&(i32::MAX - 1).to_be_bytes()); // lastOffsetDelta
+    pill[57..61].copy_from_slice(&i32::MAX.to_be_bytes()); // recordCount
+    let plain_pill = with_section(&pill, 0, &one[61..]);
+    let lz4_pill = with_section(&pill, 3, &lz4(&one[61..]));
+    let zeros = "\0".repeat(32 << 20);
+    let big = batch(&[rec("k", &zeros).at(base + 10)]);
+    let bomb = with_section(&big, 3, &lz4(&big[61..]));
+    assert!(bomb.len() < 200_000, "{}", bomb.len());
+    for v in produce_versions() {
+        for (what, b, want) in [
+            ("poison pill", &plain_pill, code::INVALID_RECORD),
+            ("lz4 poison pill", &lz4_pill, code::INVALID_RECORD),
+            ("lz4 bomb", &bomb, code::CORRUPT_MESSAGE),
+        ] {
+            let p = produce(&mut c, &topic, 0, b.clone(), v);
+            assert_eq!(p.error_code, want, "Produce v{v}: {what}");
+            assert_eq!(p.base_offset, -1, "Produce v{v}: {what}");
+        }
+    }
+    assert_eq!(high_watermark(&mut c, &topic, 0), 1);
+    assert_eq!(
+        produce_ok(&mut c, &topic, 0, &[rec("k1", "v1").at(base + 20)]),
+        1
+    );
+    for restarted in [false, true] {
+        if restarted {
+            broker.restart();
+            c = broker.client();
+        }
+        for v in versions(ApiKey::ListOffsets) {
+            let p = list_offset(&mut c, &topic.name, 0, base + 5, v);
+            assert_eq!(
+                (p.error_code, p.timestamp, p.offset),
+                (code::NONE, base + 20, 1),
+                "ListOffsets v{v} by timestamp (restarted: {restarted})"
+            );
+        }
+    }
+    assert!(broker.is_running());
+}

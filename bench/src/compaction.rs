@@ -238,6 +238,7 @@ impl Scenario for ProduceWhileCleaning {
                     acks: Acks::One,
                     producers: env.settings.producers,
                     timeout: env.settings.run_timeout,
+                    compression: "none",
                 };
                 produce(env, &job)
             };

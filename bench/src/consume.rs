@@ -145,6 +145,7 @@ impl Scenario for Consume {
                 acks: Acks::One,
                 producers: env.settings.producers,
                 timeout: env.settings.run_timeout,
+                compression: "none",
             },
         )
         .context("pre-filling the topic")?;

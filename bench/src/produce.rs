@@ -74,6 +74,8 @@ pub struct ProduceJob<'a> {
     pub producers: usize,
     /// Give up after this long.
     pub timeout: Duration,
+    /// librdkafka `compression.type` (`none` unless a scenario measures a codec).
+    pub compression: &'static str,
 }
 
 /// Sends `job.records` records and waits until all are acknowledged.
@@ -117,6 +119,7 @@ pub fn produce(env: &Env<'_>, job: &ProduceJob<'_>) -> Result<Measured> {
 fn connect(bootstrap: &str, job: &ProduceJob<'_>) -> Result<BaseProducer<DeliveryErrors>> {
     let producer: BaseProducer<DeliveryErrors> =
         throughput_config(bootstrap, job.acks, job.timeout)
+            .set("compression.type", job.compression)
             .create_with_context(DeliveryErrors::default())
             .context("creating producer")?;
     producer
@@ -160,6 +163,7 @@ pub struct Produce {
     payload_len: usize,
     acks: Acks,
     partitions: i32,
+    compression: &'static str,
 }
 
 impl Produce {
@@ -171,7 +175,15 @@ impl Produce {
             payload_len,
             acks,
             partitions,
+            compression: "none",
         }
+    }
+
+    /// The same with the producer compressing batches with `codec` (the broker then
+    /// decompresses each batch to validate its records, as Kafka's `LogValidator` does).
+    pub fn compressed(mut self, codec: &'static str) -> Self {
+        self.compression = codec;
+        self
     }
 }
 
@@ -182,7 +194,7 @@ impl Scenario for Produce {
 
     fn description(&self) -> String {
         format!(
-            "produce {} B records, {}{}, linger.ms=5, batch.size=1000000, no compression, {} partition(s)",
+            "produce {} B records, {}{}, linger.ms=5, batch.size=1000000, compression {}, {} partition(s)",
             self.payload_len,
             self.acks,
             if self.acks == Acks::All {
@@ -190,6 +202,7 @@ impl Scenario for Produce {
             } else {
                 ""
             },
+            self.compression,
             self.partitions
         )
     }
@@ -208,6 +221,7 @@ impl Scenario for Produce {
             acks: self.acks,
             producers: env.settings.producers,
             timeout: env.settings.run_timeout,
+            compression: self.compression,
         };
         let result = produce(env, &job);
         env.admin.delete_topic(&topic);

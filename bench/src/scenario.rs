@@ -29,7 +29,9 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
     vec![
         Box::new(Produce::new("produce-100b-acks1", SMALL, Acks::One, 1)),
         Box::new(Produce::new("produce-100b-acksall", SMALL, Acks::All, 1)),
+        Box::new(Produce::new("produce-100b-acks1-lz4", SMALL, Acks::One, 1).compressed("lz4")),
         Box::new(Produce::new("produce-1k-acks1", ONE_KIB, Acks::One, 1)),
+        Box::new(Produce::new("produce-1k-acks1-lz4", ONE_KIB, Acks::One, 1).compressed("lz4")),
         Box::new(Produce::new("produce-1k-acksall", ONE_KIB, Acks::All, 1)),
         Box::new(Produce::new("produce-1k-acksall-p3", ONE_KIB, Acks::All, 3)),
         Box::new(TxnProduce::new("produce-100b-txn100", SMALL, 100)),

@@ -539,7 +539,8 @@ mod tests {
             record_count: i32::MAX,
             ..BatchSpec::of(&BatchHeader::new(&one).unwrap())
         };
-        let poison = batch_rewrite::build(&spec, Compression::Gzip, Levels::default(), &one[61..]);
+        let poison =
+            batch_rewrite::build(&spec, Compression::Gzip, Levels::default(), &one[61..]).unwrap();
         let (seen, r) = walk(&poison);
         assert_eq!(seen, vec![(0, b"p".to_vec())]);
         assert!(r.unwrap_err().to_string().contains("truncated varint"));

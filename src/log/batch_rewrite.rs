@@ -6,6 +6,7 @@
 
 use crate::log::batch::{self, Compression, HEADER_LEN, LOG_OVERHEAD};
 use crate::log::compression::{self, Levels};
+use crate::log::records::RecordsError;
 
 /// `RecordBatch.DELETE_HORIZON_FLAG` (KIP-534): baseTimestamp holds the delete horizon.
 pub const DELETE_HORIZON_MASK: i16 = 0x40;
@@ -46,12 +47,18 @@ impl BatchSpec {
 }
 
 /// Builds a batch: header from `spec`, `records` (uncompressed, concatenated raw records)
-/// compressed with `codec`, lengths and CRC-32C computed.
-pub fn build(spec: &BatchSpec, codec: Compression, levels: Levels, records: &[u8]) -> Vec<u8> {
+/// compressed with `codec`, lengths and CRC-32C computed. A failed compression is an error, so
+/// no batch is ever built around records it lost.
+pub fn build(
+    spec: &BatchSpec,
+    codec: Compression,
+    levels: Levels,
+    records: &[u8],
+) -> Result<Vec<u8>, RecordsError> {
     let body = if codec == Compression::None || records.is_empty() {
         None
     } else {
-        Some(compression::compress(codec, levels, records))
+        Some(compression::compress(codec, levels, records)?)
     };
     let body: &[u8] = body.as_deref().unwrap_or(records);
     let codec_bits = if records.is_empty() { 0 } else { codec.id() };
@@ -72,7 +79,7 @@ pub fn build(spec: &BatchSpec, codec: Compression, levels: Levels, records: &[u8
     b.extend_from_slice(body);
     let crc = batch::compute_crc(&b);
     b[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
-    b
+    Ok(b)
 }
 
 #[cfg(test)]
@@ -93,7 +100,8 @@ mod tests {
                 Compression::None,
                 Levels::default(),
                 &section
-            ),
+            )
+            .unwrap(),
             orig
         );
         for codec in [
@@ -102,7 +110,7 @@ mod tests {
             Compression::Lz4,
             Compression::Zstd,
         ] {
-            let b = build(&BatchSpec::of(&h), codec, Levels::default(), &section);
+            let b = build(&BatchSpec::of(&h), codec, Levels::default(), &section).unwrap();
             let nh = BatchHeader::new(&b).unwrap();
             assert!(batch::crc_is_valid(&b));
             assert_eq!(nh.compression(), Some(codec));

@@ -14,6 +14,7 @@
 use std::io::Write;
 
 use crate::log::batch::Compression;
+use crate::log::records::RecordsError;
 
 /// Uncompressed bytes per xerial snappy block (Kafka uses 32 KiB).
 const SNAPPY_BLOCK: usize = 32 * 1024;
@@ -39,10 +40,16 @@ impl Default for Levels {
     }
 }
 
-/// Compresses `data` with `codec`.
-pub fn compress(codec: Compression, levels: Levels, data: &[u8]) -> Vec<u8> {
+/// Compresses `data` with `codec`. A failure is an error, never an empty or partial output: a
+/// caller that wrapped one in a batch header with a valid CRC would store a batch that claims
+/// records it does not hold.
+pub fn compress(codec: Compression, levels: Levels, data: &[u8]) -> Result<Vec<u8>, RecordsError> {
+    let fail = |e: &dyn std::fmt::Display| RecordsError::Compress {
+        codec: codec.name(),
+        reason: e.to_string(),
+    };
     match codec {
-        Compression::None => data.to_vec(),
+        Compression::None => Ok(data.to_vec()),
         Compression::Gzip => {
             let level = if levels.gzip < 0 {
                 flate2::Compression::default()
@@ -51,20 +58,19 @@ pub fn compress(codec: Compression, levels: Levels, data: &[u8]) -> Vec<u8> {
             };
             let mut enc =
                 flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 2 + 64), level);
-            // Writing to a Vec cannot fail.
-            let _ = enc.write_all(data);
-            enc.finish().unwrap_or_default()
+            enc.write_all(data).map_err(|e| fail(&e))?;
+            enc.finish().map_err(|e| fail(&e))
         }
         Compression::Snappy => {
             let mut out = Vec::with_capacity(data.len() / 2 + 64);
             out.extend_from_slice(&XERIAL_HEADER);
             let mut enc = snap::raw::Encoder::new();
             for chunk in data.chunks(SNAPPY_BLOCK) {
-                let block = enc.compress_vec(chunk).unwrap_or_default();
+                let block = enc.compress_vec(chunk).map_err(|e| fail(&e))?;
                 out.extend_from_slice(&(block.len() as u32).to_be_bytes());
                 out.extend_from_slice(&block);
             }
-            out
+            Ok(out)
         }
         Compression::Lz4 => {
             let info = lz4_flex::frame::FrameInfo::new()
@@ -74,12 +80,13 @@ pub fn compress(codec: Compression, levels: Levels, data: &[u8]) -> Vec<u8> {
                 info,
                 Vec::with_capacity(data.len() / 2 + 64),
             );
-            let _ = enc.write_all(data);
-            enc.finish().unwrap_or_default()
+            enc.write_all(data).map_err(|e| fail(&e))?;
+            enc.finish().map_err(|e| fail(&e))
         }
-        Compression::Zstd => {
-            ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
-        }
+        Compression::Zstd => Ok(ruzstd::encoding::compress_to_vec(
+            data,
+            ruzstd::encoding::CompressionLevel::Fastest,
+        )),
     }
 }
 
@@ -98,11 +105,15 @@ mod tests {
             Compression::Lz4,
             Compression::Zstd,
         ] {
-            let c = compress(codec, Levels::default(), &data);
+            let c = compress(codec, Levels::default(), &data).unwrap();
             if codec != Compression::None {
                 assert!(c.len() < data.len() / 4, "{codec:?} {}", c.len());
             }
-            assert_eq!(decompress(codec, &c).unwrap(), data, "{codec:?}");
+            assert_eq!(
+                decompress(codec, &c, data.len()).unwrap(),
+                data,
+                "{codec:?}"
+            );
         }
         assert_eq!(
             decompress(
@@ -115,6 +126,8 @@ mod tests {
                     },
                     &data
                 )
+                .unwrap(),
+                data.len()
             )
             .unwrap(),
             data

@@ -9,7 +9,7 @@ use crate::log::batch::{self, BatchHeader, Compression, HEADER_LEN, LOG_OVERHEAD
 use crate::log::batch_rewrite::{self, BatchSpec};
 use crate::log::compression::Levels;
 use crate::log::config::{CompressionType, LogConfig};
-use crate::log::records::{self, RecordIter};
+use crate::log::records::{self, RecordIter, RecordsError, MIN_RECORD_SIZE};
 
 /// Who is appending: clients are held to every rule; the broker's own coordinators may write
 /// control batches and skip the timestamp checks.
@@ -131,34 +131,32 @@ pub fn validate(
             check_timestamp(ts, now_ms, config, topic_partition)?;
         }
     }
-    // Only compacted topics and topics with a fixed codec look inside the batch (Kafka's
-    // LogValidator does the same work for them); everything else is appended as sent.
+    // LogValidator walks every record of every produced batch (decompressing it when needed),
+    // so nothing stored is malformed: a batch whose records do not match its header would
+    // break every later reader of the partition.
+    let body = &records[HEADER_LEN..size];
+    let checks = RecordChecks {
+        keys: config.cleanup_compact && origin == AppendOrigin::Client,
+        timestamps: (!config.log_append_time && origin == AppendOrigin::Client)
+            .then_some((config, now_ms)),
+        tp: topic_partition,
+    };
     let target = target_codec(config.compression, compression);
-    let mut bytes = records.clone();
-    if (config.cleanup_compact && origin == AppendOrigin::Client) || target != compression {
-        let section = records::records_section(&records[..size]).map_err(|e| {
-            Error::CorruptMessage(format!("{e} in topic partition {topic_partition}"))
-        })?;
-        if config.cleanup_compact && origin == AppendOrigin::Client {
-            check_keys(&section, count, topic_partition)?;
+    let rebuilt = if compression == Compression::None {
+        checked_records(body, &h, compression, target, config, &checks)?
+    } else {
+        let bound = records::decompressed_bound(size);
+        if (count as usize).saturating_mul(MIN_RECORD_SIZE) > bound {
+            return Err(premature_eof(topic_partition));
         }
-        if target != compression {
-            let levels = Levels {
-                gzip: config.gzip_level,
-                lz4: config.lz4_level,
-                zstd: config.zstd_level,
-            };
-            let rebuilt = batch_rewrite::build(&BatchSpec::of(&h), target, levels, &section);
-            if rebuilt.len() > config.max_message_bytes.max(0) as usize {
-                return Err(Error::MessageTooLarge(format!(
-                    "The record batch size in the append to {topic_partition} is {} bytes which exceeds the maximum configured value of {}.",
-                    rebuilt.len(),
-                    config.max_message_bytes
-                )));
-            }
-            bytes = Bytes::from(rebuilt);
-        }
-    }
+        with_scratch(|scratch| {
+            records::decompress_into(compression, body, bound, scratch).map_err(|e| {
+                Error::CorruptMessage(format!("{e} in topic partition {topic_partition}"))
+            })?;
+            checked_records(scratch, &h, compression, target, config, &checks)
+        })?
+    };
+    let bytes = rebuilt.map_or_else(|| records.clone(), Bytes::from);
     if config.log_append_time {
         return Ok(stamp_log_append_time(&bytes, now_ms));
     }
@@ -181,25 +179,175 @@ fn target_codec(configured: CompressionType, source: Compression) -> Compression
     }
 }
 
-/// Kafka's `LogValidator.validateKey`: a compacted topic refuses records without a key, and a
-/// batch whose records do not parse is corrupt.
-fn check_keys(section: &[u8], count: i32, tp: &str) -> Result<(), Error> {
-    let mut seen = 0;
-    for r in RecordIter::new(section, count) {
-        let r = r.map_err(|e| Error::CorruptMessage(format!("{e} in topic partition {tp}")))?;
-        if r.key.is_none() {
+/// Validates the records of `section` (the batch's, decompressed) and, when the stored batch
+/// must differ from the one sent (another codec, or compressed with wrong inner offsets),
+/// returns the batch to store instead.
+fn checked_records(
+    section: &[u8],
+    h: &BatchHeader<'_>,
+    compression: Compression,
+    target: Compression,
+    config: &LogConfig,
+    checks: &RecordChecks<'_>,
+) -> Result<Option<Vec<u8>>, Error> {
+    let tp = checks.tp;
+    let sequential = walk_records(section, h, checks)?;
+    // Kafka rebuilds a compressed batch whose inner offsets are not 0, 1, 2, ... (older clients
+    // wrote them wrong) instead of refusing it; uncompressed batches keep their records as sent.
+    let renumber = compression != Compression::None && !sequential;
+    if target == compression && !renumber {
+        return Ok(None);
+    }
+    let levels = Levels {
+        gzip: config.gzip_level,
+        lz4: config.lz4_level,
+        zstd: config.zstd_level,
+    };
+    let renumbered;
+    let section = if renumber {
+        renumbered =
+            renumber_offsets(section, h.record_count()).map_err(|e| record_error(e, tp))?;
+        &renumbered[..]
+    } else {
+        section
+    };
+    // A failed re-encode is an error answer, never a batch without its records; the broker's
+    // own encoder failing is no fault of the client's (Kafka: UNKNOWN_SERVER_ERROR).
+    let rebuilt = batch_rewrite::build(&BatchSpec::of(h), target, levels, section)
+        .map_err(|e| Error::Internal(format!("{e} in topic partition {tp}")))?;
+    if rebuilt.len() > config.max_message_bytes.max(0) as usize {
+        return Err(Error::MessageTooLarge(format!(
+            "The record batch size in the append to {tp} is {} bytes which exceeds the maximum configured value of {}.",
+            rebuilt.len(),
+            config.max_message_bytes
+        )));
+    }
+    Ok(Some(rebuilt))
+}
+
+/// A scratch buffer kept above this many bytes after a batch is given back to the allocator.
+const SCRATCH_KEEP: usize = 4 << 20;
+
+thread_local! {
+    /// One decompression buffer per thread, reused batch after batch: allocating and faulting
+    /// in fresh pages for each batch cost more than decompressing it (measured with lz4).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's scratch buffer (a fresh one if it is in use).
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let r = f(&mut buf);
+            if buf.capacity() > SCRATCH_KEEP {
+                *buf = Vec::new();
+            } else {
+                buf.clear();
+            }
+            r
+        }
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
+/// What [`walk_records`] checks besides framing.
+struct RecordChecks<'a> {
+    /// `LogValidator.validateKey`: a compacted topic refuses records without a key.
+    keys: bool,
+    /// `LogValidator.validateTimestamp` of each record, for CreateTime topics.
+    timestamps: Option<(&'a LogConfig, i64)>,
+    tp: &'a str,
+}
+
+/// Walks the records of a (decompressed) records section as `LogValidator` iterates a batch
+/// (`DefaultRecordBatch.RecordIterator` over `DefaultRecord.readFrom`): every record framed
+/// inside the section, exactly the header's record count of them, and no bytes left after the
+/// last. Framing errors are Kafka's `InvalidRecordException` (INVALID_RECORD). Returns whether
+/// the offset deltas run 0, 1, 2, ... Allocates nothing.
+fn walk_records(
+    section: &[u8],
+    h: &BatchHeader<'_>,
+    checks: &RecordChecks<'_>,
+) -> Result<bool, Error> {
+    let count = h.record_count();
+    let tp = checks.tp;
+    if (count.max(0) as usize).saturating_mul(MIN_RECORD_SIZE) > section.len() {
+        return Err(premature_eof(tp));
+    }
+    let mut iter = RecordIter::new(section, count);
+    let mut index: i32 = 0;
+    let mut sequential = true;
+    for r in iter.by_ref() {
+        let r = r.map_err(|e| record_error(e, tp))?;
+        sequential &= r.offset_delta == index;
+        if checks.keys && r.key.is_none() {
             return Err(Error::InvalidRecord(format!(
                 "Compacted topic cannot accept message without key in topic partition {tp}."
             )));
         }
-        seen += 1;
+        if let Some((config, now_ms)) = checks.timestamps {
+            check_timestamp(
+                h.base_timestamp().wrapping_add(r.timestamp_delta),
+                now_ms,
+                config,
+                tp,
+            )?;
+        }
+        index += 1;
     }
-    if seen != count {
-        return Err(Error::CorruptMessage(format!(
-            "Record count mismatch in topic partition {tp}."
+    if index != count {
+        return Err(premature_eof(tp));
+    }
+    if iter.consumed() != section.len() {
+        return Err(Error::InvalidRecord(format!(
+            "Incorrect declared batch size, records still remaining in file in topic partition {tp}"
         )));
     }
-    Ok(())
+    Ok(sequential)
+}
+
+/// `DefaultRecordBatch.RecordIterator`: the records ran out before the declared count.
+fn premature_eof(tp: &str) -> Error {
+    Error::InvalidRecord(format!(
+        "Incorrect declared batch size, premature EOF reached in topic partition {tp}"
+    ))
+}
+
+/// A record that does not parse is Kafka's `InvalidRecordException` (INVALID_RECORD); a
+/// compressed stream that does not decompress is CORRUPT_MESSAGE.
+fn record_error(e: RecordsError, tp: &str) -> Error {
+    if e.is_record_framing() {
+        Error::InvalidRecord(format!(
+            "Found invalid record structure ({e}) in topic partition {tp}"
+        ))
+    } else {
+        Error::CorruptMessage(format!("{e} in topic partition {tp}"))
+    }
+}
+
+/// The records of `section` with offset deltas 0, 1, 2, ... and everything else copied
+/// verbatim (Kafka's `buildRecordsAndAssignOffsets` for a compressed batch with wrong inner
+/// offsets).
+fn renumber_offsets(section: &[u8], count: i32) -> Result<Vec<u8>, RecordsError> {
+    let mut out = Vec::with_capacity(section.len() + section.len() / 8);
+    for (index, r) in RecordIter::new(section, count).enumerate() {
+        let raw = r?.raw;
+        let mut p = 0;
+        records::read_varint(raw, &mut p)?;
+        let body_start = p;
+        p += 1;
+        records::read_varlong(raw, &mut p)?;
+        let delta_start = p;
+        records::read_varint(raw, &mut p)?;
+        let mut delta = Vec::with_capacity(5);
+        records::write_varlong(&mut delta, index as i64);
+        let body_len = raw.len() - body_start - (p - delta_start) + delta.len();
+        records::write_varlong(&mut out, body_len as i64);
+        out.extend_from_slice(&raw[body_start..delta_start]);
+        out.extend_from_slice(&delta);
+        out.extend_from_slice(&raw[p..]);
+    }
+    Ok(out)
 }
 
 /// Size of the first batch, applying the framing rules of `ByteBufferLogInputStream.nextBatch`.
@@ -385,5 +533,156 @@ mod tests {
         assert_eq!(h.max_timestamp(), 777);
         assert!(batch::crc_is_valid(&v.bytes));
         assert_eq!(v.log_append_time, Some(777));
+    }
+
+    /// `(offset delta, timestamp delta, value)` records, framed as `DefaultRecord` writes them
+    /// (key `k`, no headers).
+    fn section(records: &[(i64, i64, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (offset_delta, ts_delta, value) in records {
+            let mut body = vec![0u8];
+            records::write_varlong(&mut body, *ts_delta);
+            records::write_varlong(&mut body, *offset_delta);
+            records::write_varlong(&mut body, 1);
+            body.push(b'k');
+            records::write_varlong(&mut body, value.len() as i64);
+            body.extend_from_slice(value);
+            body.push(0);
+            records::write_varlong(&mut out, body.len() as i64);
+            out.extend_from_slice(&body);
+        }
+        out
+    }
+
+    /// A batch with a valid CRC around `records`, declaring `count` records.
+    fn built(records: &[u8], count: i32, codec: Compression) -> Vec<u8> {
+        let spec = BatchSpec {
+            base_offset: 0,
+            partition_leader_epoch: -1,
+            attributes: 0,
+            last_offset_delta: count.wrapping_sub(1),
+            base_timestamp: 1_000_000,
+            max_timestamp: 1_000_000,
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            record_count: count,
+        };
+        batch_rewrite::build(&spec, codec, Levels::default(), records).unwrap()
+    }
+
+    const CODECS: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    #[test]
+    fn a_batch_declaring_more_records_than_it_holds_is_invalid_record() {
+        // The stored poison pill: 2^31-1 records declared, one there, CRC valid.
+        let one = section(&[(0, 0, b"v")]);
+        for codec in CODECS {
+            let e = check(built(&one, i32::MAX, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            let two = section(&[(0, 0, b"v"), (1, 0, b"w")]);
+            let e = check(built(&two, 3, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            // Fewer declared than there: bytes remain after the last record.
+            let e = check(built(&two, 1, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            let mut trailing = one.clone();
+            trailing.push(0);
+            let e = check(built(&trailing, 1, codec)).unwrap_err();
+            assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            let v = check(built(&two, 2, codec)).unwrap();
+            assert_eq!((v.record_count, v.last_offset_delta), (2, 1));
+        }
+    }
+
+    #[test]
+    fn malformed_records_are_invalid_record() {
+        let good = section(&[(0, 0, b"value")]);
+        // The record's length claims one byte more than the batch holds.
+        let mut long = good.clone();
+        long[0] += 2;
+        // A value length running past the record's end.
+        let mut value = good.clone();
+        let at = good.len() - 7;
+        assert_eq!(value[at], 10, "zigzag 5");
+        value[at] = 12;
+        // Header count 1 with no header.
+        let mut headers = good.clone();
+        *headers.last_mut().unwrap() = 2;
+        for bad in [long, value, headers] {
+            for codec in CODECS {
+                let e = check(built(&bad, 1, codec)).unwrap_err();
+                assert_eq!(e.code(), 87, "{codec:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_record_timestamp_is_checked() {
+        // Header timestamps in range, the second record's an hour and a bit ahead.
+        let s = section(&[(0, 0, b"a"), (1, 3_600_001, b"b")]);
+        for codec in CODECS {
+            let e = check(built(&s, 2, codec)).unwrap_err();
+            assert_eq!(e.code(), 32, "{codec:?}: {e}");
+        }
+        let mut c = cfg();
+        c.log_append_time = true;
+        let b = Bytes::from(built(&s, 2, Compression::None));
+        assert!(validate(&b, 9, &c, AppendOrigin::Client, 1_000_000, "t-0").is_ok());
+    }
+
+    #[test]
+    fn corrupt_and_oversized_compressed_batches_are_corrupt_message() {
+        for codec in &CODECS[1..] {
+            let mut b = built(&section(&[(0, 0, b"v")]), 1, Compression::None);
+            b.truncate(HEADER_LEN);
+            b.extend_from_slice(b"not a compressed stream at all");
+            let attributes = codec.id();
+            b[batch::ATTRIBUTES..batch::ATTRIBUTES + 2].copy_from_slice(&attributes.to_be_bytes());
+            let len = (b.len() - LOG_OVERHEAD) as i32;
+            b[8..12].copy_from_slice(&len.to_be_bytes());
+            let crc = batch::compute_crc(&b);
+            b[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());
+            let e = check(b).unwrap_err();
+            assert_eq!(e.code(), 2, "{codec:?}: {e}");
+        }
+        // One record of 32 MiB of zeros: a few KiB compressed, over the 16 MiB bound.
+        let zeros = vec![0u8; 32 << 20];
+        let big = section(&[(0, 0, &zeros)]);
+        for codec in [Compression::Gzip, Compression::Lz4, Compression::Zstd] {
+            let b = built(&big, 1, codec);
+            assert!(b.len() < 1 << 20, "{codec:?} {}", b.len());
+            let e = check(b).unwrap_err();
+            assert_eq!(e.code(), 2, "{codec:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn compressed_batches_with_wrong_inner_offsets_are_renumbered() {
+        // Kafka rebuilds such a batch (older clients wrote inner offsets wrong).
+        let s = section(&[(5, 0, b"a"), (200, 0, b"b"), (7, 0, b"c")]);
+        let v = check(built(&s, 3, Compression::Lz4)).unwrap();
+        let h = BatchHeader::new(&v.bytes).unwrap();
+        assert_eq!(h.compression(), Some(Compression::Lz4));
+        assert!(batch::crc_is_valid(&v.bytes));
+        let stored = records::records_section(&v.bytes).unwrap();
+        let recs: Vec<_> = RecordIter::new(&stored, 3)
+            .map(|r| r.unwrap())
+            .map(|r| (r.offset_delta, r.value.unwrap().to_vec()))
+            .collect();
+        assert_eq!(
+            recs,
+            vec![(0, b"a".to_vec()), (1, b"b".to_vec()), (2, b"c".to_vec())]
+        );
+        // Uncompressed batches keep their records as sent, as Kafka's in-place path does.
+        let b = Bytes::from(built(&s, 3, Compression::None));
+        let v = validate(&b, 9, &cfg(), AppendOrigin::Client, 1_000_000, "t-0").unwrap();
+        assert_eq!(v.bytes, b);
     }
 }

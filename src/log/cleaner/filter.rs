@@ -96,7 +96,7 @@ pub fn filter_batch(
                 // The first clean that finds the transaction gone stamps the delete horizon.
                 stats.records_kept += count as u64;
                 let section = records::records_section(batch)?;
-                let mut all = Vec::new();
+                let mut all = Vec::with_capacity(records::capacity_hint(count, section.len()));
                 for r in RecordIter::new(&section, count) {
                     let r = r?;
                     all.push((r.raw, h.base_timestamp().saturating_add(r.timestamp_delta)));
@@ -125,7 +125,8 @@ pub fn filter_batch(
         .ok_or(RecordsError::UnknownCodec(h.attributes()))?;
     let section = records::records_section(batch)?;
     let aborted = txns.on_data_batch(&h);
-    let mut kept: Vec<(&[u8], i64)> = Vec::new();
+    let mut kept: Vec<(&[u8], i64)> =
+        Vec::with_capacity(records::capacity_hint(count, section.len()));
     let mut tombstones = false;
     let mut read = 0;
     for r in RecordIter::new(&section, count) {
@@ -174,7 +175,7 @@ pub fn filter_batch(
             Compression::None,
             ctx.levels,
             &[],
-        )));
+        )?));
     }
     let new_horizon = if set_horizon {
         Some(ctx.now_ms.saturating_add(ctx.delete_retention_ms))
@@ -227,7 +228,7 @@ fn rebuild(
         record_count: kept.len() as i32,
         ..BatchSpec::of(h)
     };
-    Ok(batch_rewrite::build(&spec, codec, ctx.levels, &out))
+    batch_rewrite::build(&spec, codec, ctx.levels, &out)
 }
 
 /// Copies a raw record with a new timestamp delta: `length, attributes, timestampDelta, rest`.

@@ -59,7 +59,7 @@ pub fn keyed_batch(recs: &[Rec<'_>], ts: i64, codec: Compression) -> Vec<u8> {
         base_sequence: -1,
         record_count: recs.len() as i32,
     };
-    batch_rewrite::build(&spec, codec, Levels::default(), &records)
+    batch_rewrite::build(&spec, codec, Levels::default(), &records).unwrap()
 }
 
 fn compacted(dir: &Path) -> Arc<Partition> {
@@ -334,7 +334,7 @@ fn txn_batch(recs: &[Rec<'_>], pid: i64, seq: i32) -> Vec<u8> {
         ..BatchSpec::of(&h)
     };
     let section = records_section(&plain).unwrap();
-    batch_rewrite::build(&spec, Compression::None, Levels::default(), &section)
+    batch_rewrite::build(&spec, Compression::None, Levels::default(), &section).unwrap()
 }
 
 #[test]
@@ -499,7 +499,8 @@ fn append_malformed(p: &Partition, codec: Compression) -> Vec<u8> {
     let first = RecordIter::new(&section, 2).next().unwrap().unwrap().raw;
     let mut records = first.to_vec();
     records.push(0x80);
-    let bytes = batch_rewrite::build(&BatchSpec::of(&h), codec, Levels::default(), &records);
+    let bytes =
+        batch_rewrite::build(&BatchSpec::of(&h), codec, Levels::default(), &records).unwrap();
     let v = validator::ValidBatch {
         record_count: 2,
         last_offset_delta: 1,

@@ -946,7 +946,8 @@ fn records_with_timestamps(
     h: &BatchHeader<'_>,
 ) -> std::result::Result<Vec<(i64, i64)>, records::RecordsError> {
     let section = records::records_section(batch)?;
-    let mut out = Vec::new();
+    // Sized by the bytes there, not the declared count (a poison pill declares 2^31-1).
+    let mut out = Vec::with_capacity(records::capacity_hint(h.record_count(), section.len()));
     for r in RecordIter::new(&section, h.record_count()) {
         let r = r?;
         out.push((

@@ -62,6 +62,7 @@ fn claims_i32_max_records(compressed: bool) -> Vec<u8> {
         Levels::default(),
         &one[HEADER_LEN..],
     )
+    .unwrap()
 }
 
 #[test]
