@@ -5,41 +5,13 @@
 //! from the page cache to the socket, the zero-copy transfer Kafka gets from
 //! `FileChannel.transferTo`. Everything else is a plain byte buffer.
 
-use std::fs::File;
 use std::io;
-use std::sync::Arc;
 
 use bytes::Bytes;
+
+pub use crate::log::FileSlice;
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::tcp::OwnedWriteHalf;
-
-/// A byte range of a segment file. The `Arc<File>` keeps the data readable even if the segment
-/// is deleted or replaced while the response is being written.
-#[derive(Clone, Debug)]
-pub struct FileSlice {
-    pub file: Arc<File>,
-    pub position: u64,
-    pub len: usize,
-}
-
-impl FileSlice {
-    /// An empty region of `file`.
-    pub fn empty(file: Arc<File>) -> FileSlice {
-        FileSlice {
-            file,
-            position: 0,
-            len: 0,
-        }
-    }
-
-    /// Copies the region into memory (tests and internal readers; not the fetch path).
-    pub fn read_to_bytes(&self) -> io::Result<Bytes> {
-        use std::os::unix::fs::FileExt;
-        let mut buf = vec![0u8; self.len];
-        self.file.read_exact_at(&mut buf, self.position)?;
-        Ok(Bytes::from(buf))
-    }
-}
 
 /// One piece of a response.
 #[derive(Clone, Debug)]
@@ -130,6 +102,7 @@ async fn send_file(writer: &mut OwnedWriteHalf, slice: &FileSlice) -> io::Result
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::sync::Arc;
     use tokio::io::AsyncReadExt;
 
     #[tokio::test(flavor = "current_thread")]

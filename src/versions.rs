@@ -1,7 +1,8 @@
 //! THE table of APIs Klamm serves and their version ranges. ApiVersions is built from it, the
 //! connection layer rejects anything outside it, and only fully implemented APIs appear here.
 
-use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
 
 /// One served API.
 #[derive(Clone, Copy, Debug)]
@@ -100,6 +101,26 @@ pub fn answered_range(key: ApiKey) -> Option<ApiRange> {
 /// True when `version` of `key` is in the advertised range.
 pub fn is_served(key: ApiKey, version: i16) -> bool {
     range(key).is_some_and(|r| version >= r.min && version <= r.max)
+}
+
+/// The served API ranges with no error. Without the `consumer` rebalance protocol
+/// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, in this answer and
+/// in the KIP-511 fallback alike, as Kafka advertises them only when the protocol is enabled.
+pub fn supported(consumer_protocol: bool) -> ApiVersionsResponse {
+    let api_keys = SERVED
+        .iter()
+        .filter(|r| consumer_protocol || !CONSUMER_PROTOCOL_APIS.contains(&r.key))
+        .map(|r| {
+            ApiVersion::default()
+                .with_api_key(r.key as i16)
+                .with_min_version(r.min)
+                .with_max_version(r.max)
+        })
+        .collect();
+    ApiVersionsResponse::default()
+        .with_error_code(0)
+        .with_api_keys(api_keys)
+        .with_finalized_features_epoch(-1)
 }
 
 #[cfg(test)]

@@ -1,31 +1,10 @@
 //! ApiVersions (key 18), v0-4, built from [`crate::versions::SERVED`].
 
-use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::ResponseError;
 
 use super::RequestContext;
 use crate::versions;
-
-/// The served API ranges with no error. Without the `consumer` rebalance protocol
-/// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, in this answer and
-/// in the KIP-511 fallback alike, as Kafka advertises them only when the protocol is enabled.
-pub fn supported(consumer_protocol: bool) -> ApiVersionsResponse {
-    let api_keys = versions::SERVED
-        .iter()
-        .filter(|r| consumer_protocol || !versions::CONSUMER_PROTOCOL_APIS.contains(&r.key))
-        .map(|r| {
-            ApiVersion::default()
-                .with_api_key(r.key as i16)
-                .with_min_version(r.min)
-                .with_max_version(r.max)
-        })
-        .collect();
-    ApiVersionsResponse::default()
-        .with_error_code(0)
-        .with_api_keys(api_keys)
-        .with_finalized_features_epoch(-1)
-}
 
 /// v3+ requests must name the client software with Kafka's pattern
 /// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?` (`ApiVersionsRequest.isValid`).
@@ -47,7 +26,7 @@ pub fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsRespo
             .with_error_code(ResponseError::InvalidRequest.code())
             .with_finalized_features_epoch(-1);
     }
-    supported(ctx.broker.groups.config().consumer.enabled)
+    versions::supported(ctx.broker.groups.config().consumer.enabled)
 }
 
 #[cfg(test)]

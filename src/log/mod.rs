@@ -15,6 +15,7 @@ pub mod compression;
 pub mod config;
 pub mod control;
 pub mod deletion;
+mod file_slice;
 pub mod index;
 pub mod manager;
 pub mod partition;
@@ -25,5 +26,6 @@ pub mod space;
 pub mod txn_index;
 pub mod validator;
 
+pub use file_slice::FileSlice;
 pub use manager::{LogManager, NewTopic, Topic};
 pub use partition::Partition;

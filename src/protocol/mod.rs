@@ -261,7 +261,7 @@ pub fn encode_unsupported_api_versions(
     correlation_id: i32,
     consumer_protocol: bool,
 ) -> anyhow::Result<Bytes> {
-    let mut resp = crate::handlers::api_versions::supported(consumer_protocol);
+    let mut resp = versions::supported(consumer_protocol);
     resp.error_code = kafka_protocol::ResponseError::UnsupportedVersion.code();
     encode_response(
         ApiKey::ApiVersions,

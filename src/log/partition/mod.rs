@@ -29,7 +29,7 @@ use crate::log::segment::{self, LogSegment, SegmentLimits};
 use crate::log::space::{self, LogDirSpace};
 use crate::log::txn_index::{self, AbortedTxn};
 use crate::log::validator::{AppendOrigin, ValidBatch};
-use crate::send::FileSlice;
+use crate::log::FileSlice;
 
 mod retention;
 #[cfg(test)]
