@@ -11,11 +11,14 @@ use kafka_protocol::messages::ApiVersionsRequest;
 
 use crate::support::*;
 
-/// Request frames (size prefix included) checked in under `protocol-tests/data/frames/<dir>`.
+/// Request frames (size prefix included) from shared/: `hostile` is `hostile-frames/`, the
+/// others are `wire-captures/<dir>/` (third-party bytes, kept out of the repository). A missing
+/// directory fails the test.
 fn frames(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("protocol-tests/data/frames")
-        .join(dir);
+    let path: PathBuf = match dir {
+        "hostile" => shared_dir().join("hostile-frames"),
+        other => shared_dir().join("wire-captures").join(other),
+    };
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&path)
         .unwrap_or_else(|e| panic!("{path:?}: {e}"))
         .map(|e| e.expect("dir entry").path())

@@ -2,24 +2,14 @@
 //! panics and never allocates from a count written in the file.
 #![no_main]
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod scratch_dir;
 
 use klamm::log::checkpoint;
 use klamm::log::index::{OffsetIndex, TimeIndex};
 use libfuzzer_sys::fuzz_target;
 
-fn dir() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("klamm-fuzz-files-{}", std::process::id()));
-        std::fs::create_dir_all(&d).expect("fuzz dir");
-        d
-    })
-}
-
 fuzz_target!(|data: &[u8]| {
-    let d = dir();
+    let d = scratch_dir::scratch_dir("files");
     let index = d.join("00000000000000000000.index");
     std::fs::write(&index, data).expect("write index");
     if let Some(i) = OffsetIndex::load(index.clone(), 0, 64 * 1024) {

@@ -3,23 +3,13 @@
 //! what it keeps is whole batches that a second open accepts unchanged.
 #![no_main]
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod scratch_dir;
 
 use klamm::log::segment::{file_name, LogSegment, SegmentLimits};
 use libfuzzer_sys::fuzz_target;
 
-fn dir() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("klamm-fuzz-segment-{}", std::process::id()));
-        std::fs::create_dir_all(&d).expect("fuzz dir");
-        d
-    })
-}
-
 fuzz_target!(|data: &[u8]| {
-    let d = dir();
+    let d = scratch_dir::scratch_dir("segment");
     for suffix in [".log", ".index", ".timeindex", ".txnindex"] {
         let _ = std::fs::remove_file(d.join(file_name(0, suffix)));
     }

@@ -382,13 +382,17 @@ mod tests {
     use kafka_protocol::protocol::Decodable;
     use std::path::PathBuf;
 
-    /// Frames real clients sent (copied from `shared/wire-captures`) and the frames that
-    /// aborted the broker before this check existed (`shared/hostile-frames`): checked in, so
-    /// the test cannot pass without them.
+    /// Frames real clients sent (`shared/wire-captures/{java,other}`) and the frames that
+    /// aborted the broker before this check existed (`shared/hostile-frames`). They stay in
+    /// shared/ (the captures are third-party bytes); a missing directory fails the test.
     fn frames(dir: &str) -> Vec<(String, Bytes)> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("protocol-tests/data/frames")
-            .join(dir);
+        let shared = std::env::var_os("KLAMM_SHARED_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+        let path = match dir {
+            "hostile" => shared.join("hostile-frames"),
+            other => shared.join("wire-captures").join(other),
+        };
         let mut out = Vec::new();
         for entry in std::fs::read_dir(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")) {
             let p = entry.unwrap().path();

@@ -355,9 +355,16 @@ mod tests {
 
     #[test]
     fn legacy_produce_gets_unsupported_version() {
-        // sarama Produce v0 (from shared/wire-captures/other, checked in; size prefix removed).
-        let frame = include_str!("../../protocol-tests/data/frames/other/0-Produce-v0-1.hex");
-        let frame = hex(frame).slice(4..);
+        // sarama Produce v0 from shared/wire-captures/other (size prefix removed); a missing
+        // capture fails the test rather than skipping it.
+        let shared = std::env::var_os("KLAMM_SHARED_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")
+            });
+        let path = shared.join("wire-captures/other/0-Produce-v0-1.hex");
+        let frame = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let frame = hex(&frame).slice(4..);
         let Ok(Decoded::LegacyProduce(p)) = decode(frame) else {
             panic!("not a legacy produce")
         };
