@@ -1,6 +1,5 @@
 //! The broker's shared state, handed to every connection and handler.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -9,6 +8,7 @@ use crate::cluster::{MetaProperties, ProducerIdManager};
 use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
 use crate::security::scram::ScramStore;
+use crate::security::Listener;
 use crate::settings::Settings;
 use crate::txn::TransactionCoordinator;
 
@@ -18,9 +18,9 @@ pub struct Broker {
     pub logs: Arc<LogManager>,
     pub meta: MetaProperties,
     pub node_id: i32,
-    /// Host and port returned in Metadata and DescribeCluster.
-    pub advertised_host: String,
-    pub advertised_port: i32,
+    /// Every listener, in `listeners` order. Metadata, FindCoordinator and DescribeCluster
+    /// answer with the advertised address of the listener the request came through.
+    pub listeners: Vec<Arc<Listener>>,
     pub producer_ids: ProducerIdManager,
     pub scram: ScramStore,
     /// Consumer groups and committed offsets.
@@ -39,14 +39,11 @@ impl Broker {
         logs: Arc<LogManager>,
         groups: Arc<GroupCoordinator>,
         txn: Arc<TransactionCoordinator>,
-        bound: SocketAddr,
+        listeners: Vec<Arc<Listener>>,
         shutting_down: watch::Receiver<bool>,
     ) -> std::io::Result<Broker> {
         let data_dir = settings.data_dir();
         let meta = MetaProperties::load_or_create(&data_dir, settings.node_id())?;
-        let (advertised_host, advertised_port) = settings
-            .advertised(bound)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
         Ok(Broker {
             node_id: settings.node_id(),
             fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
@@ -57,8 +54,7 @@ impl Broker {
             groups,
             txn,
             meta,
-            advertised_host,
-            advertised_port,
+            listeners,
             shutting_down,
         })
     }

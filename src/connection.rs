@@ -28,6 +28,7 @@ use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
 use crate::metrics::requests::{tally_errors, tally_fetch_errors, ErrorTally, RequestTiming};
 use crate::protocol::{self, fetch_response, Decoded};
+use crate::security::{Listener, Session};
 use crate::send::ResponseSend;
 
 /// Limits applied to every connection.
@@ -61,6 +62,7 @@ pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     broker: Arc<Broker>,
+    listener: Arc<Listener>,
     limits: ConnectionLimits,
     mut shutdown: broadcast::Receiver<()>,
 ) {
@@ -107,12 +109,21 @@ pub async fn serve(
     }));
 
     let mut client_id: Option<String> = None;
+    let mut session = Arc::new(Session::anonymous(listener, peer.ip()));
     let metrics = &crate::metrics::get().requests;
     let mut errors = ErrorTally::default();
     while let Some((frame, permit, received)) = rx.recv().await {
         let started = Instant::now();
         errors.clear();
-        let (api, response) = process(&broker, peer, &mut client_id, frame, &mut errors).await;
+        let (api, response) = process(
+            &broker,
+            peer,
+            &mut session,
+            &mut client_id,
+            frame,
+            &mut errors,
+        )
+        .await;
         drop(permit);
         let processed = Instant::now();
         let open = match response {
@@ -161,6 +172,7 @@ impl Drop for AbortOnDrop {
 async fn process(
     broker: &Arc<Broker>,
     peer: SocketAddr,
+    session: &mut Arc<Session>,
     client_id: &mut Option<String>,
     frame: Bytes,
     errors: &mut ErrorTally,
@@ -175,6 +187,7 @@ async fn process(
             let ctx = RequestContext {
                 broker: broker.clone(),
                 peer,
+                session: session.clone(),
                 client_id: client_id.clone(),
                 api_key: req.api_key,
                 version: req.version,

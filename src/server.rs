@@ -20,6 +20,7 @@ use crate::groups::GroupCoordinator;
 use crate::http::{self, Health, State};
 use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
+use crate::security::{Listener, SecurityProtocol};
 use crate::settings::Settings;
 use crate::txn::TransactionCoordinator;
 
@@ -62,6 +63,14 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     txn.complete_in_doubt().await;
     let listener = TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
+    let (advertised_host, advertised_port) = settings.advertised(bound)?;
+    let plaintext = Arc::new(Listener {
+        name: "PLAINTEXT".to_string(),
+        protocol: SecurityProtocol::Plaintext,
+        bind: bound,
+        advertised_host,
+        advertised_port,
+    });
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
     let (stopping_tx, stopping_rx) = watch::channel(false);
     let broker = Arc::new(Broker::new(
@@ -69,7 +78,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         logs.clone(),
         groups.clone(),
         txn.clone(),
-        bound,
+        vec![plaintext.clone()],
         stopping_rx,
     )?);
 
@@ -85,11 +94,11 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     // The one line tests and scripts wait for.
     println!(
         "klamm listening on {bound} (advertised as {}:{})",
-        broker.advertised_host, broker.advertised_port
+        plaintext.advertised_host, plaintext.advertised_port
     );
     info!(
         %bound,
-        advertised = %format!("{}:{}", broker.advertised_host, broker.advertised_port),
+        advertised = %format!("{}:{}", plaintext.advertised_host, plaintext.advertised_port),
         cluster_id = %broker.meta.cluster_id,
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
@@ -149,6 +158,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         };
         let task = ConnTask {
             broker: broker.clone(),
+            listener: plaintext.clone(),
             limits: limits.clone(),
             shutdown: shutdown_tx.subscribe(),
             ip_slot,
@@ -194,6 +204,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
 /// unwinds the task releases them too.
 struct ConnTask {
     broker: Arc<Broker>,
+    listener: Arc<Listener>,
     limits: ConnectionLimits,
     shutdown: broadcast::Receiver<()>,
     ip_slot: IpSlot,
@@ -207,12 +218,13 @@ impl ConnTask {
         let _open = OpenConnection::new();
         let ConnTask {
             broker,
+            listener,
             limits,
             shutdown,
             ip_slot,
             done,
         } = self;
-        connection::serve(stream, peer, broker, limits, shutdown).await;
+        connection::serve(stream, peer, broker, listener, limits, shutdown).await;
         drop(ip_slot);
         drop(done);
     }

@@ -26,8 +26,8 @@ pub fn handle(ctx: &RequestContext, req: DescribeClusterRequest) -> DescribeClus
     resp.controller_id = BrokerId(b.node_id);
     resp.brokers = vec![DescribeClusterBroker::default()
         .with_broker_id(BrokerId(b.node_id))
-        .with_host(sb(&b.advertised_host))
-        .with_port(b.advertised_port)
+        .with_host(sb(&ctx.session.listener.advertised_host))
+        .with_port(ctx.session.listener.advertised_port)
         .with_rack(None)
         .with_is_fenced(false)];
     resp.cluster_authorized_operations = if req.include_cluster_authorized_operations {

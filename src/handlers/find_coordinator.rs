@@ -37,7 +37,11 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
         }
     };
     let node = |r: &Result<(), Error>| match r {
-        Ok(()) => (b.node_id, sb(&b.advertised_host), b.advertised_port),
+        Ok(()) => (
+            b.node_id,
+            sb(&ctx.session.listener.advertised_host),
+            ctx.session.listener.advertised_port,
+        ),
         // Node.noNode()
         Err(_) => (-1, StrBytes::default(), -1),
     };

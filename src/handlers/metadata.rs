@@ -50,8 +50,8 @@ pub fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
     let mut resp = MetadataResponse::default()
         .with_brokers(vec![MetadataResponseBroker::default()
             .with_node_id(BrokerId(b.node_id))
-            .with_host(sb(&b.advertised_host))
-            .with_port(b.advertised_port)
+            .with_host(sb(&ctx.session.listener.advertised_host))
+            .with_port(ctx.session.listener.advertised_port)
             .with_rack(None)])
         .with_topics(topics);
     if v >= 2 {

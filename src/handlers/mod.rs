@@ -59,6 +59,8 @@ use crate::send::FileSlice;
 pub struct RequestContext {
     pub broker: Arc<Broker>,
     pub peer: SocketAddr,
+    /// The connection's listener and principal.
+    pub session: Arc<crate::security::Session>,
     pub client_id: Option<String>,
     pub api_key: ApiKey,
     pub version: i16,

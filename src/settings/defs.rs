@@ -236,6 +236,10 @@ pub static DEFS: &[Def] = &[
     // --- Admin ----------------------------------------------------------------------------------------
     def("max.request.partition.size.limit", Int, Some("2000"), V::AtLeast(1),
         "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),
+    // --- Listeners and TLS (Kafka's SocketServerConfigs, SslConfigs) --------------------------
+    // --- SASL (Kafka's BrokerSecurityConfigs, SaslConfigs) -------------------------------------
+    // --- Authorization (StandardAuthorizer) ------------------------------------------------------
+    // --- Quotas (Kafka's QuotaConfig) -------------------------------------------------------------
 ];
 
 /// Broker settings that AlterConfigs may change at run time, taking effect at once (the subset of

@@ -64,7 +64,14 @@ pub struct Settings {
     values: BTreeMap<&'static str, Resolved>,
     /// Keys present in the sources that Klamm does not know (warned about at start-up).
     pub unknown_keys: Vec<String>,
+    /// Kafka's per-listener settings, `listener.name.<lower-case listener name>.<setting>`
+    /// (`KafkaConfig.valuesWithPrefixOverride`), raw as given; read through
+    /// [`Settings::listener_value`].
+    prefixed: BTreeMap<String, String>,
 }
+
+/// The prefix of Kafka's per-listener settings.
+pub const LISTENER_PREFIX: &str = "listener.name.";
 
 /// Environment variables that belong to the command line, not to the settings registry.
 const NON_SETTING_ENV: &[&str] = &["config", "log.format"];
@@ -135,12 +142,18 @@ impl Settings {
         }
         let unknown_keys = raw
             .keys()
-            .filter(|k| defs::find(k).is_none())
+            .filter(|k| defs::find(k).is_none() && !k.starts_with(LISTENER_PREFIX))
             .cloned()
+            .collect();
+        let prefixed = raw
+            .iter()
+            .filter(|(k, _)| k.starts_with(LISTENER_PREFIX))
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
             .collect();
         Ok(Settings {
             values,
             unknown_keys,
+            prefixed,
         })
     }
 
@@ -162,7 +175,29 @@ impl Settings {
         Settings {
             values,
             unknown_keys: Vec::new(),
+            prefixed: BTreeMap::new(),
         }
+    }
+
+    /// A setting as one listener sees it: `listener.name.<listener lower-case>.<name>` when
+    /// given (Kafka's listener prefix override), else the broker-wide value of `name` when it is
+    /// in the registry and not null. `name` may itself carry a mechanism prefix
+    /// (`plain.sasl.jaas.config`), which only the listener-prefixed form can hold, as in Kafka.
+    pub fn listener_value(&self, listener: &str, name: &str) -> Option<String> {
+        let key = format!("{LISTENER_PREFIX}{}.{name}", listener.to_ascii_lowercase());
+        if let Some(v) = self.prefixed.get(&key) {
+            return Some(v.clone());
+        }
+        let r = self.values.get(name)?;
+        match r.value {
+            Value::Null => None,
+            _ => Some(r.value.to_string()),
+        }
+    }
+
+    /// Every listener-prefixed setting given, by full key (for validation and tests).
+    pub fn prefixed(&self) -> &BTreeMap<String, String> {
+        &self.prefixed
     }
 
     /// The resolved entry for `name`. Panics on a name missing from [`DEFS`]: that is a
