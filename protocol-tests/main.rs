@@ -23,6 +23,7 @@ mod groups;
 mod hostile;
 mod init_producer_id;
 mod list_offsets;
+mod listeners;
 mod metadata;
 mod produce;
 mod retention;

@@ -29,6 +29,75 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 /// What the broker prints on stdout once it accepts connections.
 const LISTENING_MARKER: &str = "listening on ";
 
+/// The listener the bench's clients connect to (`--security`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Security {
+    /// Klamm as it starts by default: no authentication, no authorizer.
+    Plaintext,
+    /// `--dev-security` plus a SASL_PLAINTEXT listener: SCRAM-SHA-512, ACLs on, no TLS.
+    SaslPlaintext,
+    /// `--dev-security`'s SASL_SSL listener (SCRAM-SHA-512 over TLS).
+    SaslSsl,
+    /// `--dev-security`'s SSL listener (TLS with a client certificate).
+    Ssl,
+}
+
+impl Security {
+    /// The broker listener name clients connect to.
+    fn listener(self) -> &'static str {
+        match self {
+            Security::Plaintext => "PLAINTEXT",
+            Security::SaslPlaintext => "SASL_PLAINTEXT",
+            Security::SaslSsl => "SASL_SSL",
+            Security::Ssl => "SSL",
+        }
+    }
+
+    /// Extra broker arguments.
+    fn broker_args(self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self != Security::Plaintext {
+            args.push("--dev-security".to_string());
+        }
+        if self == Security::SaslPlaintext {
+            args.push("--override".into());
+            args.push(
+                "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,\
+                 SASL_SSL://127.0.0.1:0,SSL://127.0.0.1:0"
+                    .into(),
+            );
+        }
+        args
+    }
+
+    /// The client properties `--dev-security` wrote for alice, without bootstrap.servers.
+    pub fn client_properties(self, data_dir: &Path) -> Result<Vec<(String, String)>> {
+        let file = match self {
+            Security::Plaintext => return Ok(Vec::new()),
+            Security::SaslPlaintext | Security::SaslSsl => "alice-librdkafka.properties",
+            Security::Ssl => "alice-mtls-librdkafka.properties",
+        };
+        let path = data_dir.join("dev-security").join(file);
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("reading the dev-security client config {}", path.display()))?;
+        let mut props: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| *k != "bootstrap.servers")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if self == Security::SaslPlaintext {
+            props.retain(|(k, _)| !k.starts_with("ssl."));
+            for (k, v) in &mut props {
+                if k == "security.protocol" {
+                    *v = "SASL_PLAINTEXT".into();
+                }
+            }
+        }
+        Ok(props)
+    }
+}
+
 /// Reads CPU time and memory of one process from `/proc`.
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessProbe {
@@ -107,6 +176,8 @@ pub struct SpawnOptions {
     pub args: Vec<String>,
     /// Where to keep the broker's output; `None` means inside its temp dir.
     pub log: Option<PathBuf>,
+    /// Which listener the clients use.
+    pub security: Security,
 }
 
 /// Finds the broker binary: absolute paths are used as given; relative ones
@@ -237,7 +308,10 @@ impl Target {
             .arg(format!("group.consumer.min.heartbeat.interval.ms={hb}"))
             .arg("--override")
             .arg(format!("group.consumer.heartbeat.interval.ms={hb}"));
+        let listener = opts.security.listener();
+        let listener_marker = format!("klamm listener {listener} (");
         let mut child = command
+            .args(opts.security.broker_args())
             .args(&opts.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -260,13 +334,21 @@ impl Target {
             .spawn(move || {
                 let mut log = log;
                 let mut tx = Some(tx);
+                // `klamm listener NAME (PROTOCOL) on ADDR ...` lines come first, one per
+                // listener; the bench's listener wins over the first `listening on` line.
+                let mut chosen: Option<String> = None;
                 for line in BufReader::new(stdout).lines() {
                     let Ok(line) = line else { break };
                     let _ = writeln!(log, "{line}");
+                    if let Some(rest) = line.strip_prefix(&listener_marker) {
+                        if let Some((_, r)) = rest.split_once(") on ") {
+                            chosen = r.split_whitespace().next().map(str::to_owned);
+                        }
+                    }
                     if let Some(addr) = line.split_once(LISTENING_MARKER).map(|(_, r)| r) {
                         if let Some(tx) = tx.take() {
-                            let addr = addr.split_whitespace().next().unwrap_or("").to_owned();
-                            let _ = tx.send(addr);
+                            let first = addr.split_whitespace().next().unwrap_or("").to_owned();
+                            let _ = tx.send(chosen.clone().unwrap_or(first));
                         }
                     }
                 }

@@ -48,6 +48,15 @@ pub fn enqueue<K: ToBytes + ?Sized, P: ToBytes + ?Sized>(
     }
 }
 
+/// Client properties every client gets on top of the base ones (`--security`: the
+/// broker's dev-security client config), set once before the first client.
+static EXTRA: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
+/// Sets the properties [`base_config`] adds to every client.
+pub fn set_extra_properties(props: Vec<(String, String)>) {
+    let _ = EXTRA.set(props);
+}
+
 /// Configuration every client starts from. Topics are only ever created
 /// explicitly, so a metadata request can never auto-create one.
 pub fn base_config(bootstrap: &str) -> ClientConfig {
@@ -57,6 +66,9 @@ pub fn base_config(bootstrap: &str) -> ClientConfig {
         .set("client.id", "klamm-bench")
         .set("allow.auto.create.topics", "false")
         .set_log_level(RDKafkaLogLevel::Warning);
+    for (k, v) in EXTRA.get().into_iter().flatten() {
+        config.set(k, v);
+    }
     if let Ok(contexts) = std::env::var(DEBUG_ENV) {
         config
             .set("debug", contexts)

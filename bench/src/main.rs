@@ -106,6 +106,12 @@ struct Cli {
     /// Print the results as JSON on stdout; the table then goes to stderr.
     #[arg(long)]
     json: bool,
+
+    /// Listener the clients use. Anything but plaintext starts the broker with
+    /// `--dev-security` and connects as its user `alice` (SCRAM-SHA-512 over SASL, or
+    /// alice's client certificate over SSL), with the ACLs the switch sets.
+    #[arg(long, value_enum, default_value = "plaintext", conflicts_with = "bootstrap")]
+    security: broker::Security,
 }
 
 fn main() -> ExitCode {
@@ -148,8 +154,12 @@ fn run(cli: &Cli) -> Result<bool> {
             bin: broker::resolve_bin(&cli.broker_bin)?,
             args: cli.broker_args.clone(),
             log: cli.broker_log.clone(),
+            security: cli.security,
         })?,
     };
+    if let Some(dir) = target.data_dir() {
+        client::set_extra_properties(cli.security.client_properties(&dir)?);
+    }
     eprintln!("klamm-bench: broker at {}", target.bootstrap());
 
     let admin = Admin::connect(target.bootstrap())?;
