@@ -57,3 +57,22 @@ pub fn may_create_topic(ctx: &RequestContext, name: &str) -> bool {
         CLUSTER_NAME,
     ) || topic(ctx, AclOperation::Create, name)
 }
+
+/// The check DescribeConfigs (DESCRIBE_CONFIGS) and AlterConfigs/IncrementalAlterConfigs
+/// (ALTER_CONFIGS) make per `ConfigResource` (`KafkaApis`): on the cluster for BROKER,
+/// BROKER_LOGGER and CLIENT_METRICS, on the topic for TOPIC, on the group for GROUP, with the
+/// matching *_AUTHORIZATION_FAILED. Other types are left to the handler's own validation.
+pub fn config_resource(
+    ctx: &RequestContext,
+    op: AclOperation,
+    resource_type: i8,
+    name: &str,
+) -> Result<(), crate::error::Error> {
+    use crate::error::Error;
+    match resource_type {
+        4 | 8 | 16 if !cluster(ctx, op) => Err(Error::ClusterAuthorizationFailed),
+        2 if !topic(ctx, op, name) => Err(Error::topic_denied()),
+        32 if !group(ctx, op, name) => Err(Error::GroupAuthorizationFailed),
+        _ => Ok(()),
+    }
+}
