@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use crate::cluster::{MetaProperties, ProducerIdManager};
 use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
+use crate::security::acl::Authorizer;
 use crate::security::scram::ScramStore;
 use crate::security::Listener;
 use crate::settings::Settings;
@@ -23,6 +24,8 @@ pub struct Broker {
     pub listeners: Vec<Arc<Listener>>,
     pub producer_ids: ProducerIdManager,
     pub scram: ScramStore,
+    /// `authorizer.class.name`: ACL checks for every handler (allows everything when unset).
+    pub authorizer: Authorizer,
     /// Consumer groups and committed offsets.
     pub groups: Arc<GroupCoordinator>,
     /// Transactional producers' state and markers.
@@ -49,6 +52,9 @@ impl Broker {
             fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
             producer_ids: ProducerIdManager::open(&data_dir)?,
             scram: ScramStore::open(&data_dir)?,
+            authorizer: Authorizer::from_settings(&settings, &data_dir).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+            })?,
             settings,
             logs,
             groups,

@@ -69,6 +69,13 @@ pub enum Error {
     NotEnoughReplicas(String),
     #[error("{0}")]
     TopicAuthorizationFailed(String),
+    // --- Authorization (the authorizer denied the request; `Errors` default messages) ---
+    #[error("Group authorization failed.")]
+    GroupAuthorizationFailed,
+    #[error("Cluster authorization failed.")]
+    ClusterAuthorizationFailed,
+    #[error("Transactional Id authorization failed.")]
+    TransactionalIdAuthorizationFailed,
     #[error("{0}")]
     InvalidTransactionTimeout(String),
     // --- Transaction coordinator (Kafka's TransactionCoordinator) ---
@@ -174,6 +181,9 @@ impl Error {
             Error::PolicyViolation(_) => E::PolicyViolation,
             Error::NotEnoughReplicas(_) => E::NotEnoughReplicas,
             Error::TopicAuthorizationFailed(_) => E::TopicAuthorizationFailed,
+            Error::GroupAuthorizationFailed => E::GroupAuthorizationFailed,
+            Error::ClusterAuthorizationFailed => E::ClusterAuthorizationFailed,
+            Error::TransactionalIdAuthorizationFailed => E::TransactionalIdAuthorizationFailed,
             Error::InvalidTransactionTimeout(_) => E::InvalidTransactionTimeout,
             Error::InvalidTxnState => E::InvalidTxnState,
             Error::InvalidProducerIdMapping => E::InvalidProducerIdMapping,
@@ -217,6 +227,13 @@ impl Error {
     /// The message to put in a response's `error_message` field, where the API has one.
     pub fn message(&self) -> String {
         self.to_string()
+    }
+}
+
+impl Error {
+    /// TOPIC_AUTHORIZATION_FAILED with `Errors`' default message.
+    pub fn topic_denied() -> Error {
+        Error::TopicAuthorizationFailed("Topic authorization failed.".into())
     }
 }
 

@@ -45,6 +45,11 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::AddOffsetsToTxn, 0, 4),
     api(ApiKey::EndTxn, 0, 4),
     api(ApiKey::TxnOffsetCommit, 0, 4),
+    // Advertised with or without an authorizer, as Kafka does (without one they answer
+    // SECURITY_DISABLED).
+    api(ApiKey::DescribeAcls, 1, 3),
+    api(ApiKey::CreateAcls, 1, 3),
+    api(ApiKey::DeleteAcls, 1, 3),
     api(ApiKey::DescribeConfigs, 1, 4),
     api(ApiKey::AlterConfigs, 0, 2),
     api(ApiKey::DescribeLogDirs, 1, 4),
@@ -73,13 +78,10 @@ pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
 ];
 
 /// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer
-/// (ILLEGAL_SASL_STATE, SECURITY_DISABLED), but not advertised: Klamm has no SASL and no ACLs.
+/// (ILLEGAL_SASL_STATE), but not advertised: Klamm has no SASL yet.
 /// Java clients and tools do send them (see shared/wire-captures/java), and get Kafka's answer.
 pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[
     api(ApiKey::SaslHandshake, 0, 1),
-    api(ApiKey::DescribeAcls, 1, 3),
-    api(ApiKey::CreateAcls, 1, 3),
-    api(ApiKey::DeleteAcls, 1, 3),
     api(ApiKey::SaslAuthenticate, 0, 2),
 ];
 

@@ -8,6 +8,7 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 };
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 
+use super::authz::{self, AclOperation};
 use super::init_producer_id::fenced_as_old_error;
 use super::RequestContext;
 use crate::error::Error;
@@ -17,11 +18,28 @@ pub async fn handle(
     req: AddPartitionsToTxnRequest,
 ) -> AddPartitionsToTxnResponse {
     let logs = &ctx.broker.logs;
+    // WRITE on the transactional id (else every partition fails), then WRITE on each topic:
+    // any unauthorized or unknown partition fails the request, the others answer
+    // OPERATION_NOT_ATTEMPTED (`KafkaApis.handleAddPartitionsToTxnRequest`).
+    let txn_denied = !authz::transactional_id(
+        ctx,
+        AclOperation::Write,
+        req.v3_and_below_transactional_id.as_str(),
+    );
     let mut partitions = Vec::new();
     let mut unknown = Vec::new();
+    let mut denied: Vec<(String, i32)> = Vec::new();
     for t in &req.v3_and_below_topics {
+        if txn_denied {
+            break;
+        }
         let topic = logs.topic(t.name.as_str());
+        let authorized = authz::topic(ctx, AclOperation::Write, t.name.as_str());
         for p in &t.partitions {
+            if !authorized {
+                denied.push((t.name.to_string(), *p));
+                continue;
+            }
             let known = topic
                 .as_ref()
                 .is_some_and(|tp| !tp.internal && tp.partition(*p).is_some());
@@ -33,8 +51,13 @@ pub async fn handle(
         }
     }
     let verdict = |name: &str, p: i32, result: &Result<(), Error>| -> i16 {
-        if !unknown.is_empty() {
-            return if unknown.iter().any(|(t, i)| t == name && *i == p) {
+        if txn_denied {
+            return Error::TransactionalIdAuthorizationFailed.code();
+        }
+        if !unknown.is_empty() || !denied.is_empty() {
+            return if denied.iter().any(|(t, i)| t == name && *i == p) {
+                Error::topic_denied().code()
+            } else if unknown.iter().any(|(t, i)| t == name && *i == p) {
                 Error::UnknownTopicOrPartition.code()
             } else {
                 Error::OperationNotAttempted.code()
@@ -45,7 +68,7 @@ pub async fn handle(
             Err(e) => fenced_as_old_error(e, ctx.version, 2),
         }
     };
-    let result = if unknown.is_empty() {
+    let result = if unknown.is_empty() && denied.is_empty() && !txn_denied {
         ctx.broker
             .txn
             .add_partitions(

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::configs::alter::{alter_resource, check_ops, duplicate_resources, AlterTarget};
 use crate::error::Error;
@@ -25,6 +26,13 @@ pub fn handle(ctx: &RequestContext, req: AlterConfigsRequest) -> AlterConfigsRes
                 Err(Error::InvalidRequest(
                     "Each resource must appear at most once.".into(),
                 ))
+            } else if let Err(e) = authz::config_resource(
+                ctx,
+                AclOperation::AlterConfigs,
+                r.resource_type,
+                r.resource_name.as_str(),
+            ) {
+                Err(e)
             } else {
                 let ops: Vec<(String, Option<i8>, Option<String>)> = r
                     .configs

@@ -23,13 +23,25 @@ pub struct Split {
 }
 
 /// Splits the request's partitions into those answered here and those for the coordinator.
+/// Topics `authorized` refuses (READ, `filterByAuthorized`) answer TOPIC_AUTHORIZATION_FAILED
+/// before their existence is looked at.
 pub fn split<'a>(
     logs: &LogManager,
     topics: impl IntoIterator<Item = (&'a str, Vec<Requested<'a>>)>,
+    authorized: &dyn Fn(&str) -> bool,
 ) -> Split {
     let mut verdicts = Vec::new();
     let mut to_commit = Vec::new();
     for (name, partitions) in topics {
+        if !authorized(name) {
+            verdicts.push(
+                partitions
+                    .iter()
+                    .map(|_| Some(Error::topic_denied()))
+                    .collect(),
+            );
+            continue;
+        }
         let topic = logs.topic(name);
         verdicts.push(
             partitions

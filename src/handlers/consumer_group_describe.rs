@@ -9,6 +9,7 @@ use kafka_protocol::messages::{
     ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, GroupId,
 };
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{authorized_operations, sb, topic_name, RequestContext};
 use crate::error::Error;
 use crate::groups::modern::describe::NamedTopicPartitions;
@@ -38,10 +39,21 @@ pub fn handle(
                 .into(),
         ));
     }
+    // DESCRIBE on each group (`KafkaApis.handleConsumerGroupDescribe`).
+    let (ids, denied): (Vec<String>, Vec<String>) = ids
+        .into_iter()
+        .partition(|g| authz::group(ctx, AclOperation::Describe, g));
     let described = match groups.consumer_group_describe(&ids) {
         Ok(d) => d,
         Err(e) => return failed(&e),
     };
+    let denied = denied.into_iter().map(|id| {
+        let e = Error::GroupAuthorizationFailed;
+        DescribedGroup::default()
+            .with_group_id(GroupId(sb(&id)))
+            .with_error_code(e.code())
+            .with_error_message(Some(sb(&e.message())))
+    });
     let out = described
         .into_iter()
         .map(|d| {
@@ -86,12 +98,13 @@ pub fn handle(
                         .collect(),
                 );
             g.authorized_operations = if req.include_authorized_operations {
-                authorized_operations::GROUP
+                authz::operations(ctx, true, ResourceType::Group, &d.group_id)
             } else {
                 authorized_operations::OMITTED
             };
             g
         })
+        .chain(denied)
         .collect();
     ConsumerGroupDescribeResponse::default().with_groups(out)
 }

@@ -20,6 +20,10 @@ pub async fn handle(
                 .into(),
         ));
     }
+    // READ on the group (`KafkaApis.handleConsumerGroupHeartbeat`).
+    if !super::authz::group(ctx, super::authz::AclOperation::Read, req.group_id.as_str()) {
+        return error(Error::GroupAuthorizationFailed);
+    }
     let request = HeartbeatRequest {
         group_id: req.group_id.to_string(),
         member_id: req.member_id.to_string(),

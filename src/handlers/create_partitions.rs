@@ -1,12 +1,14 @@
 //! CreatePartitions (key 37), v0-3: grow topics (never shrink), optionally with replica
 //! assignments naming this broker, with `validate_only` (Kafka's
 //! `ControllerApis.createPartitions` and `ReplicationControlManager.createPartitions`).
+//! Needs ALTER on the topic (TOPIC_AUTHORIZATION_FAILED, checked after duplicates).
 
 use std::collections::HashMap;
 
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
 
@@ -52,6 +54,8 @@ pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
                 continue;
             }
             Err(Error::InvalidRequest("Duplicate topic name.".into()))
+        } else if !authz::topic(ctx, AclOperation::Alter, name) {
+            Err(Error::topic_denied())
         } else {
             let assignments: Option<Vec<Vec<i32>>> = t.assignments.as_ref().map(|a| {
                 a.iter()

@@ -1,6 +1,9 @@
 //! CreateTopics (key 19), v2-7: partitions, replication factor 1 (broker 0 only), manual
 //! assignments naming broker 0, topic configs, `validate_only`, and (v5+) the resulting
-//! configs in the response.
+//! configs in the response. Authorization as Kafka's `ControllerApis.createTopics`: CREATE on
+//! the cluster or the topic, else TOPIC_AUTHORIZATION_FAILED "Authorization failed."; the
+//! configs are reported only with DESCRIBE_CONFIGS on the topic (else
+//! `topic_config_error_code` TOPIC_AUTHORIZATION_FAILED).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,6 +13,7 @@ use kafka_protocol::messages::create_topics_response::{
 };
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, RequestContext};
 use crate::configs;
 use crate::error::Error;
@@ -63,6 +67,11 @@ pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsRes
                     ctx.client_id.as_deref().unwrap_or("")
                 ));
                 return failed(ctx, t, &e);
+            }
+            if !authz::may_create_topic(ctx, &name) {
+                let mut r = failed(ctx, t, &Error::topic_denied());
+                r.error_message = Some(sb("Authorization failed."));
+                return r;
             }
             create_one(ctx, t, req.validate_only)
         })
@@ -129,9 +138,22 @@ fn create_one(
                 .with_error_code(0)
                 .with_error_message(None);
             if ctx.version >= 5 {
-                r.num_partitions = partitions;
-                r.replication_factor = 1;
-                r.configs = Some(describe_configs(ctx, &overrides));
+                let name = r.name.as_str();
+                if authz::quietly(
+                    ctx,
+                    AclOperation::DescribeConfigs,
+                    ResourceType::Topic,
+                    name,
+                ) {
+                    r.num_partitions = partitions;
+                    r.replication_factor = 1;
+                    r.configs = Some(describe_configs(ctx, &overrides));
+                } else {
+                    r.num_partitions = -1;
+                    r.replication_factor = -1;
+                    r.configs = Some(Vec::new());
+                    r.topic_config_error_code = Error::topic_denied().code();
+                }
             }
             if ctx.version >= 7 {
                 if let Some(id) = id {

@@ -4,6 +4,7 @@
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse, GroupId};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
 
@@ -14,10 +15,19 @@ pub async fn handle(ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGro
             ids.push(g.to_string());
         }
     }
-    let results = match ctx.broker.groups.delete_groups(&ids).await {
+    // DELETE on each group (`filterByAuthorized(DELETE, GROUP)`); the others are deleted.
+    let (ids, denied): (Vec<String>, Vec<String>) = ids
+        .into_iter()
+        .partition(|id| authz::group(ctx, AclOperation::Delete, id));
+    let mut results = match ctx.broker.groups.delete_groups(&ids).await {
         Ok(r) => r,
         Err(e) => ids.into_iter().map(|id| (id, Some(e.clone()))).collect(),
     };
+    results.extend(
+        denied
+            .into_iter()
+            .map(|id| (id, Some(Error::GroupAuthorizationFailed))),
+    );
     DeleteGroupsResponse::default().with_results(
         results
             .into_iter()

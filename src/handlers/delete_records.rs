@@ -1,7 +1,7 @@
 //! DeleteRecords (key 21), v0-2: move partitions' log start offsets forward (Kafka's
 //! `ReplicaManager.deleteRecords`). Offset -1 means the high watermark. The segments below the
 //! new log start offset are removed by the next retention pass; reads below it answer
-//! OFFSET_OUT_OF_RANGE at once.
+//! OFFSET_OUT_OF_RANGE at once. Needs DELETE on the topic (TOPIC_AUTHORIZATION_FAILED).
 
 use kafka_protocol::messages::delete_records_response::{
     DeleteRecordsPartitionResult, DeleteRecordsTopicResult,
@@ -9,6 +9,7 @@ use kafka_protocol::messages::delete_records_response::{
 use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 use tracing::warn;
 
+use super::authz::{self, AclOperation};
 use super::RequestContext;
 use crate::error::Error;
 
@@ -19,16 +20,21 @@ pub async fn handle(ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRe
         .topics
         .into_iter()
         .map(|t| {
+            let authorized = authz::topic(ctx, AclOperation::Delete, t.name.as_str());
             let topic = logs.topic(t.name.as_str());
             let partitions = t
                 .partitions
                 .iter()
                 .map(|p| {
-                    let result = topic
-                        .as_ref()
-                        .and_then(|t| t.partition(p.partition_index))
-                        .ok_or(Error::UnknownTopicOrPartition)
-                        .and_then(|part| part.delete_records(p.offset));
+                    let result = if authorized {
+                        topic
+                            .as_ref()
+                            .and_then(|t| t.partition(p.partition_index))
+                            .ok_or(Error::UnknownTopicOrPartition)
+                            .and_then(|part| part.delete_records(p.offset))
+                    } else {
+                        Err(Error::topic_denied())
+                    };
                     let mut r = DeleteRecordsPartitionResult::default()
                         .with_partition_index(p.partition_index);
                     match result {

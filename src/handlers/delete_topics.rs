@@ -1,5 +1,7 @@
 //! DeleteTopics (key 20), v1-6: by name, and (v6) by topic id, with Kafka's duplicate and
-//! name-and-id checks (`ControllerApis.deleteTopics`).
+//! name-and-id checks (`ControllerApis.deleteTopics`). Authorization as Kafka: DELETE on the
+//! topic, else TOPIC_AUTHORIZATION_FAILED; a topic named without DESCRIBE fails before its
+//! existence is checked, and a topic given by id is named in the error only with DESCRIBE.
 
 use std::collections::HashMap;
 
@@ -8,6 +10,7 @@ use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicN
 use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, topic_name, RequestContext};
 use crate::error::Error;
 
@@ -113,6 +116,16 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
                 ResponseError::UnknownTopicId.code(),
                 None,
             )),
+            Some(t) if !authz::topic(ctx, AclOperation::Delete, &t.name) => {
+                let describable = describable(ctx, &t.name);
+                let e = Error::topic_denied();
+                out.push(result(
+                    describable.then_some(&*t.name),
+                    *id,
+                    e.code(),
+                    Some(e.message()),
+                ));
+            }
             Some(t) => {
                 seen_names.insert(t.name.to_string());
                 out.push(delete(ctx, &t.name, *id, &result));
@@ -120,6 +133,11 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
         }
     }
     for name in names.iter().filter(|n| name_counts[*n] == 1) {
+        if !describable(ctx, name) || !authz::topic(ctx, AclOperation::Delete, name) {
+            let e = Error::topic_denied();
+            out.push(result(Some(name), Uuid::nil(), e.code(), Some(e.message())));
+            continue;
+        }
         match logs.topic(name) {
             None => out.push(result(
                 Some(name),
@@ -165,6 +183,11 @@ fn delete(
         }
         Err(e) => result(Some(name), id, e.code(), Some(e.message())),
     }
+}
+
+/// `getDescribableTopics`: DESCRIBE on the topic, not logged when denied.
+fn describable(ctx: &RequestContext, name: &str) -> bool {
+    authz::quietly(ctx, AclOperation::Describe, ResourceType::Topic, name)
 }
 
 fn counts<T: std::hash::Hash + Eq + Clone>(items: &[T]) -> HashMap<T, usize> {

@@ -4,6 +4,7 @@ use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::ResponseError;
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{authorized_operations, sb, RequestContext};
 
 /// `DescribeClusterRequest.EndpointType.BROKER`
@@ -30,8 +31,13 @@ pub fn handle(ctx: &RequestContext, req: DescribeClusterRequest) -> DescribeClus
         .with_port(ctx.session.listener.advertised_port)
         .with_rack(None)
         .with_is_fenced(false)];
+    // `KafkaApis.handleDescribeCluster`: the operations only with DESCRIBE on the cluster.
     resp.cluster_authorized_operations = if req.include_cluster_authorized_operations {
-        authorized_operations::CLUSTER
+        if authz::cluster(ctx, AclOperation::Describe) {
+            authz::operations(ctx, true, ResourceType::Cluster, authz::CLUSTER_NAME)
+        } else {
+            0
+        }
     } else {
         authorized_operations::OMITTED
     };

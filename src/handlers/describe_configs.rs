@@ -7,6 +7,7 @@ use kafka_protocol::messages::describe_configs_response::{
 };
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::configs::{self, resource_type, ConfigEntry};
 use crate::error::Error;
@@ -26,7 +27,14 @@ pub fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> DescribeConf
             let mut out = DescribeConfigsResult::default()
                 .with_resource_type(r.resource_type)
                 .with_resource_name(r.resource_name.clone());
-            match describe(ctx, r.resource_type, r.resource_name.as_str()) {
+            let described = authz::config_resource(
+                ctx,
+                AclOperation::DescribeConfigs,
+                r.resource_type,
+                r.resource_name.as_str(),
+            )
+            .and_then(|()| describe(ctx, r.resource_type, r.resource_name.as_str()));
+            match described {
                 Ok(entries) => {
                     out.error_code = 0;
                     out.configs = entries

@@ -5,11 +5,35 @@
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
 
-use super::{authorized_operations, sb, RequestContext};
+use super::authz::{self, AclOperation, ResourceType};
+use super::{sb, RequestContext};
+use crate::error::Error;
 
 pub fn handle(ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse {
     let v = ctx.version;
-    let ids: Vec<String> = req.groups.iter().map(|g| g.to_string()).collect();
+    // DESCRIBE on each group (`KafkaApis.handleDescribeGroupsRequest`): the others get
+    // GROUP_AUTHORIZATION_FAILED and nothing else.
+    let ids: Vec<String> = req
+        .groups
+        .iter()
+        .map(|g| g.to_string())
+        .filter(|g| authz::group(ctx, AclOperation::Describe, g))
+        .collect();
+    let denied: Vec<DescribedGroup> = req
+        .groups
+        .iter()
+        .filter(|g| !ids.iter().any(|i| i == g.as_str()))
+        .map(|g| {
+            let e = Error::GroupAuthorizationFailed;
+            let mut d = DescribedGroup::default()
+                .with_group_id(g.clone())
+                .with_error_code(e.code());
+            if v >= 6 {
+                d.error_message = Some(sb(&e.message()));
+            }
+            d
+        })
+        .collect();
     let described = match ctx.broker.groups.describe_groups(&ids) {
         Ok(d) => d,
         Err(e) => {
@@ -58,12 +82,14 @@ pub fn handle(ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroup
                 }
                 Some(_) => {}
                 None if v >= 3 && req.include_authorized_operations => {
-                    g.authorized_operations = authorized_operations::GROUP;
+                    g.authorized_operations =
+                        authz::operations(ctx, true, ResourceType::Group, &d.group_id);
                 }
                 None => {}
             }
             g
         })
+        .chain(denied)
         .collect();
     DescribeGroupsResponse::default().with_groups(groups)
 }

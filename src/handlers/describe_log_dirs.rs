@@ -8,10 +8,19 @@ use kafka_protocol::messages::describe_log_dirs_response::{
 };
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, topic_name, RequestContext};
 
 pub fn handle(ctx: &RequestContext, req: DescribeLogDirsRequest) -> DescribeLogDirsResponse {
     let logs = &ctx.broker.logs;
+    // DESCRIBE on the cluster, else no log dirs (and CLUSTER_AUTHORIZATION_FAILED from v3).
+    if !authz::cluster(ctx, AclOperation::Describe) {
+        let mut resp = DescribeLogDirsResponse::default();
+        if ctx.version >= 3 {
+            resp.error_code = crate::error::Error::ClusterAuthorizationFailed.code();
+        }
+        return resp;
+    }
     // Requested partitions per topic; None: everything.
     let wanted: Option<BTreeMap<String, Vec<i32>>> = req.topics.as_ref().map(|ts| {
         let mut m: BTreeMap<String, Vec<i32>> = BTreeMap::new();

@@ -7,6 +7,7 @@ use kafka_protocol::messages::describe_producers_response::{
 };
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse, ProducerId};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
 
@@ -16,7 +17,9 @@ pub fn handle(ctx: &RequestContext, req: DescribeProducersRequest) -> DescribePr
         .topics
         .iter()
         .map(|t| {
-            let topic = logs.topic(t.name.as_str());
+            // READ on the topic (`KafkaApis.handleDescribeProducersRequest`).
+            let authorized = authz::topic(ctx, AclOperation::Read, t.name.as_str());
+            let topic = logs.topic(t.name.as_str()).filter(|_| authorized);
             let partitions = t
                 .partition_indexes
                 .iter()
@@ -24,7 +27,11 @@ pub fn handle(ctx: &RequestContext, req: DescribeProducersRequest) -> DescribePr
                     let mut r = PartitionResponse::default().with_partition_index(index);
                     match topic.as_ref().and_then(|t| t.partition(index)) {
                         None => {
-                            let e = Error::UnknownTopicOrPartition;
+                            let e = if authorized {
+                                Error::UnknownTopicOrPartition
+                            } else {
+                                Error::topic_denied()
+                            };
                             r.error_code = e.code();
                             r.error_message = Some(sb(&e.message()));
                         }

@@ -15,6 +15,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{authorized_operations, topic_name, RequestContext};
 use crate::error::Error;
 use crate::log::manager::validate_topic_name;
@@ -36,6 +37,8 @@ pub fn handle(
             .iter()
             .map(|t| t.name.to_string())
             .filter(|n| *n >= cursor_topic)
+            // Listing every topic leaves out those without DESCRIBE.
+            .filter(|n| authz::quietly(ctx, AclOperation::Describe, ResourceType::Topic, n))
             .collect()
     } else {
         req.topics
@@ -92,6 +95,18 @@ pub fn handle(
             );
             break;
         }
+        // A named topic without DESCRIBE: TOPIC_AUTHORIZATION_FAILED, existence not disclosed.
+        if !fetch_all && !authz::topic(ctx, AclOperation::Describe, &name) {
+            resp.topics.push(
+                DescribeTopicPartitionsResponseTopic::default()
+                    .with_error_code(Error::topic_denied().code())
+                    .with_name(Some(topic_name(&name)))
+                    .with_topic_id(Uuid::nil())
+                    .with_is_internal(false)
+                    .with_topic_authorized_operations(authorized_operations::OMITTED),
+            );
+            continue;
+        }
         let Some(t) = logs.topic(&name) else {
             if !fetch_all {
                 let code = match validate_topic_name(&name) {
@@ -142,7 +157,12 @@ pub fn handle(
                 .with_topic_id(t.id)
                 .with_is_internal(t.internal)
                 .with_partitions(partitions)
-                .with_topic_authorized_operations(authorized_operations::TOPIC),
+                .with_topic_authorized_operations(authz::operations(
+                    ctx,
+                    true,
+                    ResourceType::Topic,
+                    &t.name,
+                )),
         );
         if upper < count {
             resp.next_cursor = Some(

@@ -6,7 +6,9 @@ use kafka_protocol::messages::{
     DescribeTransactionsRequest, DescribeTransactionsResponse, ProducerId,
 };
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, topic_name, RequestContext};
+use crate::error::Error;
 
 pub async fn handle(
     ctx: &RequestContext,
@@ -20,6 +22,12 @@ pub async fn handle(
             .with_producer_id(ProducerId(-1))
             .with_producer_epoch(-1)
             .with_transaction_start_time_ms(-1);
+        // DESCRIBE on the transactional id; the transaction's topics are listed only with
+        // DESCRIBE on them (`KafkaApis.handleDescribeTransactionsRequest`).
+        if !authz::transactional_id(ctx, AclOperation::Describe, tid.as_str()) {
+            states.push(base.with_error_code(Error::TransactionalIdAuthorizationFailed.code()));
+            continue;
+        }
         let state = match ctx.broker.txn.describe(tid.as_str()).await {
             Ok(d) => base
                 .with_transaction_state(sb(d.state.name()))
@@ -30,6 +38,9 @@ pub async fn handle(
                 .with_topics(
                     d.partitions
                         .into_iter()
+                        .filter(|(t, _)| {
+                            authz::quietly(ctx, AclOperation::Describe, ResourceType::Topic, t)
+                        })
                         .map(|(t, ps)| {
                             TopicData::default()
                                 .with_topic(topic_name(&t))

@@ -8,6 +8,7 @@ use kafka_protocol::messages::elect_leaders_response::{PartitionResult, ReplicaE
 use kafka_protocol::messages::{ElectLeadersRequest, ElectLeadersResponse};
 use kafka_protocol::ResponseError;
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 
 pub fn handle(ctx: &RequestContext, req: ElectLeadersRequest) -> ElectLeadersResponse {
@@ -58,5 +59,19 @@ pub fn handle(ctx: &RequestContext, req: ElectLeadersRequest) -> ElectLeadersRes
             })
             .collect(),
     };
+    // ALTER on the cluster (`KafkaApis.handleElectLeaders`): every partition, and from v1 the
+    // request, carry CLUSTER_AUTHORIZATION_FAILED.
+    if !authz::cluster(ctx, AclOperation::Alter) {
+        let e = crate::error::Error::ClusterAuthorizationFailed;
+        if v >= 1 {
+            resp.error_code = e.code();
+        }
+        for r in &mut resp.replica_election_results {
+            for p in &mut r.partition_result {
+                p.error_code = e.code();
+                p.error_message = Some(sb(&e.message()));
+            }
+        }
+    }
     resp
 }

@@ -5,20 +5,27 @@
 
 use kafka_protocol::messages::{EndTxnRequest, EndTxnResponse, ProducerId};
 
+use super::authz::{self, AclOperation};
 use super::init_producer_id::fenced_as_old_error;
 use super::RequestContext;
+use crate::error::Error;
 
 pub async fn handle(ctx: &RequestContext, req: EndTxnRequest) -> EndTxnResponse {
-    let result = ctx
-        .broker
-        .txn
-        .end_txn(
-            req.transactional_id.as_str(),
-            req.producer_id.0,
-            req.producer_epoch,
-            req.committed,
-        )
-        .await;
+    // WRITE on the transactional id.
+    let result = if authz::transactional_id(ctx, AclOperation::Write, req.transactional_id.as_str())
+    {
+        ctx.broker
+            .txn
+            .end_txn(
+                req.transactional_id.as_str(),
+                req.producer_id.0,
+                req.producer_epoch,
+                req.committed,
+            )
+            .await
+    } else {
+        Err(Error::TransactionalIdAuthorizationFailed)
+    };
     EndTxnResponse::default()
         .with_producer_id(ProducerId(-1))
         .with_producer_epoch(-1)

@@ -17,6 +17,7 @@ use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, ProducerId
 use kafka_protocol::ResponseError;
 use tokio::sync::Notify;
 
+use super::authz::{self, AclOperation};
 use super::{Outcome, RequestContext};
 use crate::error::Error;
 use crate::log::partition::LEADER_EPOCH;
@@ -62,8 +63,20 @@ async fn fetch(ctx: &RequestContext, req: FetchRequest) -> (FetchResponse, Vec<O
     let mut topics: Vec<FetchableTopicResponse> = Vec::with_capacity(req.topics.len());
     let mut targets: Vec<Target> = Vec::new();
     for ft in req.topics {
+        // READ on the topic (`filterByAuthorized(READ, TOPIC)`), checked before existence for
+        // names (an unauthorized client learns nothing), after the id lookup for ids.
         let topic = if v >= 13 {
-            logs.topic_by_id(ft.topic_id).ok_or(Error::UnknownTopicId)
+            logs.topic_by_id(ft.topic_id)
+                .ok_or(Error::UnknownTopicId)
+                .and_then(|t| {
+                    if authz::topic(ctx, AclOperation::Read, &t.name) {
+                        Ok(t)
+                    } else {
+                        Err(Error::topic_denied())
+                    }
+                })
+        } else if !authz::topic(ctx, AclOperation::Read, ft.topic.as_str()) {
+            Err(Error::topic_denied())
         } else {
             logs.topic(ft.topic.as_str())
                 .ok_or(Error::UnknownTopicOrPartition)

@@ -6,6 +6,7 @@ use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
 
@@ -17,8 +18,16 @@ const SHARE: i8 = 2;
 pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse {
     let b = &ctx.broker;
     let v = ctx.version;
-    let lookup = |key_type: i8| -> Result<(), Error> {
+    // DESCRIBE on the group or transactional id, before the lookup
+    // (`KafkaApis.handleFindCoordinatorRequest`).
+    let lookup = |key_type: i8, key: &str| -> Result<(), Error> {
         match key_type {
+            GROUP if !authz::group(ctx, AclOperation::Describe, key) => {
+                Err(Error::GroupAuthorizationFailed)
+            }
+            TRANSACTION if !authz::transactional_id(ctx, AclOperation::Describe, key) => {
+                Err(Error::TransactionalIdAuthorizationFailed)
+            }
             GROUP => b
                 .groups
                 .ensure_topic()
@@ -46,7 +55,7 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
         Err(_) => (-1, StrBytes::default(), -1),
     };
     if v < 4 {
-        let r = lookup(req.key_type);
+        let r = lookup(req.key_type, req.key.as_str());
         let (id, host, port) = node(&r);
         let mut resp = FindCoordinatorResponse::default()
             .with_node_id(BrokerId(id))
@@ -63,7 +72,7 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
         .coordinator_keys
         .into_iter()
         .map(|key| {
-            let r = lookup(req.key_type);
+            let r = lookup(req.key_type, key.as_str());
             let (id, host, port) = node(&r);
             Coordinator::default()
                 .with_key(key)

@@ -3,10 +3,16 @@
 
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
 
+use super::authz::{self, AclOperation};
 use super::RequestContext;
 use crate::error::Error;
 
 pub async fn handle(ctx: &RequestContext, req: HeartbeatRequest) -> HeartbeatResponse {
+    // READ on the group (`KafkaApis.handleHeartbeatRequest`).
+    if !authz::group(ctx, AclOperation::Read, req.group_id.as_str()) {
+        return HeartbeatResponse::default()
+            .with_error_code(Error::GroupAuthorizationFailed.code());
+    }
     let r = ctx
         .broker
         .groups

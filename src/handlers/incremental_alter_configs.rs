@@ -5,6 +5,7 @@
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::configs::alter::{
     alter_resource, check_ops, duplicate_resources, AlterOp, AlterTarget, OpType,
@@ -28,6 +29,13 @@ pub fn handle(
                 Err(Error::InvalidRequest(
                     "Each resource must appear at most once.".into(),
                 ))
+            } else if let Err(e) = authz::config_resource(
+                ctx,
+                AclOperation::AlterConfigs,
+                r.resource_type,
+                r.resource_name.as_str(),
+            ) {
+                Err(e)
             } else {
                 let raw: Vec<(String, Option<i8>, Option<String>)> = r
                     .configs

@@ -7,6 +7,7 @@ use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, Pr
 use kafka_protocol::ResponseError;
 use tracing::error;
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::RequestContext;
 use crate::error::Error;
 
@@ -15,6 +16,22 @@ pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitPro
         .with_producer_id(ProducerId(-1))
         .with_producer_epoch(-1);
     let Some(tid) = req.transactional_id else {
+        // An idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
+        // (KIP-679, `authorizeByResourceType`).
+        let auth = &ctx.broker.authorizer;
+        if !auth.is_allowed(
+            &ctx.session,
+            AclOperation::IdempotentWrite,
+            ResourceType::Cluster,
+            authz::CLUSTER_NAME,
+        ) && !auth.authorize_by_resource_type(
+            &ctx.session,
+            AclOperation::Write,
+            ResourceType::Topic,
+        ) {
+            authz::cluster(ctx, AclOperation::IdempotentWrite);
+            return resp.with_error_code(Error::ClusterAuthorizationFailed.code());
+        }
         return match ctx.broker.producer_ids.next_id() {
             Ok(id) => resp
                 .with_error_code(0)
@@ -26,6 +43,9 @@ pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitPro
             }
         };
     };
+    if !authz::transactional_id(ctx, AclOperation::Write, tid.as_str()) {
+        return resp.with_error_code(Error::TransactionalIdAuthorizationFailed.code());
+    }
     // KIP-360 (v3+): the producer's current id and epoch, when it has one.
     let expected = (ctx.version >= 3 && req.producer_id.0 != -1)
         .then_some((req.producer_id.0, req.producer_epoch));

@@ -5,12 +5,22 @@
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 
+use super::authz::{self, AclOperation};
 use super::{client_host, sb, RequestContext};
+use crate::error::Error;
 use crate::groups::member::Protocol;
 use crate::groups::membership::JoinRequest;
 
 pub async fn handle(ctx: &RequestContext, req: JoinGroupRequest) -> JoinGroupResponse {
     let v = ctx.version;
+    // READ on the group (`KafkaApis.handleJoinGroupRequest`).
+    if !authz::group(ctx, AclOperation::Read, req.group_id.as_str()) {
+        let mut resp = JoinGroupResponse::default()
+            .with_error_code(Error::GroupAuthorizationFailed.code())
+            .with_generation_id(-1);
+        resp.protocol_name = if v < 7 { Some(sb("")) } else { None };
+        return resp;
+    }
     let join = JoinRequest {
         group_id: req.group_id.to_string(),
         member_id: req.member_id.to_string(),

@@ -4,12 +4,18 @@
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
 use crate::groups::membership::LeavingMember;
 
 pub async fn handle(ctx: &RequestContext, req: LeaveGroupRequest) -> LeaveGroupResponse {
     let v = ctx.version;
+    // READ on the group (`KafkaApis.handleLeaveGroupRequest`).
+    if !authz::group(ctx, AclOperation::Read, req.group_id.as_str()) {
+        return LeaveGroupResponse::default()
+            .with_error_code(Error::GroupAuthorizationFailed.code());
+    }
     let members: Vec<LeavingMember> = if v >= 3 {
         req.members
             .into_iter()

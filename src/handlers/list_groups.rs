@@ -4,6 +4,7 @@
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, RequestContext};
 
 pub fn handle(ctx: &RequestContext, req: ListGroupsRequest) -> ListGroupsResponse {
@@ -18,11 +19,27 @@ pub fn handle(ctx: &RequestContext, req: ListGroupsRequest) -> ListGroupsRespons
     } else {
         Vec::new()
     };
+    // DESCRIBE on the cluster lists every group; otherwise only the groups with DESCRIBE
+    // (`KafkaApis.handleListGroupsRequest`, neither check logged).
+    let all = authz::quietly(
+        ctx,
+        AclOperation::Describe,
+        ResourceType::Cluster,
+        authz::CLUSTER_NAME,
+    );
     match ctx.broker.groups.list_groups(&states, &types) {
         Err(e) => ListGroupsResponse::default().with_error_code(e.code()),
         Ok(groups) => ListGroupsResponse::default().with_groups(
             groups
                 .into_iter()
+                .filter(|g| {
+                    all || authz::quietly(
+                        ctx,
+                        AclOperation::Describe,
+                        ResourceType::Group,
+                        &g.group_id,
+                    )
+                })
                 .map(|g| {
                     let mut l = ListedGroup::default()
                         .with_group_id(GroupId(sb(&g.group_id)))

@@ -8,6 +8,7 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
+use super::authz::{self, AclOperation};
 use super::RequestContext;
 use crate::error::Error;
 use crate::log::partition::LEADER_EPOCH;
@@ -38,6 +39,8 @@ pub fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsRespo
         .into_iter()
         .map(|t| {
             let name = t.name.as_str().to_string();
+            // DESCRIBE on the topic, checked first (`partitionSeqByAuthorized(DESCRIBE, TOPIC)`).
+            let authorized = authz::topic(ctx, AclOperation::Describe, &name);
             let topic = ctx.broker.logs.topic(&name);
             let partitions = t
                 .partitions
@@ -45,7 +48,9 @@ pub fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsRespo
                 .map(|p| {
                     let mut r = ListOffsetsPartitionResponse::default()
                         .with_partition_index(p.partition_index);
-                    let result = if dups.contains(&(name.clone(), p.partition_index)) {
+                    let result = if !authorized {
+                        Err(Error::topic_denied())
+                    } else if dups.contains(&(name.clone(), p.partition_index)) {
                         Err(Error::InvalidRequest(
                             "Duplicate partition in request".into(),
                         ))

@@ -6,12 +6,20 @@ use kafka_protocol::messages::{
     ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse,
 };
 
+use super::authz::{self, AclOperation};
 use super::RequestContext;
 
 pub fn handle(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     _req: ListPartitionReassignmentsRequest,
 ) -> ListPartitionReassignmentsResponse {
+    // DESCRIBE on the cluster (`ControllerApis.handleListPartitionReassignments`).
+    if !authz::cluster(ctx, AclOperation::Describe) {
+        let e = crate::error::Error::ClusterAuthorizationFailed;
+        return ListPartitionReassignmentsResponse::default()
+            .with_error_code(e.code())
+            .with_error_message(Some(super::sb(&e.message())));
+    }
     ListPartitionReassignmentsResponse::default()
         .with_error_code(0)
         .with_error_message(None)

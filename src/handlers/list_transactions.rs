@@ -7,6 +7,7 @@ use kafka_protocol::messages::{
     ListTransactionsRequest, ListTransactionsResponse, ProducerId, TransactionalId,
 };
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, RequestContext};
 
 pub async fn handle(
@@ -24,7 +25,16 @@ pub async fn handle(
     ListTransactionsResponse::default()
         .with_unknown_state_filters(unknown.iter().map(|s| sb(s)).collect())
         .with_transaction_states(
+            // Only the transactional ids with DESCRIBE (`KafkaApis.handleListTransactionsRequest`).
             txns.into_iter()
+                .filter(|d| {
+                    authz::quietly(
+                        ctx,
+                        AclOperation::Describe,
+                        ResourceType::TransactionalId,
+                        &d.transactional_id,
+                    )
+                })
                 .map(|d| {
                     TransactionState::default()
                         .with_transactional_id(TransactionalId(sb(&d.transactional_id)))

@@ -1,5 +1,8 @@
 //! Metadata (key 3), v0-13: the broker, the cluster id, and topics with stable topic ids.
 //! Unknown topics are auto-created when the request and `auto.create.topics.enable` allow it.
+//! Authorization as `KafkaApis.handleTopicMetadataRequest`: a listing of all topics leaves out
+//! those without DESCRIBE; an explicitly requested topic without DESCRIBE, or one that would be
+//! auto-created without CREATE (cluster or topic), gets TOPIC_AUTHORIZATION_FAILED.
 
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
@@ -8,6 +11,7 @@ use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse};
 use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{authorized_operations, sb, topic_name, RequestContext};
 use crate::error::Error;
 use crate::log::manager::validate_topic_name;
@@ -62,7 +66,11 @@ pub fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
     }
     if (8..=10).contains(&v) {
         resp.cluster_authorized_operations = if req.include_cluster_authorized_operations {
-            authorized_operations::CLUSTER
+            if authz::cluster(ctx, AclOperation::Describe) {
+                authz::operations(ctx, true, ResourceType::Cluster, authz::CLUSTER_NAME)
+            } else {
+                0
+            }
         } else {
             authorized_operations::OMITTED
         };
@@ -93,6 +101,7 @@ fn all_topics(ctx: &RequestContext, include_ops: bool) -> Vec<MetadataResponseTo
         .logs
         .topics()
         .iter()
+        .filter(|t| authz::quietly(ctx, AclOperation::Describe, ResourceType::Topic, &t.name))
         .map(|t| describe(ctx, t, include_ops))
         .collect()
 }
@@ -104,9 +113,6 @@ fn by_name(
     include_ops: bool,
 ) -> MetadataResponseTopic {
     let logs = &ctx.broker.logs;
-    if let Some(t) = logs.topic(name) {
-        return describe(ctx, &t, include_ops);
-    }
     let failed = |e: Error| {
         let mut t = MetadataResponseTopic::default()
             .with_error_code(e.code())
@@ -116,6 +122,18 @@ fn by_name(
         }
         t
     };
+    if !authz::topic(ctx, AclOperation::Describe, name) {
+        return failed(Error::topic_denied());
+    }
+    if let Some(t) = logs.topic(name) {
+        return describe(ctx, &t, include_ops);
+    }
+    if allow_auto_create
+        && ctx.broker.settings.bool("auto.create.topics.enable")
+        && !authz::may_create_topic(ctx, name)
+    {
+        return failed(Error::topic_denied());
+    }
     if let Err(e) = validate_topic_name(name) {
         return failed(e);
     }
@@ -130,6 +148,17 @@ fn by_name(
 
 fn by_id(ctx: &RequestContext, id: Uuid, include_ops: bool) -> MetadataResponseTopic {
     match ctx.broker.logs.topic_by_id(id) {
+        // Topic ids are not sensitive: Kafka reports TOPIC_AUTHORIZATION_FAILED with the id.
+        Some(t) if !authz::topic(ctx, AclOperation::Describe, &t.name) => {
+            let mut mt = MetadataResponseTopic::default()
+                .with_error_code(Error::topic_denied().code())
+                .with_name(None)
+                .with_topic_id(id);
+            if ctx.version >= 8 {
+                mt.topic_authorized_operations = authorized_operations::OMITTED;
+            }
+            mt
+        }
         Some(t) => describe(ctx, &t, include_ops),
         None => {
             let mut t = MetadataResponseTopic::default()
@@ -174,11 +203,8 @@ fn describe(ctx: &RequestContext, t: &Topic, include_ops: bool) -> MetadataRespo
         mt.topic_id = t.id;
     }
     if v >= 8 {
-        mt.topic_authorized_operations = if include_ops {
-            authorized_operations::TOPIC
-        } else {
-            authorized_operations::OMITTED
-        };
+        mt.topic_authorized_operations =
+            authz::operations(ctx, include_ops, ResourceType::Topic, &t.name);
     }
     mt
 }

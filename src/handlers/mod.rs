@@ -2,10 +2,12 @@
 //! Handlers translate wire structs to calls on the log manager and coordinators and back; the
 //! logic lives in those domain modules, and errors become codes through [`crate::error`].
 
+pub mod acls;
 pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
 pub mod alter_configs;
 pub mod api_versions;
+pub mod authz;
 pub mod commit_partitions;
 pub mod consumer_group_describe;
 pub mod consumer_group_heartbeat;
@@ -154,15 +156,9 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         RequestKind::SaslAuthenticate(_) => Respond(ResponseKind::SaslAuthenticate(
             unsupported_security::sasl_authenticate(),
         )),
-        RequestKind::DescribeAcls(_) => Respond(ResponseKind::DescribeAcls(
-            unsupported_security::describe_acls(),
-        )),
-        RequestKind::CreateAcls(r) => Respond(ResponseKind::CreateAcls(
-            unsupported_security::create_acls(r),
-        )),
-        RequestKind::DeleteAcls(r) => Respond(ResponseKind::DeleteAcls(
-            unsupported_security::delete_acls(r),
-        )),
+        RequestKind::DescribeAcls(r) => acls::describe(ctx, r),
+        RequestKind::CreateAcls(r) => acls::create(ctx, r),
+        RequestKind::DeleteAcls(r) => acls::delete(ctx, r),
         RequestKind::DeleteRecords(r) => Respond(ResponseKind::DeleteRecords(
             delete_records::handle(ctx, r).await,
         )),

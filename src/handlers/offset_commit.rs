@@ -7,12 +7,18 @@ use kafka_protocol::messages::offset_commit_response::{
 };
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
+use super::authz::{self, AclOperation};
 use super::commit_partitions::{self, Requested};
 use super::RequestContext;
 use crate::error::Error;
 use crate::groups::offset_manager::CommitRequest;
 
 pub async fn handle(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse {
+    // READ on the group, else every partition fails; then READ on each topic.
+    let denied = (!authz::group(ctx, AclOperation::Read, req.group_id.as_str()))
+        .then_some(Error::GroupAuthorizationFailed);
+    let topic_allowed =
+        |name: &str| denied.is_none() && authz::topic(ctx, AclOperation::Read, name);
     let mut split = commit_partitions::split(
         &ctx.broker.logs,
         req.topics.iter().map(|t| {
@@ -28,9 +34,12 @@ pub async fn handle(ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCom
                 .collect();
             (t.name.as_str(), partitions)
         }),
+        &topic_allowed,
     );
     let partitions = std::mem::take(&mut split.to_commit);
-    let committed: Result<Vec<Option<Error>>, Error> = if partitions.is_empty() {
+    let committed: Result<Vec<Option<Error>>, Error> = if let Some(e) = denied {
+        Err(e)
+    } else if partitions.is_empty() {
         Ok(Vec::new())
     } else {
         ctx.broker

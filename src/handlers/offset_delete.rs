@@ -6,14 +6,26 @@ use kafka_protocol::messages::offset_delete_response::{
 };
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
+use super::authz::{self, AclOperation};
 use super::{topic_name, RequestContext};
 use crate::error::Error;
 
 pub async fn handle(ctx: &RequestContext, req: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let logs = &ctx.broker.logs;
+    // DELETE on the group, then READ on each topic (`KafkaApis.handleOffsetDeleteRequest`).
+    if !authz::group(ctx, AclOperation::Delete, req.group_id.as_str()) {
+        return OffsetDeleteResponse::default()
+            .with_error_code(Error::GroupAuthorizationFailed.code());
+    }
+    let mut denied: Vec<(String, Vec<i32>)> = Vec::new();
     let mut unknown: Vec<(String, Vec<i32>)> = Vec::new();
     let mut known: Vec<(String, Vec<i32>)> = Vec::new();
     for t in &req.topics {
+        if !authz::topic(ctx, AclOperation::Read, t.name.as_str()) {
+            let ps = t.partitions.iter().map(|p| p.partition_index).collect();
+            denied.push((t.name.to_string(), ps));
+            continue;
+        }
         let topic = logs.topic(t.name.as_str());
         let (mut good, mut bad) = (Vec::new(), Vec::new());
         for p in &t.partitions {
@@ -56,6 +68,14 @@ pub async fn handle(ctx: &RequestContext, req: OffsetDeleteRequest) -> OffsetDel
             ),
         }
     };
+    for (t, ps) in denied {
+        add(
+            &t,
+            ps.into_iter()
+                .map(|p| (p, Some(Error::topic_denied())))
+                .collect(),
+        );
+    }
     for (t, ps) in unknown {
         add(
             &t,

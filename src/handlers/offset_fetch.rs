@@ -2,7 +2,9 @@
 //! all of them (null topics, v2+). `require_stable` (v7+, KIP-447) reports partitions with an
 //! open transactional commit as UNSTABLE_OFFSET_COMMIT. Before v2 a group error is repeated in
 //! every partition. v9 (KIP-848) carries the member id and epoch, checked against a consumer
-//! group's member.
+//! group's member. Authorization as `KafkaApis.handleOffsetFetchRequest`: DESCRIBE on the group
+//! (else GROUP_AUTHORIZATION_FAILED), and DESCRIBE on each topic: a named topic without it
+//! answers TOPIC_AUTHORIZATION_FAILED per partition, an all-topics fetch leaves it out.
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
@@ -10,6 +12,7 @@ use kafka_protocol::messages::offset_fetch_response::{
 };
 use kafka_protocol::messages::{GroupId, OffsetFetchRequest, OffsetFetchResponse};
 
+use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, topic_name, RequestContext};
 use crate::error::Error;
 use crate::groups::offset_manager::FetchedOffset;
@@ -35,13 +38,18 @@ pub fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchRespo
                 } else {
                     (None, -1)
                 };
-                let r = groups.fetch_offsets_as(
-                    g.group_id.as_str(),
-                    topics.as_deref(),
-                    require_stable,
-                    member_id.as_deref(),
-                    member_epoch,
-                );
+                let r = if authz::group(ctx, AclOperation::Describe, g.group_id.as_str()) {
+                    let r = groups.fetch_offsets_as(
+                        g.group_id.as_str(),
+                        topics.as_deref(),
+                        require_stable,
+                        member_id.as_deref(),
+                        member_epoch,
+                    );
+                    authorized_topics(ctx, topics.is_some(), r)
+                } else {
+                    Err(Error::GroupAuthorizationFailed)
+                };
                 group_response(g.group_id, r)
             })
             .collect();
@@ -52,7 +60,12 @@ pub fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchRespo
             .map(|t| (t.name.to_string(), t.partition_indexes))
             .collect()
     });
-    let r = groups.fetch_offsets(req.group_id.as_str(), topics.as_deref(), require_stable);
+    let r = if authz::group(ctx, AclOperation::Describe, req.group_id.as_str()) {
+        let r = groups.fetch_offsets(req.group_id.as_str(), topics.as_deref(), require_stable);
+        authorized_topics(ctx, topics.is_some(), r)
+    } else {
+        Err(Error::GroupAuthorizationFailed)
+    };
     let mut resp = OffsetFetchResponse::default();
     match r {
         Ok(fetched) => {
@@ -90,6 +103,41 @@ pub fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchRespo
         }
     }
     resp
+}
+
+/// Applies DESCRIBE on topics to a fetched answer: named topics without it become
+/// `OffsetFetchResponse.UNAUTHORIZED_PARTITION`s, an all-topics answer drops them.
+fn authorized_topics(ctx: &RequestContext, named: bool, r: Fetched) -> Fetched {
+    let fetched = r?;
+    let allowed = |t: &str| {
+        if named {
+            authz::topic(ctx, AclOperation::Describe, t)
+        } else {
+            authz::quietly(ctx, AclOperation::Describe, ResourceType::Topic, t)
+        }
+    };
+    Ok(fetched
+        .into_iter()
+        .filter_map(|(t, parts)| {
+            if allowed(&t) {
+                Some((t, parts))
+            } else if named {
+                let parts = parts
+                    .into_iter()
+                    .map(|p| FetchedOffset {
+                        partition: p.partition,
+                        offset: -1,
+                        leader_epoch: -1,
+                        metadata: String::new(),
+                        error: Some(Error::topic_denied()),
+                    })
+                    .collect();
+                Some((t, parts))
+            } else {
+                None
+            }
+        })
+        .collect())
 }
 
 fn partition(v: i16, p: FetchedOffset) -> OffsetFetchResponsePartition {

@@ -8,6 +8,7 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{
 };
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 
+use super::authz::{self, AclOperation};
 use super::RequestContext;
 use crate::error::Error;
 use crate::log::partition::LEADER_EPOCH;
@@ -25,12 +26,17 @@ pub fn handle(
         .topics
         .into_iter()
         .map(|t| {
+            // DESCRIBE on the topic (`filterByAuthorized(DESCRIBE, TOPIC)`).
+            let authorized = authz::topic(ctx, AclOperation::Describe, t.topic.as_str());
             let topic = logs.topic(t.topic.as_str());
             let partitions = t
                 .partitions
                 .iter()
                 .map(|p| {
                     let r = EpochEndOffset::default().with_partition(p.partition);
+                    if !authorized {
+                        return r.with_error_code(Error::topic_denied().code());
+                    }
                     let Some(part) = topic.as_ref().and_then(|t| t.partition(p.partition)) else {
                         return r.with_error_code(Error::UnknownTopicOrPartition.code());
                     };

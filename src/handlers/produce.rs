@@ -10,6 +10,7 @@ use kafka_protocol::messages::produce_response::{PartitionProduceResponse, Topic
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
 use tracing::{debug, warn};
 
+use super::authz::{self, AclOperation};
 use super::{sb, Outcome, RequestContext};
 use crate::broker::now_ms;
 use crate::error::Error;
@@ -24,14 +25,47 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
     let fsync_before_ack = acks == -1 && ctx.broker.settings.bool("log.flush.before.ack");
     let now = now_ms();
 
+    // `KafkaApis.handleProduceRequest`: transactional records need WRITE on the transactional
+    // id, or the whole request fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+    let transactional = req
+        .topic_data
+        .iter()
+        .flat_map(|t| t.partition_data.iter())
+        .any(|p| p.records.as_ref().is_some_and(is_transactional));
+    if transactional
+        && !req
+            .transactional_id
+            .as_ref()
+            .is_some_and(|id| authz::transactional_id(ctx, AclOperation::Write, id))
+    {
+        return fail_all(v, acks, req, &Error::TransactionalIdAuthorizationFailed);
+    }
+
     let mut any_error = false;
     let mut to_flush: Vec<(Arc<Partition>, i64)> = Vec::new();
     let mut responses = Vec::with_capacity(req.topic_data.len());
     for td in req.topic_data {
+        // WRITE on the topic (`filterByAuthorized(WRITE, TOPIC)`); a topic that does not exist
+        // is auto-created only when CREATE is allowed too (cluster or topic, as Metadata).
         let topic: Result<Arc<Topic>, Error> = if v >= 13 {
-            logs.topic_by_id(td.topic_id).ok_or(Error::UnknownTopicId)
+            logs.topic_by_id(td.topic_id)
+                .ok_or(Error::UnknownTopicId)
+                .and_then(|t| {
+                    if authz::topic(ctx, AclOperation::Write, &t.name) {
+                        Ok(t)
+                    } else {
+                        Err(Error::topic_denied())
+                    }
+                })
         } else {
-            logs.get_or_auto_create(td.name.as_str())
+            let name = td.name.as_str();
+            if !authz::topic(ctx, AclOperation::Write, name) {
+                Err(Error::topic_denied())
+            } else if logs.topic(name).is_none() && !authz::may_create_topic(ctx, name) {
+                Err(Error::UnknownTopicOrPartition)
+            } else {
+                logs.get_or_auto_create(name)
+            }
         };
         let mut parts = Vec::with_capacity(td.partition_data.len());
         for pd in td.partition_data {
@@ -91,6 +125,43 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
             Outcome::NoResponse
         };
     }
+    Outcome::Respond(Box::new(ResponseKind::Produce(
+        ProduceResponse::default().with_responses(responses),
+    )))
+}
+
+/// The transactional bit (attributes bit 4) of the first batch, when it is a v2 batch.
+fn is_transactional(records: &Bytes) -> bool {
+    const MAGIC: usize = 16;
+    const ATTRIBUTES: usize = 21;
+    records.len() >= ATTRIBUTES + 2
+        && records[MAGIC] == 2
+        && (u16::from_be_bytes([records[ATTRIBUTES], records[ATTRIBUTES + 1]]) & 0x10) != 0
+}
+
+/// `ProduceRequest.getErrorResponse`: every partition carries `e`.
+fn fail_all(v: i16, acks: i16, req: ProduceRequest, e: &Error) -> Outcome {
+    if acks == 0 {
+        return Outcome::Close;
+    }
+    let responses = req
+        .topic_data
+        .into_iter()
+        .map(|td| {
+            let parts = td
+                .partition_data
+                .iter()
+                .map(|pd| error_response(v, pd.index, e))
+                .collect();
+            let mut tr = TopicProduceResponse::default().with_partition_responses(parts);
+            if v >= 13 {
+                tr.topic_id = td.topic_id;
+            } else {
+                tr.name = td.name;
+            }
+            tr
+        })
+        .collect();
     Outcome::Respond(Box::new(ResponseKind::Produce(
         ProduceResponse::default().with_responses(responses),
     )))

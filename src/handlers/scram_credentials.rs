@@ -11,6 +11,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ResponseError;
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::security::scram::{Alteration, ScramError};
 
@@ -44,6 +45,29 @@ pub fn alter(
         salt: u.salt.to_vec(),
         salted_password: u.salted_password.to_vec(),
     }));
+    // ALTER on the cluster, else every user fails (`ControllerApis`).
+    if !authz::cluster(ctx, AclOperation::Alter) {
+        let e = crate::error::Error::ClusterAuthorizationFailed;
+        let mut users: Vec<String> = Vec::new();
+        for c in &changes {
+            let u = match c {
+                Alteration::Delete { user, .. } | Alteration::Upsert { user, .. } => user,
+            };
+            if !users.contains(u) {
+                users.push(u.clone());
+            }
+        }
+        let results = users
+            .iter()
+            .map(|u| {
+                AlterUserScramCredentialsResult::default()
+                    .with_user(sb(u))
+                    .with_error_code(e.code())
+                    .with_error_message(Some(sb(&e.message())))
+            })
+            .collect();
+        return AlterUserScramCredentialsResponse::default().with_results(results);
+    }
     let results = ctx
         .broker
         .scram
@@ -68,6 +92,13 @@ pub fn describe(
     ctx: &RequestContext,
     req: DescribeUserScramCredentialsRequest,
 ) -> DescribeUserScramCredentialsResponse {
+    // DESCRIBE on the cluster (`KafkaApis.handleDescribeUserScramCredentialsRequest`).
+    if !authz::cluster(ctx, AclOperation::Describe) {
+        let e = crate::error::Error::ClusterAuthorizationFailed;
+        return DescribeUserScramCredentialsResponse::default()
+            .with_error_code(e.code())
+            .with_error_message(Some(sb(&e.message())));
+    }
     let users = req
         .users
         .map(|u| u.into_iter().map(|n| n.name.to_string()).collect());

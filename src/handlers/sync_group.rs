@@ -3,6 +3,7 @@
 
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
 use crate::groups::member::SyncResult;
@@ -10,7 +11,10 @@ use crate::groups::membership::SyncRequest;
 
 pub async fn handle(ctx: &RequestContext, req: SyncGroupRequest) -> SyncGroupResponse {
     let v = ctx.version;
-    let r = if v >= 5 && (req.protocol_type.is_none() || req.protocol_name.is_none()) {
+    // READ on the group (`KafkaApis.handleSyncGroupRequest`), before the protocol check.
+    let r = if !authz::group(ctx, AclOperation::Read, req.group_id.as_str()) {
+        SyncResult::error(Error::GroupAuthorizationFailed)
+    } else if v >= 5 && (req.protocol_type.is_none() || req.protocol_name.is_none()) {
         SyncResult::error(Error::InconsistentGroupProtocol)
     } else {
         let sync = SyncRequest {

@@ -9,6 +9,7 @@ use kafka_protocol::messages::txn_offset_commit_response::{
 };
 use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 
+use super::authz::{self, AclOperation};
 use super::commit_partitions::{self, Requested};
 use super::RequestContext;
 use crate::error::Error;
@@ -17,6 +18,18 @@ use crate::log::batch;
 use crate::log::batch_builder::Producer;
 
 pub async fn handle(ctx: &RequestContext, req: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse {
+    // WRITE on the transactional id, then READ on the group (either failure applies to every
+    // partition), then READ on each topic (`KafkaApis.handleTxnOffsetCommitRequest`).
+    let denied =
+        if !authz::transactional_id(ctx, AclOperation::Write, req.transactional_id.as_str()) {
+            Some(Error::TransactionalIdAuthorizationFailed)
+        } else if !authz::group(ctx, AclOperation::Read, req.group_id.as_str()) {
+            Some(Error::GroupAuthorizationFailed)
+        } else {
+            None
+        };
+    let topic_allowed =
+        |name: &str| denied.is_none() && authz::topic(ctx, AclOperation::Read, name);
     let mut split = commit_partitions::split(
         &ctx.broker.logs,
         req.topics.iter().map(|t| {
@@ -32,9 +45,12 @@ pub async fn handle(ctx: &RequestContext, req: TxnOffsetCommitRequest) -> TxnOff
                 .collect();
             (t.name.as_str(), partitions)
         }),
+        &topic_allowed,
     );
     let partitions = std::mem::take(&mut split.to_commit);
-    let committed: Result<Vec<Option<Error>>, Error> = if partitions.is_empty() {
+    let committed: Result<Vec<Option<Error>>, Error> = if let Some(e) = denied {
+        Err(e)
+    } else if partitions.is_empty() {
         Ok(Vec::new())
     } else if req.group_id.is_empty() {
         Err(Error::InvalidGroupId)

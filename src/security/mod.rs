@@ -2,6 +2,7 @@
 //! and the state kept for it (SCRAM credentials). The listener and principal types here are the
 //! vocabulary the front end, the SASL authenticator, the authorizer and quotas share.
 
+pub mod acl;
 pub mod dev;
 pub mod listeners;
 pub mod scram;

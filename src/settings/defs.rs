@@ -245,6 +245,12 @@ pub static DEFS: &[Def] = &[
         "Listener name to security protocol (NAME:PROTOCOL, comma separated); every name in listeners must be in it."),
     // --- SASL (Kafka's BrokerSecurityConfigs, SaslConfigs) -------------------------------------
     // --- Authorization (StandardAuthorizer) ------------------------------------------------------
+    def("authorizer.class.name", String, Some(""), V::None,
+        "The authorizer: empty for none (every request allowed, the ACL APIs answer SECURITY_DISABLED), or org.apache.kafka.metadata.authorizer.StandardAuthorizer for Kafka's ACLs."),
+    def("super.users", String, None, V::None,
+        "Semicolon-separated principals (User:name) that every ACL check allows."),
+    def("allow.everyone.if.no.acl.found", Boolean, Some("false"), V::None,
+        "When no ACL exists for a resource, allow every principal (StandardAuthorizer's default is to deny)."),
     // --- Quotas (Kafka's QuotaConfig) -------------------------------------------------------------
 ];
 
