@@ -25,6 +25,7 @@ mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod produce;
+mod quotas;
 mod retention;
 mod scram_credentials;
 mod topics;

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use crate::cluster::{MetaProperties, ProducerIdManager};
 use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
+use crate::quota::Quotas;
 use crate::security::scram::ScramStore;
 use crate::security::Listener;
 use crate::settings::Settings;
@@ -23,6 +24,8 @@ pub struct Broker {
     pub listeners: Vec<Arc<Listener>>,
     pub producer_ids: ProducerIdManager,
     pub scram: ScramStore,
+    /// Client quotas (stored, and enforced per request).
+    pub quotas: Quotas,
     /// Consumer groups and committed offsets.
     pub groups: Arc<GroupCoordinator>,
     /// Transactional producers' state and markers.
@@ -49,6 +52,7 @@ impl Broker {
             fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
             producer_ids: ProducerIdManager::open(&data_dir)?,
             scram: ScramStore::open(&data_dir)?,
+            quotas: Quotas::open(&data_dir, &settings)?,
             settings,
             logs,
             groups,
