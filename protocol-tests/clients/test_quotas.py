@@ -79,8 +79,15 @@ def test_producer_is_held_to_producer_byte_rate(bootstrap):
     delivered: list = []
     lock = threading.Lock()
 
+    errors: list = []
+    stopping = threading.Event()
+
     def cb(err, msg):
-        assert err is None, err
+        if err is not None:
+            # Purging what is still queued at the end reports those messages as purged.
+            if not stopping.is_set():
+                errors.append(err)
+            return
         with lock:
             delivered.append((time.monotonic(), len(msg.value())))
 
@@ -95,8 +102,10 @@ def test_producer_is_held_to_producer_byte_rate(bootstrap):
             first = delivered[0][0]
         if first is not None and time.monotonic() > first + 9.2:
             break
+    stopping.set()
     p.purge()
     p.flush(5)
+    assert not errors, errors
     assert first is not None, "nothing delivered"
     rate = rate_between(delivered, first + 3, first + 9)
     assert abs(rate - RATE) / RATE < 0.10, f"produced {rate / 1024:.0f} KiB/s against a quota of {RATE / 1024:.0f} KiB/s"
