@@ -14,6 +14,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ResponseError;
 
+use crate::support::client::CLIENT_ID;
 use crate::support::*;
 
 const EXACT: i8 = 0;
@@ -81,7 +82,7 @@ fn component(t: &str, match_type: i8, m: Option<&str>) -> ComponentData {
     ComponentData::default()
         .with_entity_type(s(t))
         .with_match_type(match_type)
-        .with__match(m.map(s))
+        .with_match(m.map(s))
 }
 
 fn describe_raw(
@@ -248,7 +249,7 @@ fn alter_and_describe_round_trip_with_filters() {
                 false,
                 v
             ),
-            vec![alice_app.clone(), default_client.clone()]
+            vec![default_client.clone(), alice_app.clone()]
         );
         assert_eq!(
             describe(
