@@ -46,13 +46,16 @@ fn entry(pairs: &[(&str, Option<&str>)], ops: Vec<OpData>) -> EntryData {
         .with_ops(ops)
 }
 
+/// An entity as `(type, name)` pairs.
+type Entity = Vec<(String, Option<String>)>;
+
 /// Sends an AlterClientQuotas; returns `(entity, error code, message)` per entry.
 fn alter(
     c: &mut Client,
     entries: Vec<EntryData>,
     validate_only: bool,
     v: i16,
-) -> Vec<(Vec<(String, Option<String>)>, i16, Option<String>)> {
+) -> Vec<(Entity, i16, Option<String>)> {
     let req = AlterClientQuotasRequest::default()
         .with_entries(entries)
         .with_validate_only(validate_only);
@@ -97,7 +100,7 @@ fn describe_raw(
     c.send(&req, v)
 }
 
-type Described = Vec<(Vec<(String, Option<String>)>, Vec<(String, f64)>)>;
+type Described = Vec<(Entity, Vec<(String, f64)>)>;
 
 /// The entries a DescribeClientQuotas returns, sorted.
 fn describe(c: &mut Client, components: Vec<ComponentData>, strict: bool, v: i16) -> Described {

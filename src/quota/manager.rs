@@ -372,7 +372,10 @@ mod tests {
     use crate::quota::entity::PRODUCER_BYTE_RATE;
     use std::collections::BTreeMap;
 
-    fn quotas(levels: &[(Option<Option<&str>>, Option<Option<&str>>, f64)]) -> QuotaMap {
+    /// A (user, client-id) level and its quota.
+    type TestLevel<'a> = (Option<Option<&'a str>>, Option<Option<&'a str>>, f64);
+
+    fn quotas(levels: &[TestLevel<'_>]) -> QuotaMap {
         let mut m = QuotaMap::new();
         for (u, c, v) in levels {
             let mut pairs = Vec::new();

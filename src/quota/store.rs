@@ -19,8 +19,11 @@ use crate::cluster::write_atomically;
 
 const FILE: &str = "klamm-client-quotas.json";
 
+/// One entity's quota values, by key.
+pub type QuotaValues = BTreeMap<String, f64>;
+
 /// Quota values per entity.
-pub type QuotaMap = BTreeMap<ClientQuotaEntity, BTreeMap<String, f64>>;
+pub type QuotaMap = BTreeMap<ClientQuotaEntity, QuotaValues>;
 
 /// A refused alteration or describe: Kafka's error and message.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,7 +169,7 @@ impl QuotaStore {
         &self,
         components: &[Component],
         strict: bool,
-    ) -> Result<Vec<(ClientQuotaEntity, BTreeMap<String, f64>)>, QuotaError> {
+    ) -> Result<Vec<(ClientQuotaEntity, QuotaValues)>, QuotaError> {
         let mut exact: BTreeMap<&str, Option<&str>> = BTreeMap::new();
         let mut specified: Vec<&str> = Vec::new();
         for c in components {
