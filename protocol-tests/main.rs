@@ -26,6 +26,7 @@ mod list_offsets;
 mod listeners;
 mod metadata;
 mod produce;
+mod quotas;
 mod retention;
 mod scram_credentials;
 mod topics;

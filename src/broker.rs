@@ -8,6 +8,7 @@ use crate::cluster::{MetaProperties, ProducerIdManager};
 use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
 use crate::security::acl::Authorizer;
+use crate::quota::Quotas;
 use crate::security::scram::ScramStore;
 use crate::security::Listener;
 use crate::settings::Settings;
@@ -26,6 +27,8 @@ pub struct Broker {
     pub scram: ScramStore,
     /// `authorizer.class.name`: ACL checks for every handler (allows everything when unset).
     pub authorizer: Authorizer,
+    /// Client quotas (stored, and enforced per request).
+    pub quotas: Quotas,
     /// Consumer groups and committed offsets.
     pub groups: Arc<GroupCoordinator>,
     /// Transactional producers' state and markers.
@@ -55,6 +58,7 @@ impl Broker {
             authorizer: Authorizer::from_settings(&settings, &data_dir).map_err(|e| {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
             })?,
+            quotas: Quotas::open(&data_dir, &settings)?,
             settings,
             logs,
             groups,

@@ -25,7 +25,7 @@ use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, warn};
 
 use crate::broker::Broker;
-use crate::handlers::{self, Outcome, RequestContext};
+use crate::handlers::{Outcome, RequestContext};
 use crate::metrics::requests::{tally_errors, tally_fetch_errors, ErrorTally, RequestTiming};
 use crate::protocol::{self, fetch_response, Decoded};
 use crate::security::{Listener, Session};
@@ -66,6 +66,8 @@ pub async fn serve(
     limits: ConnectionLimits,
     mut shutdown: broadcast::Receiver<()>,
 ) {
+    // Quotas (KIP-219): a throttled connection is muted after its response; shutdown ends it.
+    let mut muted_shutdown = shutdown.resubscribe();
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<(Bytes, OwnedSemaphorePermit, Instant)>(64);
@@ -115,6 +117,7 @@ pub async fn serve(
     while let Some((frame, permit, received)) = rx.recv().await {
         let started = Instant::now();
         errors.clear();
+        let mut throttle = Duration::ZERO;
         let (api, response) = process(
             &broker,
             peer,
@@ -122,6 +125,7 @@ pub async fn serve(
             &mut client_id,
             frame,
             &mut errors,
+            &mut throttle,
         )
         .await;
         drop(permit);
@@ -148,6 +152,14 @@ pub async fn serve(
         }
         if !open {
             break;
+        }
+        // KIP-219: the response went out at once; the connection now takes no further request
+        // until the throttle time has passed.
+        if !throttle.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(throttle) => {}
+                _ = muted_shutdown.recv() => break,
+            }
         }
     }
     drop(reader_task);
@@ -176,7 +188,9 @@ async fn process(
     client_id: &mut Option<String>,
     frame: Bytes,
     errors: &mut ErrorTally,
+    throttle: &mut Duration,
 ) -> Processed {
+    let request_size = frame.len();
     match protocol::decode(frame) {
         Ok(Decoded::Request(req)) => {
             if let Some(id) = req.header.client_id.as_ref() {
@@ -196,7 +210,7 @@ async fn process(
             let api = Some((ctx.api_key, ctx.version));
             // The request boundary: a panic in a handler or in encoding costs this connection,
             // never the process (Kafka's `KafkaApis.handle` catches every Throwable per request).
-            match catch_unwind(respond(&ctx, req.body, errors)).await {
+            match catch_unwind(respond(&ctx, req.body, request_size, errors, throttle)).await {
                 Ok(response) => (api, response),
                 Err(_) => {
                     crate::metrics::get().requests.panicked(ctx.api_key);
@@ -250,10 +264,12 @@ async fn process(
 async fn respond(
     ctx: &RequestContext,
     body: RequestKind,
+    request_size: usize,
     errors: &mut ErrorTally,
+    throttle: &mut Duration,
 ) -> Result<Option<ResponseSend>, ()> {
     let tally = crate::metrics::get().requests.enabled();
-    let encoded = match handlers::handle(ctx, body).await {
+    let encoded = match crate::quota::enforce::handle(ctx, body, request_size, throttle).await {
         Outcome::Respond(body) => {
             if tally {
                 tally_errors(&body, errors);

@@ -27,6 +27,8 @@ pub enum Error {
     InvalidConfig(String),
     #[error("{0}")]
     InvalidRequest(String),
+    #[error("The throttling quota has been exceeded.")]
+    ThrottlingQuotaExceeded,
     #[error("{0}")]
     CorruptMessage(String),
     #[error("{0}")]
@@ -162,6 +164,7 @@ impl Error {
             Error::InvalidReplicaAssignment(_) => E::InvalidReplicaAssignment,
             Error::InvalidConfig(_) => E::InvalidConfig,
             Error::InvalidRequest(_) => E::InvalidRequest,
+            Error::ThrottlingQuotaExceeded => E::ThrottlingQuotaExceeded,
             Error::CorruptMessage(_) => E::CorruptMessage,
             Error::InvalidRecord(_) => E::InvalidRecord,
             Error::MessageTooLarge(_) => E::MessageTooLarge,

@@ -19,6 +19,7 @@ pub mod http;
 pub mod log;
 pub mod metrics;
 pub mod protocol;
+pub mod quota;
 pub mod security;
 pub mod send;
 pub mod server;

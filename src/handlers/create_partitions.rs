@@ -11,6 +11,7 @@ use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse
 use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
+use crate::quota::mutation::{MutationQuota, CREATE_PARTITIONS_STRICT_SINCE};
 
 pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreatePartitionsResponse {
     // Kafka's per-request partition cap (see `create_topics::MAX_PARTITIONS_PER_REQUEST`),
@@ -45,6 +46,7 @@ pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
     for t in &req.topics {
         *counts.entry(t.name.as_str()).or_default() += 1;
     }
+    let mut quota = MutationQuota::for_request(ctx, CREATE_PARTITIONS_STRICT_SINCE);
     let mut results = Vec::new();
     let mut reported_dups = std::collections::HashSet::new();
     for t in &req.topics {
@@ -62,12 +64,31 @@ pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
                     .map(|x| x.broker_ids.iter().map(|b| b.0).collect())
                     .collect()
             });
-            ctx.broker.logs.create_partitions(
-                name,
-                t.count,
-                assignments.as_deref(),
-                req.validate_only,
-            )
+            // Validated first, then the partitions gained are charged to the controller
+            // mutation quota (`ReplicationControlManager.createPartitions`).
+            let validated = if quota.is_bounded() {
+                ctx.broker
+                    .logs
+                    .create_partitions(name, t.count, assignments.as_deref(), true)
+                    .and_then(|()| {
+                        let current = ctx
+                            .broker
+                            .logs
+                            .topic(name)
+                            .map_or(0, |topic| topic.partitions.len() as i64);
+                        quota.record((i64::from(t.count) - current).max(0) as u64)
+                    })
+            } else {
+                Ok(())
+            };
+            validated.and_then(|()| {
+                ctx.broker.logs.create_partitions(
+                    name,
+                    t.count,
+                    assignments.as_deref(),
+                    req.validate_only,
+                )
+            })
         };
         let mut r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
         match result {
@@ -79,5 +100,7 @@ pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
         }
         results.push(r);
     }
-    CreatePartitionsResponse::default().with_results(results)
+    CreatePartitionsResponse::default()
+        .with_results(results)
+        .with_throttle_time_ms(quota.throttle_time_ms())
 }

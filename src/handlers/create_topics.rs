@@ -18,6 +18,7 @@ use super::{sb, RequestContext};
 use crate::configs;
 use crate::error::Error;
 use crate::log::NewTopic;
+use crate::quota::mutation::{MutationQuota, CREATE_TOPICS_STRICT_SINCE};
 
 /// Kafka's `ReplicationControlManager.MAX_PARTITIONS_PER_BATCH`: the controller refuses a
 /// CreateTopics (and a CreatePartitions) that would create more partitions than this in one
@@ -56,6 +57,7 @@ pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsRes
     for t in &req.topics {
         *counts.entry(t.name.as_str().to_string()).or_default() += 1;
     }
+    let mut quota = MutationQuota::for_request(ctx, CREATE_TOPICS_STRICT_SINCE);
     let topics = req
         .topics
         .into_iter()
@@ -73,16 +75,19 @@ pub fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsRes
                 r.error_message = Some(sb("Authorization failed."));
                 return r;
             }
-            create_one(ctx, t, req.validate_only)
+            create_one(ctx, t, req.validate_only, &mut quota)
         })
         .collect();
-    CreateTopicsResponse::default().with_topics(topics)
+    CreateTopicsResponse::default()
+        .with_topics(topics)
+        .with_throttle_time_ms(quota.throttle_time_ms())
 }
 
 fn create_one(
     ctx: &RequestContext,
     t: CreatableTopic,
     validate_only: bool,
+    quota: &mut MutationQuota,
 ) -> CreatableTopicResult {
     let mut configs = BTreeMap::new();
     for c in &t.configs {
@@ -117,6 +122,16 @@ fn create_one(
         internal: false,
     };
     let logs = &ctx.broker.logs;
+    // Kafka's controller validates the topic, then charges its partitions to the controller
+    // mutation quota (`ReplicationControlManager.createTopic`).
+    if quota.is_bounded() {
+        let charged = logs
+            .validate_new_topic(&new_topic)
+            .and_then(|(partitions, _)| quota.record(partitions.max(0) as u64));
+        if let Err(e) = charged {
+            return failed(ctx, t, &e);
+        }
+    }
     let result = if validate_only {
         logs.validate_new_topic(&new_topic)
             .map(|(partitions, overrides)| (None, partitions, overrides))

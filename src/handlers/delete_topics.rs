@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::authz::{self, AclOperation, ResourceType};
 use super::{sb, topic_name, RequestContext};
 use crate::error::Error;
+use crate::quota::mutation::{MutationQuota, DELETE_TOPICS_STRICT_SINCE};
 
 pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
     let v = ctx.version;
@@ -107,6 +108,7 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
     }
 
     let logs = &ctx.broker.logs;
+    let mut quota = MutationQuota::for_request(ctx, DELETE_TOPICS_STRICT_SINCE);
     let mut seen_names = std::collections::HashSet::new();
     for id in ids.iter().filter(|id| id_counts[*id] == 1) {
         match logs.topic_by_id(*id) {
@@ -128,7 +130,7 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
             }
             Some(t) => {
                 seen_names.insert(t.name.to_string());
-                out.push(delete(ctx, &t.name, *id, &result));
+                out.push(delete(ctx, &t.name, *id, &result, &mut quota));
             }
         }
     }
@@ -151,10 +153,12 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
                 ResponseError::InvalidRequest.code(),
                 Some("The provided topic name maps to an ID that was already supplied.".into()),
             )),
-            Some(t) => out.push(delete(ctx, name, t.id, &result)),
+            Some(t) => out.push(delete(ctx, name, t.id, &result, &mut quota)),
         }
     }
-    DeleteTopicsResponse::default().with_responses(out)
+    DeleteTopicsResponse::default()
+        .with_responses(out)
+        .with_throttle_time_ms(quota.throttle_time_ms())
 }
 
 /// Builds one topic's result: name, id, error code, error message.
@@ -165,11 +169,18 @@ fn delete(
     name: &str,
     id: Uuid,
     result: &ResultFn<'_>,
+    quota: &mut MutationQuota,
 ) -> DeletableTopicResult {
     let logs = &ctx.broker.logs;
     if logs.topic(name).is_some_and(|t| t.internal) {
         let e =
             Error::TopicAuthorizationFailed(format!("Internal topic {name} cannot be deleted."));
+        return result(Some(name), id, e.code(), Some(e.message()));
+    }
+    // The topic's partitions are charged to the controller mutation quota before it goes
+    // (`ReplicationControlManager.deleteTopic`).
+    let partitions = logs.topic(name).map_or(0, |t| t.partitions.len() as u64);
+    if let Err(e) = quota.record(partitions) {
         return result(Some(name), id, e.code(), Some(e.message()));
     }
     match logs.delete_topic(name) {

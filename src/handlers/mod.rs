@@ -5,6 +5,7 @@
 pub mod acls;
 pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
+pub mod alter_client_quotas;
 pub mod alter_configs;
 pub mod api_versions;
 pub mod authz;
@@ -16,6 +17,7 @@ pub mod create_topics;
 pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
+pub mod describe_client_quotas;
 pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
@@ -140,6 +142,12 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         )),
         RequestKind::InitProducerId(r) => Respond(ResponseKind::InitProducerId(
             init_producer_id::handle(ctx, r).await,
+        )),
+        RequestKind::DescribeClientQuotas(r) => Respond(ResponseKind::DescribeClientQuotas(
+            describe_client_quotas::handle(ctx, r),
+        )),
+        RequestKind::AlterClientQuotas(r) => Respond(ResponseKind::AlterClientQuotas(
+            alter_client_quotas::handle(ctx, r),
         )),
         RequestKind::DescribeCluster(r) => Respond(ResponseKind::DescribeCluster(
             describe_cluster::handle(ctx, r),

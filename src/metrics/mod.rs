@@ -150,6 +150,7 @@ impl Metrics {
         if let Some(b) = broker {
             let groups = self.group_source.get().and_then(|g| g.snapshot());
             out.push_str(&scrape::render(b, groups.as_deref(), self.partition_series));
+            crate::quota::metrics::render(&b.quotas, &mut out);
         }
         process::render(&mut out);
         Some(out)

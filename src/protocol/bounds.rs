@@ -159,6 +159,8 @@ pub fn request_shape(key: ApiKey) -> Option<&'static Shape> {
         ApiKey::AlterUserScramCredentials => {
             &alter_user_scram_credentials::ALTER_USER_SCRAM_CREDENTIALS_REQUEST
         }
+        ApiKey::DescribeClientQuotas => &describe_client_quotas::DESCRIBE_CLIENT_QUOTAS_REQUEST,
+        ApiKey::AlterClientQuotas => &alter_client_quotas::ALTER_CLIENT_QUOTAS_REQUEST,
         ApiKey::DescribeCluster => &describe_cluster::DESCRIBE_CLUSTER_REQUEST,
         ApiKey::DescribeProducers => &describe_producers::DESCRIBE_PRODUCERS_REQUEST,
         ApiKey::DescribeTransactions => &describe_transactions::DESCRIBE_TRANSACTIONS_REQUEST,

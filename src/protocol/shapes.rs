@@ -1282,6 +1282,91 @@ pub mod alter_user_scram_credentials {
     };
 }
 
+pub mod describe_client_quotas {
+    use super::*;
+
+    pub static DESCRIBE_CLIENT_QUOTAS_REQUEST: Shape = Shape {
+        name: "DescribeClientQuotasRequest",
+        versions: 0x3,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&COMPONENT_DATA))), // components
+            Field(0x1, Ty::Array(&Ty::Struct(&COMPONENT_DATA))),        // components
+            Field(0x3, Ty::Fixed(1)),                                   // strict
+        ],
+        tags: &[],
+    };
+
+    pub static COMPONENT_DATA: Shape = Shape {
+        name: "ComponentData",
+        versions: 0x3,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr), // entity_type
+            Field(0x1, Ty::Str),        // entity_type
+            Field(0x3, Ty::Fixed(1)),   // match_type
+            Field(0x2, Ty::CompactStr), // match
+            Field(0x1, Ty::Str),        // match
+        ],
+        tags: &[],
+    };
+}
+
+pub mod alter_client_quotas {
+    use super::*;
+
+    pub static ALTER_CLIENT_QUOTAS_REQUEST: Shape = Shape {
+        name: "AlterClientQuotasRequest",
+        versions: 0x3,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&ENTRY_DATA))), // entries
+            Field(0x1, Ty::Array(&Ty::Struct(&ENTRY_DATA))),        // entries
+            Field(0x3, Ty::Fixed(1)),                               // validate_only
+        ],
+        tags: &[],
+    };
+
+    pub static ENTRY_DATA: Shape = Shape {
+        name: "EntryData",
+        versions: 0x3,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&ENTITY_DATA))), // entity
+            Field(0x1, Ty::Array(&Ty::Struct(&ENTITY_DATA))),        // entity
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&OP_DATA))),     // ops
+            Field(0x1, Ty::Array(&Ty::Struct(&OP_DATA))),            // ops
+        ],
+        tags: &[],
+    };
+
+    pub static ENTITY_DATA: Shape = Shape {
+        name: "EntityData",
+        versions: 0x3,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr), // entity_type
+            Field(0x1, Ty::Str),        // entity_type
+            Field(0x2, Ty::CompactStr), // entity_name
+            Field(0x1, Ty::Str),        // entity_name
+        ],
+        tags: &[],
+    };
+
+    pub static OP_DATA: Shape = Shape {
+        name: "OpData",
+        versions: 0x3,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr), // key
+            Field(0x1, Ty::Str),        // key
+            Field(0x3, Ty::Fixed(8)),   // value
+            Field(0x3, Ty::Fixed(1)),   // remove
+        ],
+        tags: &[],
+    };
+}
+
 pub mod describe_cluster {
     use super::*;
 

@@ -252,6 +252,14 @@ pub static DEFS: &[Def] = &[
     def("allow.everyone.if.no.acl.found", Boolean, Some("false"), V::None,
         "When no ACL exists for a resource, allow every principal (StandardAuthorizer's default is to deny)."),
     // --- Quotas (Kafka's QuotaConfig) -------------------------------------------------------------
+    def("quota.window.num", Int, Some("11"), V::AtLeast(1),
+        "The number of samples to retain in memory for client quotas (rates are measured over them)."),
+    def("quota.window.size.seconds", Int, Some("1"), V::AtLeast(1),
+        "The time span of each sample for client quotas."),
+    def("controller.quota.window.num", Int, Some("11"), V::AtLeast(1),
+        "The number of samples to retain in memory for controller mutation quotas (the token bucket holds this many windows of the rate)."),
+    def("controller.quota.window.size.seconds", Int, Some("1"), V::AtLeast(1),
+        "The time span of each sample for controller mutations quotas."),
 ];
 
 /// Broker settings that AlterConfigs may change at run time, taking effect at once (the subset of
