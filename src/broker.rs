@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use crate::cluster::{MetaProperties, ProducerIdManager};
 use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
+use crate::security::sasl::SaslServers;
 use crate::security::scram::ScramStore;
 use crate::security::Listener;
 use crate::settings::Settings;
@@ -23,6 +24,8 @@ pub struct Broker {
     pub listeners: Vec<Arc<Listener>>,
     pub producer_ids: ProducerIdManager,
     pub scram: ScramStore,
+    /// SASL settings of each SASL listener (mechanisms, PLAIN users, OAUTHBEARER validator).
+    pub sasl: SaslServers,
     /// Consumer groups and committed offsets.
     pub groups: Arc<GroupCoordinator>,
     /// Transactional producers' state and markers.
@@ -44,11 +47,15 @@ impl Broker {
     ) -> std::io::Result<Broker> {
         let data_dir = settings.data_dir();
         let meta = MetaProperties::load_or_create(&data_dir, settings.node_id())?;
+        // A bad SASL setting stops start-up with its message.
+        let sasl = SaslServers::build(&settings, &listeners)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Broker {
             node_id: settings.node_id(),
             fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
             producer_ids: ProducerIdManager::open(&data_dir)?,
             scram: ScramStore::open(&data_dir)?,
+            sasl,
             settings,
             logs,
             groups,

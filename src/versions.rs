@@ -35,6 +35,7 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::SyncGroup, 0, 5),
     api(ApiKey::DescribeGroups, 0, 6),
     api(ApiKey::ListGroups, 0, 5),
+    api(ApiKey::SaslHandshake, 0, 1),
     api(ApiKey::ApiVersions, 0, 4),
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::DeleteTopics, 1, 6),
@@ -48,6 +49,7 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeConfigs, 1, 4),
     api(ApiKey::AlterConfigs, 0, 2),
     api(ApiKey::DescribeLogDirs, 1, 4),
+    api(ApiKey::SaslAuthenticate, 0, 2),
     api(ApiKey::CreatePartitions, 0, 3),
     api(ApiKey::DeleteGroups, 0, 2),
     api(ApiKey::ElectLeaders, 0, 2),
@@ -72,15 +74,15 @@ pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
     ApiKey::ConsumerGroupDescribe,
 ];
 
-/// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer
-/// (ILLEGAL_SASL_STATE, SECURITY_DISABLED), but not advertised: Klamm has no SASL and no ACLs.
-/// Java clients and tools do send them (see shared/wire-captures/java), and get Kafka's answer.
+/// APIs answered the way Kafka answers them without an authorizer (SECURITY_DISABLED), but
+/// not advertised: Klamm has no ACLs. Java clients and tools do send them (see
+/// shared/wire-captures/java), and get Kafka's answer. (SaslHandshake and SaslAuthenticate are
+/// served and advertised; on PLAINTEXT and SSL listeners they answer ILLEGAL_SASL_STATE, as
+/// Kafka's do.)
 pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[
-    api(ApiKey::SaslHandshake, 0, 1),
     api(ApiKey::DescribeAcls, 1, 3),
     api(ApiKey::CreateAcls, 1, 3),
     api(ApiKey::DeleteAcls, 1, 3),
-    api(ApiKey::SaslAuthenticate, 0, 2),
 ];
 
 /// The advertised range of `key`, if Klamm advertises it.

@@ -2,6 +2,7 @@
 //! and the state kept for it (SCRAM credentials). The listener and principal types here are the
 //! vocabulary the front end, the SASL authenticator, the authorizer and quotas share.
 
+pub mod sasl;
 pub mod scram;
 
 use std::fmt;

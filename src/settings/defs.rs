@@ -238,6 +238,30 @@ pub static DEFS: &[Def] = &[
         "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),
     // --- Listeners and TLS (Kafka's SocketServerConfigs, SslConfigs) --------------------------
     // --- SASL (Kafka's BrokerSecurityConfigs, SaslConfigs) -------------------------------------
+    def("sasl.enabled.mechanisms", List, Some("PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"), V::None,
+        "SASL mechanisms a SASL_PLAINTEXT/SASL_SSL listener offers (listener.name.<l>.sasl.enabled.mechanisms per listener): PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Kafka's default is GSSAPI, which Klamm does not serve; OAUTHBEARER only when listed."),
+    def("sasl.server.max.receive.size", Int, Some("524288"), V::AtLeast(1),
+        "Largest request a SASL listener accepts before authentication completes; a larger size prefix closes the connection unread."),
+    def("connections.max.reauth.ms", Long, Some("0"), V::None,
+        "KIP-368: when positive, the session lifetime told to authenticating clients (at most the OAUTHBEARER token's remaining lifetime); a connection that does not re-authenticate in time is closed at its next request. 0 disables re-authentication."),
+    def("sasl.jaas.config", Password, None, V::None,
+        "JAAS login module configuration for every SASL listener and mechanism without a listener.name.<l>.<mechanism>.sasl.jaas.config (PlainLoginModule user_<name>=\"<password>\" options declare PLAIN users; OAuthBearerLoginModule unsecuredValidator* options configure the unsecured validator)."),
+    def("sasl.server.callback.handler.class", String, None, V::None,
+        "OAUTHBEARER validator (usually listener.name.<l>.oauthbearer.sasl.server.callback.handler.class): org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler (or its 3.x ...oauthbearer.secured. name) validates signed JWTs against the JWKS; unset means the unsecured validator unless a JWKS URL is set."),
+    def("sasl.oauthbearer.jwks.endpoint.url", String, None, V::None,
+        "JWKS with the keys that sign OAUTHBEARER tokens: a file:// path or an http:// URL. Setting it selects signed-JWT validation (RS256, ES256)."),
+    def("sasl.oauthbearer.jwks.endpoint.refresh.ms", Long, Some("3600000"), V::AtLeast(1),
+        "How often the JWKS is fetched again in the background; a token with an unknown kid also triggers a (rate-limited) fetch."),
+    def("sasl.oauthbearer.expected.audience", List, None, V::None,
+        "When set, a signed token's aud claim must contain one of these audiences."),
+    def("sasl.oauthbearer.expected.issuer", String, None, V::None,
+        "When set, a signed token's iss claim must equal this issuer."),
+    def("sasl.oauthbearer.sub.claim.name", String, Some("sub"), V::None,
+        "The claim of a signed token that names the principal."),
+    def("sasl.oauthbearer.scope.claim.name", String, Some("scope"), V::None,
+        "The claim of a signed token that holds its scopes."),
+    def("sasl.oauthbearer.clock.skew.seconds", Int, Some("30"), V::AtLeast(0),
+        "Allowed difference between the broker's clock and the token issuer's when checking exp, iat and nbf of signed tokens."),
     // --- Authorization (StandardAuthorizer) ------------------------------------------------------
     // --- Quotas (Kafka's QuotaConfig) -------------------------------------------------------------
 ];
