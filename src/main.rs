@@ -69,6 +69,11 @@ struct ServeArgs {
     /// Log line format.
     #[arg(long, env = "KLAMM_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// Development security in one switch: a CA and certificates, SASL_SSL and SSL listeners
+    /// beside PLAINTEXT, users `admin` (super user) and `alice` with generated passwords, ACLs
+    /// on; prints client configs. Everything lives in DATA_DIR/dev-security.
+    #[arg(long, env = "KLAMM_DEV_SECURITY")]
+    dev_security: bool,
 }
 
 fn parse_override(s: &str) -> Result<(String, String), String> {
@@ -109,22 +114,50 @@ fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     init_tracing(args.log_format);
-    let overrides = Overrides {
+    let mut overrides = Overrides {
         config_file: args.config,
         data_dir: args.data_dir,
         listen: args.listen,
         advertised_listener: args.advertised_listener,
         http_listen: args.http_listen,
         overrides: args.overrides,
+        base: Vec::new(),
     };
-    let settings = match Settings::load(&overrides) {
+    let invalid = |e: &dyn std::fmt::Display| {
+        error!("invalid configuration: {e}");
+        eprintln!("klamm: invalid configuration: {e}");
+        ExitCode::from(2)
+    };
+    let mut settings = match Settings::load(&overrides) {
         Ok(s) => Arc::new(s),
-        Err(e) => {
-            error!("invalid configuration: {e}");
-            eprintln!("klamm: invalid configuration: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return invalid(&e),
     };
+    if args.dev_security {
+        let dev = match dev_security(&settings) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("klamm: --dev-security: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        overrides.base = dev.settings_layer();
+        settings = match Settings::load(&overrides) {
+            Ok(s) => Arc::new(s),
+            Err(e) => return invalid(&e),
+        };
+        if let Err(e) = dev.provision(&settings) {
+            eprintln!("klamm: --dev-security: {e:#}");
+            return ExitCode::FAILURE;
+        }
+        let host = "localhost";
+        print!(
+            "{}",
+            dev.client_configs(
+                &format!("{host}:{}", dev.sasl_ssl_port),
+                &format!("{host}:{}", dev.ssl_port)
+            )
+        );
+    }
     for key in &settings.unknown_keys {
         warn!("the configuration '{key}' was supplied but isn't a known config");
     }
@@ -147,6 +180,15 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prepares `--dev-security`'s material in the data directory.
+fn dev_security(settings: &Settings) -> anyhow::Result<klamm::security::dev::DevSecurity> {
+    let dev = klamm::security::dev::DevSecurity::prepare(
+        &settings.data_dir(),
+        &settings.string("listen"),
+    )?;
+    Ok(dev)
 }
 
 /// Raises the soft limit on open files to the hard limit, as the JVM does for Kafka on Linux

@@ -2,12 +2,16 @@
 //! and the state kept for it (SCRAM credentials). The listener and principal types here are the
 //! vocabulary the front end, the SASL authenticator, the authorizer and quotas share.
 
+pub mod dev;
 pub mod sasl;
 pub mod scram;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+/// The `authorizer.class.name` value that turns on Kafka's ACLs (KRaft's `StandardAuthorizer`).
+pub const STANDARD_AUTHORIZER: &str = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
 
 /// Kafka's `SecurityProtocol`: what a listener wraps its connections in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -47,6 +47,9 @@ pub struct Overrides {
     pub http_listen: Option<String>,
     /// `--override KEY=VALUE`, in order.
     pub overrides: Vec<(String, String)>,
+    /// Values below the config file: what a switch such as `--dev-security` stands for, so
+    /// the file, the environment and flags can still change any of them.
+    pub base: Vec<(String, String)>,
 }
 
 /// Failure to load settings; the message names the offending key or file.
@@ -88,6 +91,9 @@ impl Settings {
     fn load_with_env(cli: &Overrides, env: config::Environment) -> Result<Settings, SettingsError> {
         // Raw values by Kafka name, later layers replacing earlier ones.
         let mut raw: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (k, v) in &cli.base {
+            raw.insert(k.clone(), (v.clone(), "--dev-security".to_string()));
+        }
         if let Some(path) = &cli.config_file {
             let file = config::Config::builder()
                 .add_source(
