@@ -20,7 +20,8 @@ use crate::groups::GroupCoordinator;
 use crate::http::{self, Health, State};
 use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
-use crate::security::{Listener, SecurityProtocol};
+use crate::security::listeners;
+use crate::security::Listener;
 use crate::settings::Settings;
 use crate::txn::TransactionCoordinator;
 
@@ -29,7 +30,11 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs the broker until SIGTERM/SIGINT. Returns once the logs are flushed and closed.
 pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
-    let listen = settings.listen()?;
+    // Listener settings are checked before anything is opened: a bad one is a start-up error.
+    let specs = listeners::configured(&settings)?;
+    for spec in &specs {
+        listeners::ensure_served(spec)?;
+    }
     let started = Instant::now();
     let metrics = crate::metrics::install(&settings);
     crate::metrics::process::mark_start();
@@ -61,16 +66,21 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     };
     // Transactions a crash left prepared get their markers before any client is served.
     txn.complete_in_doubt().await;
-    let listener = TcpListener::bind(listen).await?;
-    let bound = listener.local_addr()?;
-    let (advertised_host, advertised_port) = settings.advertised(bound)?;
-    let plaintext = Arc::new(Listener {
-        name: "PLAINTEXT".to_string(),
-        protocol: SecurityProtocol::Plaintext,
-        bind: bound,
-        advertised_host,
-        advertised_port,
-    });
+    let mut bound_listeners = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        let addr = spec
+            .bind_address()
+            .await
+            .map_err(|e| anyhow::anyhow!("listener {}: cannot resolve its host: {e}", spec.name))?;
+        let tcp = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("listener {}: cannot listen on {addr}: {e}", spec.name))?;
+        let bound = tcp.local_addr()?;
+        bound_listeners.push((Arc::new(spec.bound(bound)), tcp));
+    }
+    let Some(first) = bound_listeners.first().map(|(l, _)| l.clone()) else {
+        anyhow::bail!("no listener configured");
+    };
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
     let (stopping_tx, stopping_rx) = watch::channel(false);
     let broker = Arc::new(Broker::new(
@@ -78,7 +88,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         logs.clone(),
         groups.clone(),
         txn.clone(),
-        vec![plaintext.clone()],
+        bound_listeners.iter().map(|(l, _)| l.clone()).collect(),
         stopping_rx,
     )?);
 
@@ -91,14 +101,27 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     // Healthy from the moment the ready line appears: the listener is already bound.
     health.set(State::Serving);
 
-    // The one line tests and scripts wait for.
+    // One line per listener (tests binding port 0 find each port here), then the one line
+    // tests and scripts wait for, for the first listener: they take it as the Kafka address.
+    for (l, _) in &bound_listeners {
+        println!(
+            "klamm listener {} ({}) on {} (advertised as {}:{})",
+            l.name,
+            l.protocol.name(),
+            l.bind,
+            l.advertised_host,
+            l.advertised_port
+        );
+        info!(listener = %l.name, protocol = l.protocol.name(), bound = %l.bind,
+            advertised = %format!("{}:{}", l.advertised_host, l.advertised_port), "listening");
+    }
     println!(
-        "klamm listening on {bound} (advertised as {}:{})",
-        plaintext.advertised_host, plaintext.advertised_port
+        "klamm listening on {} (advertised as {}:{})",
+        first.bind, first.advertised_host, first.advertised_port
     );
     info!(
-        %bound,
-        advertised = %format!("{}:{}", plaintext.advertised_host, plaintext.advertised_port),
+        bound = %first.bind,
+        advertised = %format!("{}:{}", first.advertised_host, first.advertised_port),
         cluster_id = %broker.meta.cluster_id,
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
@@ -121,59 +144,36 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     let per_ip_limit = settings.i32("max.connections.per.ip").max(0) as usize;
     let per_ip: PerIp = Arc::default();
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-
-    let mut accept_errors = AcceptErrors::new("kafka");
-    let signal = shutdown_signal();
-    tokio::pin!(signal);
-    loop {
-        let permit = tokio::select! {
-            _ = &mut signal => break,
-            p = max_connections.clone().acquire_owned() => p?,
-        };
-        let (stream, peer) = tokio::select! {
-            _ = &mut signal => break,
-            r = listener.accept() => match r {
-                Ok(x) => {
-                    accept_errors.succeeded();
-                    x
-                }
-                Err(e) => {
-                    crate::metrics::get().topics.connection_refused(accept::reason(&e));
-                    let pause = accept_errors.failed(&e, Instant::now());
-                    drop(permit);
-                    tokio::select! {
-                        _ = &mut signal => break,
-                        _ = tokio::time::sleep(pause) => continue,
-                    }
-                }
-            },
-        };
-        let Some(ip_slot) = IpSlot::admit(&per_ip, peer.ip(), per_ip_limit) else {
-            crate::metrics::get()
-                .topics
-                .connection_refused("max_connections_per_ip");
-            warn!(%peer, "closing connection: max.connections.per.ip reached");
-            drop(stream);
-            continue;
-        };
-        let task = ConnTask {
-            broker: broker.clone(),
-            listener: plaintext.clone(),
-            limits: limits.clone(),
-            shutdown: shutdown_tx.subscribe(),
-            ip_slot,
-            done: done_tx.clone(),
-        };
-        tokio::spawn(async move {
-            task.run(stream, peer).await;
-            drop(permit);
-        });
-    }
+    let shared = Arc::new(AcceptShared {
+        broker: broker.clone(),
+        limits,
+        max_connections,
+        per_ip_limit,
+        per_ip,
+        shutdown: shutdown_tx.clone(),
+        done: done_tx.clone(),
+    });
+    let acceptors: Vec<_> = bound_listeners
+        .into_iter()
+        .map(|(listener, tcp)| {
+            tokio::spawn(accept_loop(
+                listener,
+                tcp,
+                shared.clone(),
+                stopping_tx.subscribe(),
+            ))
+        })
+        .collect();
+    drop(shared);
+    shutdown_signal().await;
 
     info!("shutting down: no new connections; finishing in-flight requests");
     health.set(State::ShuttingDown);
-    drop(listener);
+    // The accept loops stop and close their listeners.
     let _ = stopping_tx.send(true);
+    for a in acceptors {
+        let _ = a.await;
+    }
     // Parked JoinGroup/SyncGroup requests are answered now, so draining does not wait for them.
     groups.shutdown();
     let _ = shutdown_tx.send(());
@@ -197,6 +197,79 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     }
     info!("shutdown complete");
     Ok(())
+}
+
+/// What every listener's accept loop shares: one connection limit, one per-IP count, one
+/// shutdown (Kafka's `ConnectionQuotas` span all listeners).
+struct AcceptShared {
+    broker: Arc<Broker>,
+    limits: ConnectionLimits,
+    max_connections: Arc<Semaphore>,
+    per_ip_limit: usize,
+    per_ip: PerIp,
+    shutdown: broadcast::Sender<()>,
+    done: mpsc::Sender<()>,
+}
+
+/// Accepts connections on one listener until `stopping` turns true.
+async fn accept_loop(
+    listener: Arc<Listener>,
+    tcp: TcpListener,
+    shared: Arc<AcceptShared>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut accept_errors = AcceptErrors::new("kafka");
+    let stop = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stop => break,
+            p = shared.max_connections.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut stop => break,
+            r = tcp.accept() => match r {
+                Ok(x) => {
+                    accept_errors.succeeded();
+                    x
+                }
+                Err(e) => {
+                    crate::metrics::get().topics.connection_refused(accept::reason(&e));
+                    let pause = accept_errors.failed(&e, Instant::now());
+                    drop(permit);
+                    tokio::select! {
+                        _ = &mut stop => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
+                }
+            },
+        };
+        let Some(ip_slot) = IpSlot::admit(&shared.per_ip, peer.ip(), shared.per_ip_limit) else {
+            crate::metrics::get()
+                .topics
+                .connection_refused("max_connections_per_ip");
+            warn!(%peer, listener = %listener.name, "closing connection: max.connections.per.ip reached");
+            drop(stream);
+            continue;
+        };
+        let task = ConnTask {
+            broker: shared.broker.clone(),
+            listener: listener.clone(),
+            limits: shared.limits.clone(),
+            shutdown: shared.shutdown.subscribe(),
+            ip_slot,
+            done: shared.done.clone(),
+        };
+        tokio::spawn(async move {
+            task.run(stream, peer).await;
+            drop(permit);
+        });
+    }
 }
 
 /// Everything one connection task owns. Its per-connection resources (the per-IP slot, the

@@ -2,6 +2,7 @@
 //! ephemeral port. Stopped with SIGTERM (a clean shutdown) when dropped; `kill9` simulates a
 //! crash. The broker's stderr goes to a file whose tail is printed when a test fails.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::net::SocketAddr;
@@ -28,6 +29,17 @@ pub struct Broker {
     pub advertised_port: i32,
     /// The HTTP endpoint's address (`/health`, `/metrics`), as printed before the ready line.
     pub http_addr: Option<SocketAddr>,
+    /// Every listener by (upper-case) name, from the `klamm listener ...` lines.
+    pub listeners: BTreeMap<String, ListenerAddr>,
+}
+
+/// One listener as the broker printed it at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerAddr {
+    pub protocol: String,
+    pub bound: SocketAddr,
+    pub advertised_host: String,
+    pub advertised_port: i32,
 }
 
 impl Broker {
@@ -65,6 +77,7 @@ impl Broker {
             advertised_host: String::new(),
             advertised_port: 0,
             http_addr: None,
+            listeners: BTreeMap::new(),
         };
         std::fs::create_dir_all(b.data_dir()).expect("data dir");
         seed(&b.data_dir());
@@ -86,6 +99,21 @@ impl Broker {
         Client::connect(self.addr)
     }
 
+    /// The listener named `name` (upper case, as the broker prints it).
+    pub fn listener(&self, name: &str) -> &ListenerAddr {
+        self.listeners.get(name).unwrap_or_else(|| {
+            panic!(
+                "no listener {name}; the broker printed {:?}",
+                self.listeners.keys().collect::<Vec<_>>()
+            )
+        })
+    }
+
+    /// A new plaintext connection to the listener named `name`.
+    pub fn client_of(&self, name: &str) -> Client {
+        Client::connect(self.listener(name).bound)
+    }
+
     /// The process id of the running broker.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("broker running").id()
@@ -94,6 +122,7 @@ impl Broker {
     /// Starts the broker (again, after [`Broker::stop`] or [`Broker::kill9`]).
     pub fn spawn(&mut self) {
         assert!(self.child.is_none(), "broker already running");
+        self.listeners.clear();
         let stderr = OpenOptions::new()
             .create(true)
             .append(true)
@@ -127,6 +156,9 @@ impl Broker {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some((name, l)) = parse_listener_line(&line) {
+                        self.listeners.insert(name, l);
+                    }
                     if let Some(http) = parse_http_line(&line) {
                         self.http_addr = Some(http);
                     }
@@ -233,6 +265,24 @@ fn parse_ready_line(line: &str) -> Option<(SocketAddr, String, i32)> {
     let adv = adv.strip_suffix(')')?;
     let (host, port) = adv.rsplit_once(':')?;
     Some((addr.parse().ok()?, host.to_string(), port.parse().ok()?))
+}
+
+/// Parses `klamm listener NAME (PROTOCOL) on BOUND (advertised as HOST:PORT)`.
+fn parse_listener_line(line: &str) -> Option<(String, ListenerAddr)> {
+    let rest = line.strip_prefix("klamm listener ")?;
+    let (name, rest) = rest.split_once(" (")?;
+    let (protocol, rest) = rest.split_once(") on ")?;
+    let (bound, adv) = rest.split_once(" (advertised as ")?;
+    let (host, port) = adv.strip_suffix(')')?.rsplit_once(':')?;
+    Some((
+        name.to_string(),
+        ListenerAddr {
+            protocol: protocol.to_string(),
+            bound: bound.parse().ok()?,
+            advertised_host: host.to_string(),
+            advertised_port: port.parse().ok()?,
+        },
+    ))
 }
 
 /// `klamm http on ADDR (/metrics, /health)`.

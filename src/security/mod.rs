@@ -3,6 +3,7 @@
 //! vocabulary the front end, the SASL authenticator, the authorizer and quotas share.
 
 pub mod dev;
+pub mod listeners;
 pub mod sasl;
 pub mod scram;
 

@@ -237,6 +237,12 @@ pub static DEFS: &[Def] = &[
     def("max.request.partition.size.limit", Int, Some("2000"), V::AtLeast(1),
         "Most partitions one DescribeTopicPartitions response returns (the client pages with a cursor)."),
     // --- Listeners and TLS (Kafka's SocketServerConfigs, SslConfigs) --------------------------
+    def("listeners", List, None, V::None,
+        "Kafka's listeners: NAME://HOST:PORT entries, comma separated (e.g. PLAINTEXT://:9092,SSL://:9093); an empty host binds every address. Unset: listen (and advertised.listener) is the one PLAINTEXT listener."),
+    def("advertised.listeners", List, None, V::None,
+        "NAME://HOST:PORT per listener name, returned in Metadata to clients of that listener; default: the listener's own address, an empty or wildcard host replaced by localhost and port 0 by the bound port."),
+    def("listener.security.protocol.map", String, Some("CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"), V::None,
+        "Listener name to security protocol (NAME:PROTOCOL, comma separated); every name in listeners must be in it."),
     // --- SASL (Kafka's BrokerSecurityConfigs, SaslConfigs) -------------------------------------
     def("sasl.enabled.mechanisms", List, Some("PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"), V::None,
         "SASL mechanisms a SASL_PLAINTEXT/SASL_SSL listener offers (listener.name.<l>.sasl.enabled.mechanisms per listener): PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Kafka's default is GSSAPI, which Klamm does not serve; OAUTHBEARER only when listed."),
