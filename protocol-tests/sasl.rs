@@ -622,3 +622,57 @@ fn reauthentication_and_expired_sessions() {
     );
     assert!(c.closed_within(Duration::from_secs(5)));
 }
+
+// --- Sensitive settings -------------------------------------------------------------------------
+
+#[test]
+fn jaas_configs_are_sensitive_in_describe_configs_and_logs() {
+    use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+    use kafka_protocol::messages::DescribeConfigsRequest;
+    let broker = sasl_broker(&[("sasl.jaas.config", PLAIN_JAAS)]);
+    let mut c = broker.client_of(SASL);
+    assert_eq!(plain_login(&mut c, "admin", "admin-secret").error_code, 0);
+    let req = DescribeConfigsRequest::default()
+        .with_resources(vec![DescribeConfigsResource::default()
+            .with_resource_type(4)
+            .with_resource_name(s("0"))
+            .with_configuration_keys(None)])
+        .with_include_synonyms(true);
+    let resp = c.send(&req, 4);
+    let entries = &resp.results[0].configs;
+    let jaas = entries
+        .iter()
+        .find(|e| e.name.as_str() == "sasl.jaas.config")
+        .expect("sasl.jaas.config is described");
+    assert_eq!(jaas.value, None);
+    assert!(jaas.is_sensitive);
+    assert!(jaas.synonyms.iter().all(|s| s.value.is_none()));
+    let mechanisms = entries
+        .iter()
+        .find(|e| e.name.as_str() == "sasl.enabled.mechanisms")
+        .unwrap();
+    assert_eq!(
+        mechanisms.value.as_deref(),
+        Some("PLAIN,SCRAM-SHA-256,SCRAM-SHA-512")
+    );
+    assert!(!mechanisms.is_sensitive);
+    for e in entries {
+        if let Some(v) = &e.value {
+            assert!(!v.contains("admin-secret"), "{} shows a secret", e.name);
+        }
+    }
+    // A failed login is logged with the peer and mechanism, never the password.
+    let mut bad = broker.client_of(SASL);
+    plain_login(&mut bad, "alice", "hunter2-secret");
+    assert!(bad.closed_within(Duration::from_secs(5)));
+    drop(c);
+    let log = broker.stderr_text();
+    assert!(
+        log.contains("closing connection: failed authentication"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("hunter2") && !log.contains("admin-secret"),
+        "{log}"
+    );
+}
