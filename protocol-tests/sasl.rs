@@ -676,3 +676,98 @@ fn jaas_configs_are_sensitive_in_describe_configs_and_logs() {
         "{log}"
     );
 }
+
+/// Serves `body` to every HTTP request on a loopback port; returns the JWKS URL.
+fn serve_jwks(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut req = [0u8; 4096];
+            let _ = s.read(&mut req);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+#[test]
+fn oauthbearer_rs256_tokens_against_an_http_jwks() {
+    use ring::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
+    // Our own test key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048, then
+    // openssl rsa -traditional -outform DER: PKCS#1).
+    let der = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("protocol-tests/fixtures/oauth-rs256-test-key.der"),
+    )
+    .unwrap();
+    let key = RsaKeyPair::from_der(&der).unwrap();
+    let public = key.public_key();
+    let n = URL_SAFE_NO_PAD.encode(ring::rsa::PublicKeyComponents::<Vec<u8>>::from(public).n);
+    let e = URL_SAFE_NO_PAD.encode(ring::rsa::PublicKeyComponents::<Vec<u8>>::from(public).e);
+    let url = serve_jwks(format!(
+        r#"{{"keys":[{{"kty":"RSA","kid":"rsa1","alg":"RS256","n":"{n}","e":"{e}"}}]}}"#
+    ));
+    let broker = sasl_broker(&[
+        (
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms",
+            "OAUTHBEARER",
+        ),
+        (
+            "listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class",
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler",
+        ),
+        ("sasl.oauthbearer.jwks.endpoint.url", &url),
+        ("sasl.oauthbearer.sub.claim.name", "client_id"),
+    ]);
+    let rng = ring::rand::SystemRandom::new();
+    let sign = |claims: &str| {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"rsa1"}"#),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let mut sig = vec![0u8; key.public().modulus_len()];
+        key.sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    };
+    let now = now_s();
+    let mut c = broker.client_of(SASL);
+    let ok = oauth_login(
+        &mut c,
+        &sign(&format!(
+            r#"{{"client_id":"svc-a","iat":{now},"exp":{}}}"#,
+            now + 60
+        )),
+    );
+    assert_eq!(ok.error_code, 0, "{:?}", ok.error_message);
+    metadata_ok(&mut c);
+    // No client_id claim (the configured principal claim), or tampered payload.
+    let mut c = broker.client_of(SASL);
+    assert_token_refused(
+        &mut c,
+        &sign(&format!(
+            r#"{{"sub":"svc-a","iat":{now},"exp":{}}}"#,
+            now + 60
+        )),
+    );
+    let good = sign(&format!(
+        r#"{{"client_id":"svc-a","iat":{now},"exp":{}}}"#,
+        now + 60
+    ));
+    let mut parts: Vec<&str> = good.split('.').collect();
+    let forged = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"client_id":"root","iat":{now},"exp":{}}}"#,
+        now + 60
+    ));
+    parts[1] = &forged;
+    let mut c = broker.client_of(SASL);
+    assert_token_refused(&mut c, &parts.join("."));
+}
