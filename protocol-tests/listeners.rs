@@ -179,8 +179,11 @@ fn bad_listener_settings_stop_the_start_with_kafkas_messages() {
 #[test]
 fn a_listener_whose_protocol_is_not_served_yet_stops_the_start() {
     refuses_to_start(
-        &[("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")],
-        "listener SASL_PLAINTEXT uses security protocol SASL_PLAINTEXT, which Klamm does not serve yet",
+        &[(
+            "listeners",
+            "PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+        )],
+        "listener SASL_SSL uses security protocol SASL_SSL, which Klamm does not serve yet",
     );
 }
 

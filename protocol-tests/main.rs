@@ -28,6 +28,7 @@ mod metadata;
 mod produce;
 mod quotas;
 mod retention;
+mod sasl;
 mod scram_credentials;
 mod topics;
 mod transactions;

@@ -9,6 +9,7 @@ use crate::groups::GroupCoordinator;
 use crate::log::LogManager;
 use crate::security::acl::Authorizer;
 use crate::quota::Quotas;
+use crate::security::sasl::SaslServers;
 use crate::security::scram::ScramStore;
 use crate::security::Listener;
 use crate::settings::Settings;
@@ -29,6 +30,8 @@ pub struct Broker {
     pub authorizer: Authorizer,
     /// Client quotas (stored, and enforced per request).
     pub quotas: Quotas,
+    /// SASL settings of each SASL listener (mechanisms, PLAIN users, OAUTHBEARER validator).
+    pub sasl: SaslServers,
     /// Consumer groups and committed offsets.
     pub groups: Arc<GroupCoordinator>,
     /// Transactional producers' state and markers.
@@ -50,6 +53,9 @@ impl Broker {
     ) -> std::io::Result<Broker> {
         let data_dir = settings.data_dir();
         let meta = MetaProperties::load_or_create(&data_dir, settings.node_id())?;
+        // A bad SASL setting stops start-up with its message.
+        let sasl = SaslServers::build(&settings, &listeners)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Broker {
             node_id: settings.node_id(),
             fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
@@ -59,6 +65,7 @@ impl Broker {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
             })?,
             quotas: Quotas::open(&data_dir, &settings)?,
+            sasl,
             settings,
             logs,
             groups,

@@ -12,6 +12,7 @@ use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -22,12 +23,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit, Semaphore};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::broker::Broker;
 use crate::handlers::{Outcome, RequestContext};
 use crate::metrics::requests::{tally_errors, tally_fetch_errors, ErrorTally, RequestTiming};
 use crate::protocol::{self, fetch_response, Decoded};
+use crate::security::sasl::authenticator::{Authenticator, Gate};
 use crate::security::{Listener, Session};
 use crate::send::ResponseSend;
 
@@ -71,6 +73,13 @@ pub async fn serve(
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<(Bytes, OwnedSemaphorePermit, Instant)>(64);
+    // SASL: until authentication completes, frames are limited to `sasl.server.max.receive.size`;
+    // the authenticator moves this limit and the reader applies it to every frame.
+    let (mut auth, frame_limit) = Authenticator::new(
+        broker.clone(),
+        broker.sasl.for_listener(&listener),
+        limits.max_request_bytes,
+    );
     let reader_limits = limits.clone();
     let reader_task = AbortOnDrop(tokio::spawn(async move {
         let mut reader = reader;
@@ -81,7 +90,7 @@ pub async fn serve(
                 _ = shutdown.recv() => break,
                 r = tokio::time::timeout(
                     reader_limits.idle_timeout,
-                    read_frame(&mut reader, &mut buf, reader_limits.max_request_bytes),
+                    read_frame(&mut reader, &mut buf, &frame_limit),
                 ) => r,
             };
             match frame {
@@ -118,10 +127,15 @@ pub async fn serve(
         let started = Instant::now();
         errors.clear();
         let mut throttle = Duration::ZERO;
+        let mut close_after = false;
         let (api, response) = process(
             &broker,
             peer,
-            &mut session,
+            Conn {
+                session: &mut session,
+                auth: &mut auth,
+                close_after: &mut close_after,
+            },
             &mut client_id,
             frame,
             &mut errors,
@@ -150,7 +164,7 @@ pub async fn serve(
             };
             metrics.record(api, version, &timing, &errors);
         }
-        if !open {
+        if !open || close_after {
             break;
         }
         // KIP-219: the response went out at once; the connection now takes no further request
@@ -179,18 +193,38 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// A connection's per-request mutable state: who it is, its SASL authenticator, and whether
+/// it closes once the response is sent (a failed authentication).
+struct Conn<'a> {
+    session: &'a mut Arc<Session>,
+    auth: &'a mut Authenticator,
+    close_after: &'a mut bool,
+}
+
 /// Decodes and handles one frame. `Err(())` closes the connection. The response's error codes
 /// are added to `errors`.
 async fn process(
     broker: &Arc<Broker>,
     peer: SocketAddr,
-    session: &mut Arc<Session>,
+    conn: Conn<'_>,
     client_id: &mut Option<String>,
     frame: Bytes,
     errors: &mut ErrorTally,
     throttle: &mut Duration,
 ) -> Processed {
     let request_size = frame.len();
+    let Conn {
+        session,
+        auth,
+        close_after,
+    } = conn;
+    if auth.expects_raw_token() {
+        // After a v0 SaslHandshake: a raw SASL token, no Kafka header (KIP-43).
+        return match auth.raw_token(frame, peer, session).await {
+            Ok(b) => (None, Ok(Some(ResponseSend::from_bytes(b)))),
+            Err(()) => (None, Err(())),
+        };
+    }
     match protocol::decode(frame) {
         Ok(Decoded::Request(req)) => {
             if let Some(id) = req.header.client_id.as_ref() {
@@ -208,6 +242,34 @@ async fn process(
                 correlation_id: req.header.correlation_id,
             };
             let api = Some((ctx.api_key, ctx.version));
+            match auth.gate(ctx.api_key) {
+                Gate::Pass => {}
+                Gate::Close(reason) => {
+                    // Kafka closes without a response (`SaslServerAuthenticator`, `SocketServer`).
+                    info!(%peer, client_id = ?client_id, api = ?ctx.api_key, "closing connection: {reason}");
+                    crate::metrics::get().requests.rejected("sasl_state");
+                    return (api, Err(()));
+                }
+                Gate::Sasl => {
+                    let Some(answer) = auth.handle(ctx.version, req.body, peer, session).await
+                    else {
+                        return (api, Err(()));
+                    };
+                    *close_after = answer.close_after;
+                    if crate::metrics::get().requests.enabled() {
+                        tally_errors(&answer.response, errors);
+                    }
+                    let response = protocol::encode_response(
+                        ctx.api_key,
+                        ctx.version,
+                        ctx.correlation_id,
+                        &answer.response,
+                    )
+                    .map(|b| Some(ResponseSend::from_bytes(b)))
+                    .map_err(|_| ());
+                    return (api, response);
+                }
+            }
             // The request boundary: a panic in a handler or in encoding costs this connection,
             // never the process (Kafka's `KafkaApis.handle` catches every Throwable per request).
             match catch_unwind(respond(&ctx, req.body, request_size, errors, throttle)).await {
@@ -236,6 +298,10 @@ async fn process(
             (api, response)
         }
         Ok(Decoded::LegacyProduce(p)) => {
+            if let Gate::Close(reason) = auth.gate(ApiKey::Produce) {
+                info!(%peer, client_id = ?client_id, "closing connection: {reason}");
+                return (Some((ApiKey::Produce, p.version)), Err(()));
+            }
             warn!(%peer, client_id = ?client_id, version = p.version,
                 "rejected Produce v{} (removed in Kafka 4): UNSUPPORTED_VERSION", p.version);
             errors.add(kafka_protocol::ResponseError::UnsupportedVersion.code());
@@ -317,10 +383,12 @@ pub async fn catch_unwind<F: Future>(fut: F) -> Result<F::Output, Box<dyn Any + 
 async fn read_frame(
     reader: &mut OwnedReadHalf,
     buf: &mut BytesMut,
-    max: usize,
+    limit: &AtomicUsize,
 ) -> Result<Option<Bytes>, FrameError> {
     loop {
         if buf.len() >= 4 {
+            // Read at every check: authentication may raise the limit while a frame arrives.
+            let max = limit.load(Ordering::Relaxed);
             let size = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
             if size < 0 || size as usize > max {
                 return Err(FrameError::Size(size as i64, max));
@@ -401,7 +469,7 @@ mod tests {
         let mut buf = BytesMut::with_capacity(INITIAL_BUFFER);
         let read = tokio::time::timeout(
             Duration::from_millis(200),
-            read_frame(&mut reader, &mut buf, declared),
+            read_frame(&mut reader, &mut buf, &AtomicUsize::new(declared)),
         )
         .await;
         assert!(read.is_err(), "the frame is incomplete: still waiting");
@@ -425,10 +493,11 @@ mod tests {
             client
         });
         let mut buf = BytesMut::with_capacity(INITIAL_BUFFER);
-        let frame = read_frame(&mut reader, &mut buf, 1 << 20).await.unwrap();
+        let limit = AtomicUsize::new(1 << 20);
+        let frame = read_frame(&mut reader, &mut buf, &limit).await.unwrap();
         assert_eq!(frame.as_deref(), Some(&body[..]));
         let _client = writer.await.unwrap();
-        let next = read_frame(&mut reader, &mut buf, 1 << 20).await.unwrap();
+        let next = read_frame(&mut reader, &mut buf, &limit).await.unwrap();
         assert_eq!(next.as_deref(), Some(&[9u8][..]));
     }
 }

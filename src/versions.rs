@@ -35,6 +35,7 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::SyncGroup, 0, 5),
     api(ApiKey::DescribeGroups, 0, 6),
     api(ApiKey::ListGroups, 0, 5),
+    api(ApiKey::SaslHandshake, 0, 1),
     api(ApiKey::ApiVersions, 0, 4),
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::DeleteTopics, 1, 6),
@@ -53,6 +54,7 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeConfigs, 1, 4),
     api(ApiKey::AlterConfigs, 0, 2),
     api(ApiKey::DescribeLogDirs, 1, 4),
+    api(ApiKey::SaslAuthenticate, 0, 2),
     api(ApiKey::CreatePartitions, 0, 3),
     api(ApiKey::DeleteGroups, 0, 2),
     api(ApiKey::ElectLeaders, 0, 2),
@@ -79,12 +81,10 @@ pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
     ApiKey::ConsumerGroupDescribe,
 ];
 
-/// APIs answered the way Kafka answers them on a PLAINTEXT listener without an authorizer
-/// (ILLEGAL_SASL_STATE), but not advertised: Klamm has no SASL yet.
-/// Java clients and tools do send them (see shared/wire-captures/java), and get Kafka's answer.
+/// APIs answered the way Kafka answers them but not advertised. None today: SaslHandshake and
+/// SaslAuthenticate are served (ILLEGAL_SASL_STATE on PLAINTEXT and SSL listeners, as Kafka's),
+/// and the ACL APIs are served (SECURITY_DISABLED without an authorizer, as Kafka's).
 pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[
-    api(ApiKey::SaslHandshake, 0, 1),
-    api(ApiKey::SaslAuthenticate, 0, 2),
 ];
 
 /// The advertised range of `key`, if Klamm advertises it.

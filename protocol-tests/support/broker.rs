@@ -240,6 +240,11 @@ impl Broker {
     }
 
     /// The last lines of the broker's stderr.
+    /// Everything the broker wrote to stderr so far (its log).
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(self.stderr_path()).unwrap_or_default()
+    }
+
     pub fn stderr_tail(&self) -> String {
         tail(&self.stderr_path(), 8 * 1024)
     }

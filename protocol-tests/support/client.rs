@@ -117,6 +117,11 @@ impl Client {
         self.stream.write_all(bytes).expect("write to broker");
     }
 
+    /// Reads whatever raw bytes are available (no framing).
+    pub fn read_raw(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+
     /// Writes raw bytes, tolerating a connection the broker already closed.
     pub fn try_write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.write_all(bytes)

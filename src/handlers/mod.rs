@@ -44,6 +44,7 @@ pub mod offset_delete;
 pub mod offset_fetch;
 pub mod offset_for_leader_epoch;
 pub mod produce;
+pub mod sasl;
 pub mod scram_credentials;
 pub mod sync_group;
 pub mod txn_offset_commit;
@@ -158,11 +159,11 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         RequestKind::DescribeUserScramCredentials(r) => Respond(
             ResponseKind::DescribeUserScramCredentials(scram_credentials::describe(ctx, r)),
         ),
-        RequestKind::SaslHandshake(_) => Respond(ResponseKind::SaslHandshake(
-            unsupported_security::sasl_handshake(),
-        )),
+        RequestKind::SaslHandshake(_) => {
+            Respond(ResponseKind::SaslHandshake(sasl::illegal_state_handshake()))
+        }
         RequestKind::SaslAuthenticate(_) => Respond(ResponseKind::SaslAuthenticate(
-            unsupported_security::sasl_authenticate(),
+            sasl::illegal_state_authenticate(),
         )),
         RequestKind::DescribeAcls(r) => acls::describe(ctx, r),
         RequestKind::CreateAcls(r) => acls::create(ctx, r),

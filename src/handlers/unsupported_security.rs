@@ -3,8 +3,6 @@
 //! and tools that send these requests get Kafka's answer. These APIs are not advertised in
 //! ApiVersions because Klamm does not implement the features behind them.
 //!
-//! - SaslHandshake / SaslAuthenticate on a PLAINTEXT listener: ILLEGAL_SASL_STATE
-//!   (`KafkaApis.handleSaslHandshakeRequest` / `handleSaslAuthenticateRequest`).
 //! - DescribeAcls / CreateAcls / DeleteAcls without an authorizer: SECURITY_DISABLED
 //!   (`AclApis`: "No Authorizer is configured.").
 
@@ -12,25 +10,13 @@ use kafka_protocol::messages::create_acls_response::AclCreationResult;
 use kafka_protocol::messages::delete_acls_response::DeleteAclsFilterResult;
 use kafka_protocol::messages::{
     CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse,
-    DescribeAclsResponse, SaslAuthenticateResponse, SaslHandshakeResponse,
+    DescribeAclsResponse,
 };
 use kafka_protocol::ResponseError;
 
 use super::sb;
 
 const NO_AUTHORIZER: &str = "No Authorizer is configured.";
-
-pub fn sasl_handshake() -> SaslHandshakeResponse {
-    SaslHandshakeResponse::default().with_error_code(ResponseError::IllegalSaslState.code())
-}
-
-pub fn sasl_authenticate() -> SaslAuthenticateResponse {
-    SaslAuthenticateResponse::default()
-        .with_error_code(ResponseError::IllegalSaslState.code())
-        .with_error_message(Some(sb(
-            "SaslAuthenticate request received after successful authentication",
-        )))
-}
 
 pub fn describe_acls() -> DescribeAclsResponse {
     DescribeAclsResponse::default()

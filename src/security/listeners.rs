@@ -98,13 +98,11 @@ fn is_wildcard(host: &str) -> bool {
 /// transport lands (TLS: SSL; SASL: SASL_PLAINTEXT and SASL_SSL).
 pub fn ensure_served(spec: &ListenerSpec) -> Result<(), ListenerError> {
     match spec.protocol {
-        SecurityProtocol::Plaintext => Ok(()),
-        SecurityProtocol::Ssl | SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl => {
-            Err(ListenerError::NotServed {
-                name: spec.name.clone(),
-                protocol: spec.protocol.name(),
-            })
-        }
+        SecurityProtocol::Plaintext | SecurityProtocol::SaslPlaintext => Ok(()),
+        SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => Err(ListenerError::NotServed {
+            name: spec.name.clone(),
+            protocol: spec.protocol.name(),
+        }),
     }
 }
 

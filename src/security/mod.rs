@@ -5,6 +5,7 @@
 pub mod acl;
 pub mod dev;
 pub mod listeners;
+pub mod sasl;
 pub mod scram;
 
 use std::fmt;

@@ -1,8 +1,8 @@
 //! SCRAM credentials (KIP-554): AlterUserScramCredentials stores them, DescribeUserScramCredentials
 //! lists mechanisms and iteration counts. As in Kafka, the broker keeps the salt, StoredKey and
 //! ServerKey derived from the client's salted password (RFC 5802), never the password itself.
-//! Klamm's listener is PLAINTEXT, so the credentials are kept for tooling and a future SASL
-//! listener; the validation rules are Kafka's `ScramControlManager`.
+//! SASL/SCRAM on a SASL listener authenticates against them (`security::sasl::scram`); the
+//! validation rules are Kafka's `ScramControlManager`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -62,6 +62,14 @@ struct StoredCredential {
 struct StoredFile {
     version: u32,
     credentials: Vec<StoredCredential>,
+}
+
+/// Kafka's `ScramCredential`: what the server needs to verify a client proof. Secret: no `Debug`.
+pub struct ScramCredential {
+    pub salt: Vec<u8>,
+    pub stored_key: Vec<u8>,
+    pub server_key: Vec<u8>,
+    pub iterations: i32,
 }
 
 /// Why one user's alteration was refused (mapped to Kafka codes by the handler).
@@ -241,6 +249,18 @@ impl ScramStore {
             }
         }
         results
+    }
+
+    /// The credential SASL/SCRAM authenticates `user` against (`CredentialCache`), if any.
+    pub fn credential(&self, user: &str, mechanism: Mechanism) -> Option<ScramCredential> {
+        let creds = self.creds.lock().unwrap_or_else(|e| e.into_inner());
+        let c = creds.get(&(user.to_string(), mechanism))?;
+        Some(ScramCredential {
+            salt: STANDARD.decode(&c.salt).ok()?,
+            stored_key: STANDARD.decode(&c.stored_key).ok()?,
+            server_key: STANDARD.decode(&c.server_key).ok()?,
+            iterations: c.iterations,
+        })
     }
 
     /// `ScramImage.describe`: `None` users lists everyone.
