@@ -28,6 +28,7 @@ mod metadata;
 mod produce;
 mod retention;
 mod scram_credentials;
+mod tls;
 mod topics;
 mod transactions;
 mod wire_captures;

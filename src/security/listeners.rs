@@ -98,8 +98,8 @@ fn is_wildcard(host: &str) -> bool {
 /// transport lands (TLS: SSL; SASL: SASL_PLAINTEXT and SASL_SSL).
 pub fn ensure_served(spec: &ListenerSpec) -> Result<(), ListenerError> {
     match spec.protocol {
-        SecurityProtocol::Plaintext => Ok(()),
-        SecurityProtocol::Ssl | SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl => {
+        SecurityProtocol::Plaintext | SecurityProtocol::Ssl => Ok(()),
+        SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl => {
             Err(ListenerError::NotServed {
                 name: spec.name.clone(),
                 protocol: spec.protocol.name(),
@@ -544,12 +544,17 @@ mod tests {
     }
 
     #[test]
-    fn only_plaintext_is_served_for_now() {
-        let l = configured(&settings(&[("listeners", "PLAINTEXT://:0,SSL://:0")])).unwrap();
+    fn sasl_is_not_served_yet() {
+        let l = configured(&settings(&[(
+            "listeners",
+            "PLAINTEXT://:0,SSL://:0,SASL_SSL://:0",
+        )]))
+        .unwrap();
         assert_eq!(ensure_served(&l[0]), Ok(()));
+        assert_eq!(ensure_served(&l[1]), Ok(()));
         assert_eq!(
-            ensure_served(&l[1]).unwrap_err().to_string(),
-            "listener SSL uses security protocol SSL, which Klamm does not serve yet"
+            ensure_served(&l[2]).unwrap_err().to_string(),
+            "listener SASL_SSL uses security protocol SASL_SSL, which Klamm does not serve yet"
         );
     }
 }

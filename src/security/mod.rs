@@ -4,6 +4,7 @@
 
 pub mod listeners;
 pub mod scram;
+pub mod tls;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
