@@ -331,7 +331,15 @@ async fn read_frame<R: AsyncRead + Unpin>(
         } else if buf.capacity() - buf.len() < 4 {
             buf.reserve(INITIAL_BUFFER);
         }
-        let n = reader.read_buf(buf).await?;
+        let n = match reader.read_buf(buf).await {
+            Ok(n) => n,
+            // A TLS client that closes without close_notify between frames (kafka-python,
+            // librdkafka) is closing normally; rustls reports it as an unexpected EOF.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && buf.is_empty() => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        };
         if n == 0 {
             if buf.is_empty() {
                 return Ok(None);
