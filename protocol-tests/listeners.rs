@@ -177,17 +177,6 @@ fn bad_listener_settings_stop_the_start_with_kafkas_messages() {
 }
 
 #[test]
-fn a_listener_whose_protocol_is_not_served_yet_stops_the_start() {
-    refuses_to_start(
-        &[(
-            "listeners",
-            "PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
-        )],
-        "listener SASL_SSL uses security protocol SASL_SSL, which Klamm does not serve yet",
-    );
-}
-
-#[test]
 fn without_listeners_the_listen_flag_is_the_plaintext_listener() {
     let broker = Broker::start();
     assert_eq!(broker.listeners.len(), 1);

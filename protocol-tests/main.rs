@@ -30,6 +30,7 @@ mod quotas;
 mod retention;
 mod sasl;
 mod scram_credentials;
+mod tls;
 mod topics;
 mod transactions;
 mod wire_captures;

@@ -19,9 +19,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestKind};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedReadHalf;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
@@ -30,8 +28,9 @@ use crate::handlers::{Outcome, RequestContext};
 use crate::metrics::requests::{tally_errors, tally_fetch_errors, ErrorTally, RequestTiming};
 use crate::protocol::{self, fetch_response, Decoded};
 use crate::security::sasl::authenticator::{Authenticator, Gate};
-use crate::security::{Listener, Session};
+use crate::security::{KafkaPrincipal, Listener, Session};
 use crate::send::ResponseSend;
+use crate::transport::Stream;
 
 /// Limits applied to every connection.
 #[derive(Clone)]
@@ -60,17 +59,20 @@ enum FrameError {
 }
 
 /// Serves one connection until the client closes it, an error closes it, or shutdown.
+/// `principal` is who the transport says the client is (a TLS client certificate's principal,
+/// else ANONYMOUS).
 pub async fn serve(
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     broker: Arc<Broker>,
     listener: Arc<Listener>,
+    principal: KafkaPrincipal,
     limits: ConnectionLimits,
     mut shutdown: broadcast::Receiver<()>,
 ) {
     // Quotas (KIP-219): a throttled connection is muted after its response; shutdown ends it.
     let mut muted_shutdown = shutdown.resubscribe();
-    let _ = stream.set_nodelay(true);
+    stream.set_nodelay();
     let (reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<(Bytes, OwnedSemaphorePermit, Instant)>(64);
     // SASL: until authentication completes, frames are limited to `sasl.server.max.receive.size`;
@@ -120,7 +122,10 @@ pub async fn serve(
     }));
 
     let mut client_id: Option<String> = None;
-    let mut session = Arc::new(Session::anonymous(listener, peer.ip()));
+    let mut session = Arc::new(Session {
+        principal,
+        ..Session::anonymous(listener, peer.ip())
+    });
     let metrics = &crate::metrics::get().requests;
     let mut errors = ErrorTally::default();
     while let Some((frame, permit, received)) = rx.recv().await {
@@ -145,7 +150,7 @@ pub async fn serve(
         drop(permit);
         let processed = Instant::now();
         let open = match response {
-            Ok(Some(send)) => match send.write_to(&mut writer).await {
+            Ok(Some(send)) => match writer.send(&send).await {
                 Ok(_) => true,
                 Err(e) => {
                     debug!(%peer, "write failed: {e}");
@@ -177,7 +182,7 @@ pub async fn serve(
         }
     }
     drop(reader_task);
-    let _ = writer.shutdown().await;
+    writer.shutdown().await;
     debug!(%peer, client_id = ?client_id, "connection closed");
 }
 
@@ -380,8 +385,8 @@ pub async fn catch_unwind<F: Future>(fut: F) -> Result<F::Output, Box<dyn Any + 
 }
 
 /// Reads one frame: `Ok(None)` on a clean EOF between frames.
-async fn read_frame(
-    reader: &mut OwnedReadHalf,
+async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
     buf: &mut BytesMut,
     limit: &AtomicUsize,
 ) -> Result<Option<Bytes>, FrameError> {
@@ -410,7 +415,15 @@ async fn read_frame(
         } else if buf.capacity() - buf.len() < 4 {
             buf.reserve(INITIAL_BUFFER);
         }
-        let n = reader.read_buf(buf).await?;
+        let n = match reader.read_buf(buf).await {
+            Ok(n) => n,
+            // A TLS client that closes without close_notify between frames (kafka-python,
+            // librdkafka) is closing normally; rustls reports it as an unexpected EOF.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && buf.is_empty() => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        };
         if n == 0 {
             if buf.is_empty() {
                 return Ok(None);
@@ -426,7 +439,9 @@ async fn read_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::net::TcpListener;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::tcp::OwnedReadHalf;
+    use tokio::net::{TcpListener, TcpStream};
 
     #[tokio::test]
     async fn catch_unwind_turns_a_panicking_future_into_an_error() {

@@ -24,5 +24,6 @@ pub mod security;
 pub mod send;
 pub mod server;
 pub mod settings;
+pub mod transport;
 pub mod txn;
 pub mod versions;

@@ -10,7 +10,7 @@ use std::io;
 use bytes::Bytes;
 
 pub use crate::log::FileSlice;
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::{AsyncWrite, AsyncWriteExt, Interest};
 use tokio::net::tcp::OwnedWriteHalf;
 
 /// One piece of a response.
@@ -71,6 +71,61 @@ impl ResponseSend {
         }
         Ok(())
     }
+}
+
+/// The buffer file regions are read into when they cannot be sent with `sendfile` (TLS):
+/// large, so a fetch of many partitions costs few reads and few TLS records per buffer.
+pub const BUFFERED_READ_SIZE: usize = 256 * 1024;
+
+impl ResponseSend {
+    /// Writes the whole response through a writer that transforms the bytes (TLS): byte chunks
+    /// as they are, file regions with positioned reads of up to [`BUFFERED_READ_SIZE`] into
+    /// one buffer reused for the whole response. No per-record work. The caller flushes.
+    pub async fn write_buffered<W: AsyncWrite + Unpin>(&self, writer: &mut W) -> io::Result<()> {
+        let file_bytes: usize = self
+            .chunks
+            .iter()
+            .map(|c| match c {
+                Chunk::File(f) => f.len,
+                Chunk::Bytes(_) => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        let mut buf = vec![0u8; file_bytes.min(BUFFERED_READ_SIZE)];
+        for chunk in &self.chunks {
+            match chunk {
+                Chunk::Bytes(b) => writer.write_all(b).await?,
+                Chunk::File(f) => copy_region(writer, f, &mut buf).await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Copies one file region to `writer` through `buf`. The reads hit the page cache the way
+/// `sendfile` does on the plain path, on the connection's task.
+async fn copy_region<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    slice: &FileSlice,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut offset = slice.position;
+    let mut remaining = slice.len;
+    while remaining > 0 {
+        let want = remaining.min(buf.len());
+        let n = slice.file.read_at(&mut buf[..want], offset)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "segment file shorter than the fetched region",
+            ));
+        }
+        writer.write_all(&buf[..n]).await?;
+        offset += n as u64;
+        remaining -= n;
+    }
+    Ok(())
 }
 
 async fn send_file(writer: &mut OwnedWriteHalf, slice: &FileSlice) -> io::Result<()> {
@@ -138,5 +193,40 @@ mod tests {
         assert_eq!(&got[..4], b"head");
         assert_eq!(&got[4..250_004], &payload[10..250_010]);
         assert_eq!(&got[250_004..], b"tail");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn buffered_writes_match_sendfile_byte_for_byte() {
+        let mut tmp = tempfile::tempfile().unwrap();
+        let payload: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+        tmp.write_all(&payload).unwrap();
+        let file = Arc::new(tmp);
+        let region = |position: u64, len: usize| {
+            Chunk::File(FileSlice {
+                file: file.clone(),
+                position,
+                len,
+            })
+        };
+        let send = ResponseSend {
+            chunks: vec![
+                Chunk::Bytes(Bytes::from_static(b"head")),
+                region(3, 600_001),
+                Chunk::Bytes(Bytes::from_static(b"mid")),
+                region(0, 10),
+            ],
+        };
+        let mut out = Vec::new();
+        send.write_buffered(&mut out).await.unwrap();
+        assert_eq!(out.len(), send.len());
+        assert_eq!(&out[..4], b"head");
+        assert_eq!(&out[4..600_005], &payload[3..600_004]);
+        assert_eq!(&out[600_005..600_008], b"mid");
+        assert_eq!(&out[600_008..], &payload[..10]);
+        let short = ResponseSend {
+            chunks: vec![region(699_999, 2)],
+        };
+        let e = short.write_buffered(&mut Vec::new()).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

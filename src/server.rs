@@ -21,8 +21,10 @@ use crate::http::{self, Health, State};
 use crate::log::cleaner::LogCleaner;
 use crate::log::LogManager;
 use crate::security::listeners;
-use crate::security::Listener;
+use crate::security::tls::{self, ListenerTls};
+use crate::security::{KafkaPrincipal, Listener};
 use crate::settings::Settings;
+use crate::transport::Stream;
 use crate::txn::TransactionCoordinator;
 
 /// How long shutdown waits for in-flight requests before closing the logs anyway.
@@ -32,8 +34,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     // Listener settings are checked before anything is opened: a bad one is a start-up error.
     let specs = listeners::configured(&settings)?;
+    let mut tls = Vec::with_capacity(specs.len());
     for spec in &specs {
-        listeners::ensure_served(spec)?;
+        tls.push(match spec.protocol.uses_tls() {
+            true => Some(Arc::new(ListenerTls::new(settings.clone(), &spec.name)?)),
+            false => None,
+        });
     }
     let started = Instant::now();
     let metrics = crate::metrics::install(&settings);
@@ -93,6 +99,10 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     )?);
 
     let mut background = spawn_background_tasks(&broker, shutdown_tx.subscribe());
+    background.extend(tls::spawn_reloader(
+        tls.iter().flatten().cloned().collect(),
+        Duration::from_millis(settings.i64("ssl.keystore.reload.check.interval.ms").max(0) as u64),
+    ));
     background.extend(groups.spawn_timers(&shutdown_tx.subscribe()));
     background.push(txn.spawn_timeout_task(&shutdown_tx.subscribe()));
     health.set_broker(broker.clone());
@@ -155,9 +165,11 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
     });
     let acceptors: Vec<_> = bound_listeners
         .into_iter()
-        .map(|(listener, tcp)| {
+        .zip(tls)
+        .map(|((listener, tcp), tls)| {
             tokio::spawn(accept_loop(
                 listener,
+                tls,
                 tcp,
                 shared.clone(),
                 stopping_tx.subscribe(),
@@ -214,6 +226,7 @@ struct AcceptShared {
 /// Accepts connections on one listener until `stopping` turns true.
 async fn accept_loop(
     listener: Arc<Listener>,
+    tls: Option<Arc<ListenerTls>>,
     tcp: TcpListener,
     shared: Arc<AcceptShared>,
     mut stopping: watch::Receiver<bool>,
@@ -260,6 +273,7 @@ async fn accept_loop(
         let task = ConnTask {
             broker: shared.broker.clone(),
             listener: listener.clone(),
+            tls: tls.clone(),
             limits: shared.limits.clone(),
             shutdown: shared.shutdown.subscribe(),
             ip_slot,
@@ -278,6 +292,8 @@ async fn accept_loop(
 struct ConnTask {
     broker: Arc<Broker>,
     listener: Arc<Listener>,
+    /// The listener's TLS, for SSL and SASL_SSL listeners.
+    tls: Option<Arc<ListenerTls>>,
     limits: ConnectionLimits,
     shutdown: broadcast::Receiver<()>,
     ip_slot: IpSlot,
@@ -292,12 +308,30 @@ impl ConnTask {
         let ConnTask {
             broker,
             listener,
+            tls,
             limits,
             shutdown,
             ip_slot,
             done,
         } = self;
-        connection::serve(stream, peer, broker, listener, limits, shutdown).await;
+        let (stream, principal) = match tls {
+            None => (Stream::Plain(stream), KafkaPrincipal::anonymous()),
+            Some(tls) => match tls.accept(stream).await {
+                Ok((s, principal)) => {
+                    tracing::debug!(%peer, listener = %listener.name, %principal, "TLS handshake done");
+                    (Stream::Tls(Box::new(s)), principal)
+                }
+                Err(e) => {
+                    metrics::counter!(tls::HANDSHAKE_FAILURES,
+                        "listener" => listener.name.clone(), "reason" => e.reason())
+                    .increment(1);
+                    warn!(%peer, listener = %listener.name, reason = e.reason(),
+                        "closing connection: {e}");
+                    return;
+                }
+            },
+        };
+        connection::serve(stream, peer, broker, listener, principal, limits, shutdown).await;
         drop(ip_slot);
         drop(done);
     }

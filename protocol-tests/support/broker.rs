@@ -218,6 +218,27 @@ impl Broker {
         self.spawn();
     }
 
+    /// Sends SIGHUP (TLS certificate reload).
+    pub fn sighup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.pid().to_string()])
+            .status()
+            .expect("kill -HUP");
+        assert!(status.success(), "kill -HUP failed");
+    }
+
+    /// The body of `GET /metrics` (Prometheus text).
+    pub fn metrics_text(&self) -> String {
+        use std::io::Write;
+        let http = self.http_addr.expect("the broker printed its HTTP address");
+        let mut s = std::net::TcpStream::connect(http).expect("connect to /metrics");
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("request /metrics");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read /metrics");
+        out
+    }
+
     /// Crash: SIGKILL, no chance to flush or checkpoint.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -15,8 +15,52 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CLIENT_ID: &str = "klamm-protocol-tests";
 
 pub struct Client {
-    stream: TcpStream,
+    stream: Conn,
     next_correlation_id: i32,
+}
+
+/// What a test client's bytes travel over: plain TCP or TLS (rustls, blocking).
+pub enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => &s.sock,
+        }
+    }
+
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.tcp().set_read_timeout(t)
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
 }
 
 /// Encodes a whole request frame: size prefix, header (client id [`CLIENT_ID`]), body.
@@ -72,8 +116,42 @@ impl Client {
             .set_read_timeout(Some(READ_TIMEOUT))
             .expect("read timeout");
         Client {
-            stream,
+            stream: Conn::Plain(stream),
             next_correlation_id: 1,
+        }
+    }
+
+    /// A TLS connection to `addr`, the handshake completed (as far as the client can tell: a
+    /// TLS 1.3 server refuses a client certificate only after the client's side is done).
+    pub fn connect_tls(
+        addr: SocketAddr,
+        config: std::sync::Arc<rustls::ClientConfig>,
+        server_name: &str,
+    ) -> io::Result<Client> {
+        let mut tcp = TcpStream::connect(addr)?;
+        tcp.set_nodelay(true)?;
+        tcp.set_read_timeout(Some(READ_TIMEOUT))?;
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_string())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let mut conn = rustls::ClientConnection::new(config, name)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        Ok(Client {
+            stream: Conn::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))),
+            next_correlation_id: 1,
+        })
+    }
+
+    /// The negotiated TLS version and the server's leaf certificate (DER), for TLS clients.
+    pub fn tls_session(&self) -> Option<(rustls::ProtocolVersion, Vec<u8>)> {
+        match &self.stream {
+            Conn::Plain(_) => None,
+            Conn::Tls(s) => Some((
+                s.conn.protocol_version()?,
+                s.conn.peer_certificates()?.first()?.as_ref().to_vec(),
+            )),
         }
     }
 
@@ -115,6 +193,7 @@ impl Client {
     /// Writes raw bytes (a frame including its size prefix, or garbage).
     pub fn write_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("write to broker");
+        self.stream.flush().expect("flush to broker");
     }
 
     /// Reads whatever raw bytes are available (no framing).
@@ -124,7 +203,8 @@ impl Client {
 
     /// Writes raw bytes, tolerating a connection the broker already closed.
     pub fn try_write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream.write_all(bytes)
+        self.stream.write_all(bytes)?;
+        self.stream.flush()
     }
 
     /// Reads one response frame (size prefix removed). `Ok(None)`: the broker closed the
@@ -160,7 +240,7 @@ impl Client {
         let closed = match self.stream.read(&mut b) {
             Ok(0) => true,
             Ok(_) => panic!("expected the connection to close, but the broker sent data"),
-            Err(e) => is_reset(&e),
+            Err(e) => is_reset(&e) || e.kind() == io::ErrorKind::UnexpectedEof,
         };
         self.stream
             .set_read_timeout(Some(READ_TIMEOUT))
@@ -184,7 +264,7 @@ fn is_reset(e: &io::Error) -> bool {
 }
 
 /// `read_exact`, but `Ok(false)` when the peer closed or reset the connection.
-fn read_exact_or_eof(s: &mut TcpStream, buf: &mut [u8]) -> io::Result<bool> {
+fn read_exact_or_eof(s: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
     let mut at = 0;
     while at < buf.len() {
         match s.read(&mut buf[at..]) {
@@ -192,6 +272,8 @@ fn read_exact_or_eof(s: &mut TcpStream, buf: &mut [u8]) -> io::Result<bool> {
             Ok(n) => at += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if is_reset(&e) => return Ok(false),
+            // A TLS peer that closed without close_notify.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
             Err(e) => return Err(e),
         }
     }

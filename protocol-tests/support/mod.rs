@@ -13,6 +13,7 @@ pub mod client;
 pub mod consumer_groups;
 pub mod groups;
 pub mod requests;
+pub mod tls;
 
 pub use batches::*;
 pub use broker::Broker;

@@ -20,13 +20,6 @@ use crate::settings::Settings;
 pub enum ListenerError {
     #[error("{0}")]
     Invalid(String),
-    /// A listener whose security protocol this build does not serve yet: its connections must
-    /// not be served as plaintext.
-    #[error("listener {name} uses security protocol {protocol}, which Klamm does not serve yet")]
-    NotServed {
-        name: String,
-        protocol: &'static str,
-    },
 }
 
 /// One configured listener before it is bound: Kafka's `Endpoint`.
@@ -92,18 +85,6 @@ impl ListenerSpec {
 
 fn is_wildcard(host: &str) -> bool {
     host.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified())
-}
-
-/// The security protocols whose connections Klamm serves. The one place to widen when a
-/// transport lands (TLS: SSL; SASL: SASL_PLAINTEXT and SASL_SSL).
-pub fn ensure_served(spec: &ListenerSpec) -> Result<(), ListenerError> {
-    match spec.protocol {
-        SecurityProtocol::Plaintext | SecurityProtocol::SaslPlaintext => Ok(()),
-        SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => Err(ListenerError::NotServed {
-            name: spec.name.clone(),
-            protocol: spec.protocol.name(),
-        }),
-    }
 }
 
 /// The listeners to bind, in `listeners` order (the first is the one printed in the ready
@@ -541,13 +522,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn only_plaintext_is_served_for_now() {
-        let l = configured(&settings(&[("listeners", "PLAINTEXT://:0,SSL://:0")])).unwrap();
-        assert_eq!(ensure_served(&l[0]), Ok(()));
-        assert_eq!(
-            ensure_served(&l[1]).unwrap_err().to_string(),
-            "listener SSL uses security protocol SSL, which Klamm does not serve yet"
-        );
-    }
 }

@@ -7,6 +7,7 @@ pub mod dev;
 pub mod listeners;
 pub mod sasl;
 pub mod scram;
+pub mod tls;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};

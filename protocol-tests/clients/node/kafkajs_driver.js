@@ -37,6 +37,13 @@ function client(spec) {
   return new Kafka({
     clientId: 'klamm-kafkajs-test',
     brokers: spec.brokers,
+    // spec.ssl = {ca, cert, key} (PEM file paths): an SSL listener, the server verified.
+    ssl: spec.ssl ? {
+      ca: [require('fs').readFileSync(spec.ssl.ca)],
+      ...(spec.ssl.cert ? { cert: require('fs').readFileSync(spec.ssl.cert) } : {}),
+      ...(spec.ssl.key ? { key: require('fs').readFileSync(spec.ssl.key) } : {}),
+      rejectUnauthorized: true,
+    } : undefined,
     connectionTimeout: 5000,
     requestTimeout: 30000,
     retry: { retries: spec.retries === undefined ? 5 : spec.retries, initialRetryTime: 100, maxRetryTime: 2000 },
