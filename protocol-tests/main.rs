@@ -6,6 +6,7 @@
 
 mod support;
 
+mod acls;
 mod admin;
 mod api_versions;
 mod checkpoints;

@@ -32,7 +32,10 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
         .iter()
         .flat_map(|t| t.partition_data.iter())
         .any(|p| p.records.as_ref().is_some_and(is_transactional));
+    // (Kafka also refuses transactional records without a transactional id when no authorizer
+    // is set; Klamm keeps accepting them then, as before.)
     if transactional
+        && ctx.broker.authorizer.is_enabled()
         && !req
             .transactional_id
             .as_ref()
