@@ -174,10 +174,7 @@ fn replay_all(dir: &str) {
             // All four are served and advertised now: the SASL APIs (answered ILLEGAL_SASL_STATE
             // on this PLAINTEXT listener) and the ACL APIs (SECURITY_DISABLED without an
             // authorizer), as a Kafka broker's PLAINTEXT listener answers them.
-            assert!(
-                advertised.contains_key(&cap.api_key),
-                "{api:?}: advertised"
-            );
+            assert!(advertised.contains_key(&cap.api_key), "{api:?}: advertised");
             match check_plaintext_answer(&mut pending_broker, cap, api, code) {
                 Ok(()) => replayed += 1,
                 Err(e) => failures.push(format!("{} ({api:?} v{}): {e}", cap.file, cap.version)),

@@ -84,8 +84,7 @@ pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
 /// APIs answered the way Kafka answers them but not advertised. None today: SaslHandshake and
 /// SaslAuthenticate are served (ILLEGAL_SASL_STATE on PLAINTEXT and SSL listeners, as Kafka's),
 /// and the ACL APIs are served (SECURITY_DISABLED without an authorizer, as Kafka's).
-pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[
-];
+pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[];
 
 /// The advertised range of `key`, if Klamm advertises it.
 pub fn range(key: ApiKey) -> Option<ApiRange> {

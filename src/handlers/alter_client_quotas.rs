@@ -5,13 +5,16 @@
 use kafka_protocol::messages::alter_client_quotas_response::{EntityData, EntryData};
 use kafka_protocol::messages::{AlterClientQuotasRequest, AlterClientQuotasResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::quota::entity::ClientQuotaEntity;
-use crate::quota::store::Alteration;
+use crate::quota::store::{Alteration, QuotaError};
 
 pub fn handle(ctx: &RequestContext, req: AlterClientQuotasRequest) -> AlterClientQuotasResponse {
-    // ACL: ALTER_CONFIGS on CLUSTER (every entry CLUSTER_AUTHORIZATION_FAILED).
-    let alterations = req
+    // `KafkaApis.handleAlterClientQuotasRequest`: ALTER_CONFIGS on the cluster, else every entry
+    // fails with CLUSTER_AUTHORIZATION_FAILED and nothing is changed.
+    let denied = !authz::cluster(ctx, AclOperation::AlterConfigs);
+    let alterations: Vec<Alteration> = req
         .entries
         .iter()
         .map(|e| Alteration {
@@ -29,7 +32,20 @@ pub fn handle(ctx: &RequestContext, req: AlterClientQuotasRequest) -> AlterClien
                 .collect(),
         })
         .collect();
-    let results = ctx.broker.quotas.alter(alterations, req.validate_only);
+    let results: Vec<_> = if denied {
+        alterations
+            .into_iter()
+            .map(|a| {
+                let error = QuotaError {
+                    error: kafka_protocol::ResponseError::ClusterAuthorizationFailed,
+                    message: "Cluster authorization failed.".into(),
+                };
+                (a.entity, Err(error))
+            })
+            .collect()
+    } else {
+        ctx.broker.quotas.alter(alterations, req.validate_only)
+    };
     let entries = results
         .into_iter()
         .map(|(entity, result)| {

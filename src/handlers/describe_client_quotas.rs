@@ -5,6 +5,7 @@
 use kafka_protocol::messages::describe_client_quotas_response::{EntityData, EntryData, ValueData};
 use kafka_protocol::messages::{DescribeClientQuotasRequest, DescribeClientQuotasResponse};
 
+use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::quota::store::Component;
 
@@ -12,7 +13,13 @@ pub fn handle(
     ctx: &RequestContext,
     req: DescribeClientQuotasRequest,
 ) -> DescribeClientQuotasResponse {
-    // ACL: DESCRIBE_CONFIGS on CLUSTER (CLUSTER_AUTHORIZATION_FAILED at the top level).
+    // `KafkaApis.handleDescribeClientQuotasRequest`: DESCRIBE_CONFIGS on the cluster.
+    if !authz::cluster(ctx, AclOperation::DescribeConfigs) {
+        return DescribeClientQuotasResponse::default()
+            .with_error_code(crate::error::Error::ClusterAuthorizationFailed.code())
+            .with_error_message(Some(sb("Cluster authorization failed.")))
+            .with_entries(None);
+    }
     let components: Vec<Component> = req
         .components
         .iter()

@@ -22,8 +22,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use rcgen::DnType;
+
 use crate::cluster::write_atomically;
+use crate::security::acl::store::AclStore;
+use crate::security::acl::{
+    AclBinding, AclOperation, AclPermissionType, PatternType, ResourceType, CLUSTER_NAME,
+};
 use crate::security::scram::{salted_password, Alteration, Mechanism, ScramStore};
+use crate::security::tls::dev::CertificateAuthority;
 use crate::settings::Settings;
 
 /// The directory under the data directory.
@@ -167,15 +174,83 @@ impl DevSecurity {
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
-    /// Stores what the broker must know of the generated users before it starts: their SCRAM
-    /// credentials (both mechanisms) and `alice`'s ACLs. Idempotent.
+    /// Creates, once, the CA, the server keystore and alice's client certificate.
+    fn ensure_certificates(&self) -> anyhow::Result<()> {
+        let files = [
+            self.ca_path(),
+            self.server_keystore_path(),
+            self.client_cert_path(),
+            self.client_key_path(),
+        ];
+        if files.iter().all(|p| p.is_file()) {
+            return Ok(());
+        }
+        let ca = CertificateAuthority::new("Klamm development CA")?;
+        let names: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                (!matches!(self.bind_host.as_str(), "" | "0.0.0.0" | "::" | "[::]"))
+                    .then(|| self.bind_host.clone()),
+            )
+            .collect();
+        let server = ca.server("klamm", &names)?;
+        let client = ca.client(&[(DnType::CommonName, USER)])?;
+        write_private(
+            &self.server_keystore_path(),
+            server.keystore_pem().as_bytes(),
+        )?;
+        write_private(&self.client_key_path(), client.key_pem.as_bytes())?;
+        write_atomically(&self.client_cert_path(), client.cert_pem.as_bytes())?;
+        // The CA certificate last: its presence with the others means a complete set.
+        write_atomically(&self.ca_path(), ca.cert_pem.as_bytes())?;
+        Ok(())
+    }
+
+    /// `alice`'s ACLs: everything on every topic, group and transactional id, and idempotent
+    /// writes on the cluster (KIP-679), from any host.
+    fn alice_acls() -> Vec<AclBinding> {
+        let acl = |rt: ResourceType, name: &str, op: AclOperation| AclBinding {
+            resource_type: rt,
+            resource_name: name.to_string(),
+            pattern_type: PatternType::Literal,
+            principal: format!("User:{USER}"),
+            host: "*".to_string(),
+            operation: op,
+            permission_type: AclPermissionType::Allow,
+        };
+        vec![
+            acl(ResourceType::Topic, "*", AclOperation::All),
+            acl(ResourceType::Group, "*", AclOperation::All),
+            acl(ResourceType::TransactionalId, "*", AclOperation::All),
+            acl(
+                ResourceType::Cluster,
+                CLUSTER_NAME,
+                AclOperation::IdempotentWrite,
+            ),
+        ]
+    }
+
+    /// Stores what the broker must know of the generated users before it starts: the
+    /// certificates, their SCRAM credentials (both mechanisms) and `alice`'s ACLs. Idempotent.
     pub fn provision(&self, settings: &Settings) -> anyhow::Result<()> {
         let data_dir = settings.data_dir();
+        self.ensure_certificates()?;
+        let store = AclStore::new(&data_dir);
+        let mut acls = store.load()?;
+        let before = acls.len();
+        acls.extend(Self::alice_acls());
+        if acls.len() != before {
+            store.save(&acls)?;
+        }
         let scram = ScramStore::open(&data_dir)?;
         let mut changes = Vec::new();
         for (user, password) in [(ADMIN, &self.admin_password), (USER, &self.user_password)] {
             for m in [Mechanism::Sha256, Mechanism::Sha512] {
-                let salt = uuid::Uuid::new_v4().as_bytes().to_vec();
+                // An ASCII salt, as Kafka's `ScramFormatter.secureRandomBytes` makes (a base-36
+                // rendering of random bits): librdkafka up to 2.0 (Debian's kcat) mishandles
+                // salts with NUL bytes.
+                let salt = generate_password().into_bytes();
                 let salted = salted_password(m, password.as_bytes(), &salt, SCRAM_ITERATIONS);
                 changes.push((user, m, salt, salted));
             }

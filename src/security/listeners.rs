@@ -521,5 +521,4 @@ mod tests {
             ("kafka.local", 9999)
         );
     }
-
 }
