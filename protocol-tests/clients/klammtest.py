@@ -64,8 +64,9 @@ LIVE_BROKERS: list["Broker"] = []
 class Broker:
     """One `klamm serve` process (restartable on the same data dir)."""
 
-    def __init__(self, overrides: Iterable[str] = (), name: str = "klamm"):
+    def __init__(self, overrides: Iterable[str] = (), name: str = "klamm", args: Iterable[str] = ()):
         self.overrides = list(overrides)
+        self.args = list(args)  # extra `klamm serve` flags, e.g. --dev-security
         self.root = Path(tempfile.mkdtemp(prefix=f"{name}-"))
         self.data_dir = self.root / "data"
         self.data_dir.mkdir()
@@ -78,6 +79,14 @@ class Broker:
         self.starts = 0
         self.exit_codes: list[int] = []
         LIVE_BROKERS.append(self)
+
+    def listener(self, name: str) -> str:
+        """HOST:PORT of the listener NAME, from its `klamm listener NAME (...) on ADDR` line of
+        the latest start."""
+        text = self.stdout_path.read_text(errors="replace")
+        found = re.findall(rf"klamm listener {re.escape(name)} \(\w+\) on (\S+)", text)
+        assert found, f"no listener {name} in the broker's output:\n{text[-2000:]}"
+        return found[-1]
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> "Broker":
@@ -97,6 +106,7 @@ class Broker:
             cmd += ["--http-listen", http]
         for o in self.overrides:
             cmd += ["--override", o]
+        cmd += self.args
         self.starts += 1
         with open(self.stderr_path, "ab") as err:
             err.write(f"\n===== start #{self.starts}: {' '.join(cmd)}\n".encode())
