@@ -44,6 +44,8 @@ function client(spec) {
       ...(spec.ssl.key ? { key: require('fs').readFileSync(spec.ssl.key) } : {}),
       rejectUnauthorized: true,
     } : undefined,
+    // spec.sasl = {mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password}.
+    sasl: spec.sasl || undefined,
     connectionTimeout: 5000,
     requestTimeout: 30000,
     retry: { retries: spec.retries === undefined ? 5 : spec.retries, initialRetryTime: 100, maxRetryTime: 2000 },
