@@ -78,8 +78,9 @@ impl Security {
             Security::Ssl => "alice-mtls-librdkafka.properties",
         };
         let path = data_dir.join("dev-security").join(file);
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("reading the dev-security client config {}", path.display()))?;
+        let text = fs::read_to_string(&path).with_context(|| {
+            format!("reading the dev-security client config {}", path.display())
+        })?;
         let mut props: Vec<(String, String)> = text
             .lines()
             .filter_map(|l| l.split_once('='))

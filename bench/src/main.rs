@@ -110,7 +110,12 @@ struct Cli {
     /// Listener the clients use. Anything but plaintext starts the broker with
     /// `--dev-security` and connects as its user `alice` (SCRAM-SHA-512 over SASL, or
     /// alice's client certificate over SSL), with the ACLs the switch sets.
-    #[arg(long, value_enum, default_value = "plaintext", conflicts_with = "bootstrap")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "plaintext",
+        conflicts_with = "bootstrap"
+    )]
     security: broker::Security,
 }
 
