@@ -27,15 +27,17 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
 
     // `KafkaApis.handleProduceRequest`: transactional records need WRITE on the transactional
     // id, or the whole request fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
-    let transactional = req
-        .topic_data
-        .iter()
-        .flat_map(|t| t.partition_data.iter())
-        .any(|p| p.records.as_ref().is_some_and(is_transactional));
     // (Kafka also refuses transactional records without a transactional id when no authorizer
-    // is set; Klamm keeps accepting them then, as before.)
+    // is set; Klamm keeps accepting them then, as before.) Without an authorizer the batches
+    // are not scanned at all.
+    let authorizing = ctx.broker.authorizer.is_enabled();
+    let transactional = authorizing
+        && req
+            .topic_data
+            .iter()
+            .flat_map(|t| t.partition_data.iter())
+            .any(|p| p.records.as_ref().is_some_and(is_transactional));
     if transactional
-        && ctx.broker.authorizer.is_enabled()
         && !req
             .transactional_id
             .as_ref()
@@ -64,7 +66,10 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
             let name = td.name.as_str();
             if !authz::topic(ctx, AclOperation::Write, name) {
                 Err(Error::topic_denied())
-            } else if logs.topic(name).is_none() && !authz::may_create_topic(ctx, name) {
+            } else if authorizing
+                && logs.topic(name).is_none()
+                && !authz::may_create_topic(ctx, name)
+            {
                 Err(Error::UnknownTopicOrPartition)
             } else {
                 logs.get_or_auto_create(name)

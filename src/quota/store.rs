@@ -81,16 +81,7 @@ pub struct QuotaStore {
 impl QuotaStore {
     pub fn open(data_dir: &Path) -> std::io::Result<QuotaStore> {
         let path = data_dir.join(FILE);
-        let file: StoredFile = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StoredFile::default(),
-            Err(e) => return Err(e),
-        };
+        let file: StoredFile = crate::cluster::read_json(&path)?.unwrap_or_default();
         let quotas = file
             .entries
             .into_iter()

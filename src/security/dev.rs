@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use rcgen::DnType;
 
-use crate::cluster::write_atomically;
+use crate::cluster::{read_json, write_atomically};
 use crate::security::acl::store::AclStore;
 use crate::security::acl::{
     AclBinding, AclOperation, AclPermissionType, PatternType, ResourceType, CLUSTER_NAME,
@@ -69,14 +69,9 @@ impl DevSecurity {
         let dir = data_dir.join(DIR);
         fs::create_dir_all(&dir)?;
         let users_path = dir.join(USERS_FILE);
-        let users = match fs::read(&users_path) {
-            Ok(b) => serde_json::from_slice::<UsersFile>(&b).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", users_path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+        let users = match read_json::<UsersFile>(&users_path)? {
+            Some(users) => users,
+            None => {
                 let users = UsersFile {
                     admin_password: generate_password(),
                     user_password: generate_password(),
@@ -85,7 +80,6 @@ impl DevSecurity {
                 write_private(&users_path, &body)?;
                 users
             }
-            Err(e) => return Err(e),
         };
         let (host, port) = listen.rsplit_once(':').ok_or_else(|| {
             io::Error::new(

@@ -109,16 +109,7 @@ pub struct ScramStore {
 impl ScramStore {
     pub fn open(data_dir: &Path) -> std::io::Result<ScramStore> {
         let path = data_dir.join(FILE);
-        let file: StoredFile = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StoredFile::default(),
-            Err(e) => return Err(e),
-        };
+        let file: StoredFile = crate::cluster::read_json(&path)?.unwrap_or_default();
         let creds = file
             .credentials
             .into_iter()

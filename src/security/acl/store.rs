@@ -36,17 +36,9 @@ impl AclStore {
     /// The stored set; empty when the file does not exist yet. A file that does not parse is an
     /// error (start-up fails rather than silently dropping every ACL, which could open access).
     pub fn load(&self) -> io::Result<BTreeSet<AclBinding>> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
-            Err(e) => return Err(e),
+        let Some(file) = crate::cluster::read_json::<StoredFile>(&self.path)? else {
+            return Ok(BTreeSet::new());
         };
-        let file: StoredFile = serde_json::from_slice(&bytes).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: {e}", self.path.display()),
-            )
-        })?;
         if file.version != FORMAT_VERSION {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
