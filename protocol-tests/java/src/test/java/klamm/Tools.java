@@ -1,0 +1,99 @@
+package klamm;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.utils.internals.Exit;
+
+/**
+ * Runs one of Kafka's command-line tools (a main class in kafka-tools) in this JVM, the way
+ * Kafka's own tool tests do (ToolsTestUtils): stdin, stdout and stderr are swapped for the call and
+ * {@link Exit} is trapped, so a tool that calls {@code Exit.exit(code)} ends the call, not the JVM.
+ * Calls are serialised: System.in/out/err are process-wide.
+ */
+public final class Tools {
+    /** What a tool printed and how it ended. */
+    public record Result(int exitCode, String out, String err) {
+        public Result ok() {
+            if (exitCode != 0) {
+                throw new AssertionError("tool exited " + exitCode + "\nstdout:\n" + out + "\nstderr:\n" + err);
+            }
+            return this;
+        }
+    }
+
+    /** Thrown by the trapped exit procedure to unwind the tool's main. */
+    private static final class ExitCalled extends RuntimeException {
+        final int code;
+
+        ExitCalled(int code, String message) {
+            super(message, null, false, false);
+            this.code = code;
+        }
+    }
+
+    private Tools() {}
+
+    public static Result run(String mainClass, String... args) {
+        return runWithInput(mainClass, "", args);
+    }
+
+    public static synchronized Result runWithInput(String mainClass, String stdin, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        InputStream oldIn = System.in;
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        PrintStream po = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream pe = new PrintStream(err, true, StandardCharsets.UTF_8);
+        // Some tools call Exit.exit inside a try that catches Throwable and then exit again with 1
+        // (TopicCommand.mainNoExit): the first exit is what the process would have ended with.
+        int[] firstExit = {Integer.MIN_VALUE};
+        Exit.setExitProcedure((code, message) -> {
+            if (firstExit[0] == Integer.MIN_VALUE) {
+                firstExit[0] = code;
+            }
+            throw new ExitCalled(code, message);
+        });
+        Exit.setHaltProcedure((code, message) -> {
+            if (firstExit[0] == Integer.MIN_VALUE) {
+                firstExit[0] = code;
+            }
+            throw new ExitCalled(code, message);
+        });
+        int code = 0;
+        try {
+            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+            System.setOut(po);
+            System.setErr(pe);
+            Method main = Class.forName(mainClass).getMethod("main", String[].class);
+            main.invoke(null, (Object) args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ExitCalled x) {
+                code = x.code;
+            } else {
+                code = -1;
+                cause.printStackTrace(pe);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("cannot call " + mainClass + ".main", e);
+        } finally {
+            po.flush();
+            pe.flush();
+            System.setIn(oldIn);
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            Exit.resetExitProcedure();
+            Exit.resetHaltProcedure();
+        }
+        if (firstExit[0] != Integer.MIN_VALUE) {
+            code = firstExit[0];
+        }
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+}
