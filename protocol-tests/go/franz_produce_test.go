@@ -1,0 +1,95 @@
+package gotier
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestFranzCodecs produces keyed records with headers through franz-go's idempotent producer
+// (its default) with every codec, and reads them back: exact offsets, keys, values, headers,
+// the codec of the batch as stored, and the producer id of the idempotent producer.
+func TestFranzCodecs(t *testing.T) {
+	codecs := []struct {
+		name  string
+		codec kgo.CompressionCodec
+		attr  uint8 // Kafka's batch attribute compression bits
+	}{
+		{"none", kgo.NoCompression(), 0},
+		{"gzip", kgo.GzipCompression(), 1},
+		{"snappy", kgo.SnappyCompression(), 2},
+		{"lz4", kgo.Lz4Compression(), 3},
+		{"zstd", kgo.ZstdCompression(), 4},
+	}
+	adm := newAdmin(t)
+	for _, c := range codecs {
+		t.Run(c.name, func(t *testing.T) {
+			topic := topicName(t)
+			createTopic(t, adm, topic, 1, nil)
+			const n = 50
+			p := newClient(t, kgo.ProducerBatchCompression(c.codec), kgo.DefaultProduceTopic(topic),
+				kgo.ProducerLinger(50*time.Millisecond))
+			ctx := ctxFor(t, 15*time.Second)
+			var recs []*kgo.Record
+			for i := 0; i < n; i++ {
+				recs = append(recs, &kgo.Record{
+					Key: []byte(fmt.Sprintf("key-%03d", i)),
+					// Repetitive so every codec really shrinks the batch.
+					Value: bytes.Repeat([]byte(fmt.Sprintf("%s value %03d ", c.name, i)), 20),
+					Headers: []kgo.RecordHeader{
+						{Key: "codec", Value: []byte(c.name)},
+						{Key: "i", Value: []byte(fmt.Sprint(i))},
+					},
+				})
+			}
+			// One ProduceSync of many records: franz-go batches them.
+			res := p.ProduceSync(ctx, recs...)
+			if err := res.FirstErr(); err != nil {
+				t.Fatalf("produce: %v", err)
+			}
+			for i, r := range res {
+				if r.Record.Offset != int64(i) || r.Record.Partition != 0 {
+					t.Fatalf("record %d acknowledged at %d/%d, want 0/%d", i, r.Record.Partition, r.Record.Offset, i)
+				}
+			}
+			c2 := newClient(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			got := consumeN(t, c2, n, 15*time.Second)
+			for i, r := range got {
+				if r.Offset != int64(i) {
+					t.Fatalf("record %d at offset %d", i, r.Offset)
+				}
+				if want := fmt.Sprintf("key-%03d", i); string(r.Key) != want {
+					t.Fatalf("offset %d key %q want %q", i, r.Key, want)
+				}
+				if !bytes.Equal(r.Value, recs[i].Value) {
+					t.Fatalf("offset %d value %q want %q", i, r.Value, recs[i].Value)
+				}
+				if hs, want := headersString(r.Headers), fmt.Sprintf("codec=%s,i=%d", c.name, i); hs != want {
+					t.Fatalf("offset %d headers %q want %q", i, hs, want)
+				}
+				if got := r.Attrs.CompressionType(); got != c.attr {
+					t.Fatalf("offset %d stored with compression %d, want %d (%s)", i, got, c.attr, c.name)
+				}
+				// franz-go's default producer is idempotent: a producer id, epoch 0, and
+				// sequence numbers counting the records from 0.
+				if r.ProducerID < 0 || r.ProducerEpoch != 0 {
+					t.Fatalf("offset %d producer id %d epoch %d: not from an idempotent producer", i, r.ProducerID, r.ProducerEpoch)
+				}
+				if r.ProducerID != got[0].ProducerID {
+					t.Fatalf("offset %d producer id %d, first record had %d", i, r.ProducerID, got[0].ProducerID)
+				}
+				if r.Timestamp.IsZero() || time.Since(r.Timestamp) > time.Minute {
+					t.Fatalf("offset %d timestamp %v", i, r.Timestamp)
+				}
+			}
+			// Consuming at the end: nothing more than what was produced.
+			end := c2.PollRecords(ctxFor(t, 500*time.Millisecond), 10)
+			if n := len(end.Records()); n != 0 {
+				t.Fatalf("%d records beyond the %d produced", n, len(recs))
+			}
+		})
+	}
+}
