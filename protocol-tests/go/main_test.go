@@ -40,13 +40,17 @@ var (
 //   - group.consumer.{min.,}heartbeat.interval.ms=500: a KIP-848 member learns of a new
 //     assignment at its next heartbeat (Kafka's default 5 s); 500 ms keeps the two-member
 //     test short.
-//   - transaction.abort.timed.out.transaction.cleanup.interval.ms is left alone: no test relies
-//     on a timed-out transaction.
+//
+// and, so that kadm's ACL calls are served (without an authorizer Kafka answers
+// SECURITY_DISABLED), Kafka's StandardAuthorizer with the unauthenticated PLAINTEXT principal
+// User:ANONYMOUS as super user: every other test is authorized as a super user would be.
 var overrides = []string{
 	"group.initial.rebalance.delay.ms=0",
 	"group.consumer.min.heartbeat.interval.ms=500",
 	"group.consumer.heartbeat.interval.ms=500",
 	"num.partitions=1",
+	"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+	"super.users=User:ANONYMOUS",
 }
 
 func klammBin() string {
