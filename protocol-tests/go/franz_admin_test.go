@@ -365,7 +365,7 @@ func TestFranzAdminACLs(t *testing.T) {
 			t.Fatalf("create acl %+v", r)
 		}
 	}
-	deny := kadm.NewACLs().Deny("User:mallory").DenyHosts("10.0.0.1").Groups("g-"+topic).
+	deny := kadm.NewACLs().Deny("User:mallory").DenyHosts("10.0.0.1").Groups("g-" + topic).
 		Operations(kadm.OpRead).ResourcePatternType(kadm.ACLPatternPrefixed)
 	if cr, err := adm.CreateACLs(ctx, deny); err != nil || len(cr) != 1 || cr[0].Err != nil {
 		t.Fatalf("create deny acl: %v %+v", err, cr)
