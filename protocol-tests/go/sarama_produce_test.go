@@ -102,6 +102,9 @@ func TestSaramaProduce(t *testing.T) {
 							t.Fatalf("message %d acknowledged at %d/%d, want 0/%d", i, m.Partition, m.Offset, i)
 						}
 					}
+					if e := endOffsets(t, topic); fmt.Sprint(e) != fmt.Sprintf("map[0:%d]", n) {
+						t.Fatalf("end offsets %v, want %d", e, n)
+					}
 					got := saramaConsume(t, saramaConfig(v.version), topic, 0, sarama.OffsetOldest, n)
 					for i, m := range got {
 						want, _ := msgs[i].Value.Encode()
