@@ -64,12 +64,14 @@ func startMember(t *testing.T, name, group, topic string, opts ...kgo.Opt) *grou
 	base := []kgo.Opt{
 		kgo.ClientID(name),
 		kgo.ConsumerGroup(group),
-		kgo.ConsumeTopics(topic),
 		kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.OnPartitionsAssigned(track(true)),
 		kgo.OnPartitionsRevoked(track(false)),
 		kgo.OnPartitionsLost(track(false)),
+	}
+	if topic != "" { // "" when opts subscribe (a regex)
+		base = append(base, kgo.ConsumeTopics(topic))
 	}
 	m.cl = newClient(t, append(base, opts...)...)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -75,7 +75,11 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	if os.Getenv("KEEP_KLAMM_DIR") == "" {
+		defer os.RemoveAll(dir)
+	} else {
+		fmt.Println("klamm dir", dir)
+	}
 	broker.dataDir = filepath.Join(dir, "data")
 	broker.stderr = filepath.Join(dir, "stderr.log")
 	bin := klammBin()
