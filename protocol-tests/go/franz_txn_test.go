@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // TestFranzTransactions is franz-go's exactly-once consume-transform-produce: a
@@ -19,7 +20,27 @@ import (
 // transaction another producer aborted. Read with read_committed, the output is every committed
 // input record exactly once; read_uncommitted also shows the aborted copies. kadm then
 // describes the transactional id, lists transactions and describes the producers.
+//
+// It runs at the newest versions and capped at Kafka 2.8 (TxnOffsetCommit v3, EndTxn v2,
+// AddPartitionsToTxn v2, Fetch v12).
 func TestFranzTransactions(t *testing.T) {
+	for _, v := range []struct {
+		name string
+		max  *kversion.Versions
+	}{{"newest", nil}, {"v2.8", kversion.V2_8_0()}} {
+		v := v
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			var capOpt []kgo.Opt
+			if v.max != nil {
+				capOpt = []kgo.Opt{kgo.MaxVersions(v.max)}
+			}
+			franzTransactions(t, capOpt)
+		})
+	}
+}
+
+func franzTransactions(t *testing.T, capOpt []kgo.Opt) {
 	adm := newAdmin(t)
 	in, out := topicName(t)+"-in", topicName(t)+"-out"
 	createTopic(t, adm, in, 2, nil)
@@ -42,8 +63,8 @@ func TestFranzTransactions(t *testing.T) {
 		}
 	}
 	produce(0, 10)
-	aborter := newClient(t, kgo.DefaultProduceTopic(in), kgo.TransactionalID("aborter-"+in),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	aborter := newClient(t, append(capOpt, kgo.DefaultProduceTopic(in), kgo.TransactionalID("aborter-"+in),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err := aborter.BeginTransaction(); err != nil {
 		t.Fatalf("begin: %v", err)
 	}
@@ -57,7 +78,7 @@ func TestFranzTransactions(t *testing.T) {
 	}
 	produce(10, 20)
 
-	sess, err := kgo.NewGroupTransactSession(
+	sess, err := kgo.NewGroupTransactSession(append(capOpt,
 		kgo.SeedBrokers(broker.addr),
 		kgo.WithLogger(franzLogger(t)),
 		kgo.TransactionalID(txnID),
@@ -69,7 +90,7 @@ func TestFranzTransactions(t *testing.T) {
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.HeartbeatInterval(300*time.Millisecond),
 		kgo.FetchMaxWait(200*time.Millisecond),
-	)
+	)...)
 	if err != nil {
 		t.Fatalf("NewGroupTransactSession: %v", err)
 	}
@@ -131,8 +152,8 @@ func TestFranzTransactions(t *testing.T) {
 	}
 
 	readOut := func(iso kgo.IsolationLevel, n int) []string {
-		cl := newClient(t, kgo.ConsumeTopics(out), kgo.FetchIsolationLevel(iso),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		cl := newClient(t, append(capOpt, kgo.ConsumeTopics(out), kgo.FetchIsolationLevel(iso),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 		var vs []string
 		for _, r := range consumeN(t, cl, n, 10*time.Second) {
 			vs = append(vs, string(r.Value))
