@@ -16,7 +16,19 @@ import (
 // transaction for a group (AddMessageToTxn); an aborted attempt leaves neither output nor
 // offsets. read_committed consumers see exactly the committed records; the group's offset is the
 // committed one.
+//
+// It runs at sarama's newest and default (Kafka 2.8) versions.
 func TestSaramaTransactions(t *testing.T) {
+	for _, v := range saramaVersions {
+		v := v
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			saramaTransactions(t, v.version)
+		})
+	}
+}
+
+func saramaTransactions(t *testing.T, version sarama.KafkaVersion) {
 	watchSarama(t)
 	adm := newAdmin(t)
 	in, out := topicName(t)+"-in", topicName(t)+"-out"
@@ -24,7 +36,7 @@ func TestSaramaTransactions(t *testing.T) {
 	createTopic(t, adm, out, 1, nil)
 	group := "g-" + in
 	txnConfig := func(id string) *sarama.Config {
-		c := saramaConfig(sarama.MaxVersion)
+		c := saramaConfig(version)
 		c.Producer.Idempotent = true
 		c.Producer.RequiredAcks = sarama.WaitForAll
 		c.Net.MaxOpenRequests = 1
@@ -70,7 +82,7 @@ func TestSaramaTransactions(t *testing.T) {
 	if e := endOffsets(t, in); e[0] != 9 {
 		t.Fatalf("input end offset %v, want 9 (4 records, 2 aborted, 3 markers)", e)
 	}
-	committed := saramaConfig(sarama.MaxVersion)
+	committed := saramaConfig(version)
 	committed.Consumer.IsolationLevel = sarama.ReadCommitted
 	var vals, offs []string
 	for _, m := range saramaConsume(t, committed, in, 0, sarama.OffsetOldest, 4) {
@@ -80,7 +92,7 @@ func TestSaramaTransactions(t *testing.T) {
 	if strings.Join(vals, " ") != "a b c d" || strings.Join(offs, " ") != "0 1 2 7" {
 		t.Fatalf("read_committed: %v at %v, want a b c d at 0 1 2 7", vals, offs)
 	}
-	uncommitted := saramaConfig(sarama.MaxVersion)
+	uncommitted := saramaConfig(version)
 	vals = nil
 	for _, m := range saramaConsume(t, uncommitted, in, 0, sarama.OffsetOldest, 6) {
 		vals = append(vals, string(m.Value))
@@ -111,7 +123,7 @@ func TestSaramaTransactions(t *testing.T) {
 			t.Fatalf("end transaction (commit %v): %v", commit, err)
 		}
 	}
-	sadm := saramaAdmin(t, sarama.MaxVersion)
+	sadm := saramaAdmin(t, version)
 	groupOffset := func() int64 {
 		r, err := sadm.ListConsumerGroupOffsets(group, map[string][]int32{in: {0}})
 		if err != nil {
