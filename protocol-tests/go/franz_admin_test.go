@@ -225,6 +225,14 @@ func TestFranzAdminOffsets(t *testing.T) {
 	if got[0].Offset != 4 || string(got[0].Value) != "4" || got[5].Offset != 9 {
 		t.Fatalf("consuming after delete records: first %d/%s last %d, want 4/4 .. 9", got[0].Offset, got[0].Value, got[5].Offset)
 	}
+	// Fetching at 1, below the log start: OFFSET_OUT_OF_RANGE, and the consumer resets to the
+	// start (its reset policy) without complaint.
+	c = newClient(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(1)}}),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	got = consumeN(t, c, 6, 10*time.Second)
+	if got[0].Offset != 4 || got[5].Offset != 9 {
+		t.Fatalf("consuming from 1 after delete records: first %d last %d, want 4 .. 9", got[0].Offset, got[5].Offset)
+	}
 }
 
 // TestFranzAdminGroups: offsets committed through kadm for a group without members, then

@@ -1,7 +1,10 @@
 package gotier
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // strictLogger is franz-go's logger for these tests. franz-go checks the protocol strictly and
@@ -54,12 +58,39 @@ func franzLogger(t *testing.T) kgo.Logger {
 	return l
 }
 
+// strictHooks records what franz-go does not always log at warning level: a response it could
+// not read or decode (a short or malformed frame; the client's own closing aside) and a
+// throttle Klamm should not impose (the test broker has no quotas).
+type strictHooks struct{ c *complaints }
+
+func (h *strictHooks) OnBrokerRead(meta kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+		return
+	}
+	h.c.add(fmt.Sprintf("reading the %s response from node %d: %v", kmsg.NameForKey(key), meta.NodeID, err))
+}
+
+func (h *strictHooks) OnBrokerThrottle(meta kgo.BrokerMetadata, throttleInterval time.Duration, _ bool) {
+	h.c.add(fmt.Sprintf("node %d throttled a response by %v", meta.NodeID, throttleInterval))
+}
+
+func franzHooks(t *testing.T) kgo.Opt {
+	h := &strictHooks{c: &complaints{}}
+	t.Cleanup(func() {
+		for _, line := range h.c.all() {
+			t.Errorf("franz-go hook: %s", line)
+		}
+	})
+	return kgo.WithHooks(h)
+}
+
 // newClient is a kgo client on the test broker with the strict logger; extra options follow.
 func newClient(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	base := []kgo.Opt{
 		kgo.SeedBrokers(broker.addr),
 		kgo.WithLogger(franzLogger(t)),
+		franzHooks(t),
 		kgo.RetryTimeout(10 * time.Second),
 		kgo.FetchMaxWait(200 * time.Millisecond),
 	}

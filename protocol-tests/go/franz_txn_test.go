@@ -81,6 +81,7 @@ func franzTransactions(t *testing.T, capOpt []kgo.Opt) {
 	sess, err := kgo.NewGroupTransactSession(append(capOpt,
 		kgo.SeedBrokers(broker.addr),
 		kgo.WithLogger(franzLogger(t)),
+		franzHooks(t),
 		kgo.TransactionalID(txnID),
 		kgo.TransactionTimeout(20*time.Second),
 		kgo.ConsumerGroup(group),
