@@ -2,7 +2,9 @@
 // one real Klamm started by TestMain. Every test talks to it over TCP with the real client and
 // checks content: offsets, keys, values, headers, error codes.
 //
-// KLAMM_BIN overrides the broker binary (default <repo>/target/release/klamm).
+// KLAMM_BIN overrides the broker binary (default <repo>/target/release/klamm);
+// KLAMM_TEST_KEEP_DIR=1 keeps the data directory and the broker's stderr.log after the run.
+// Run: cd protocol-tests/go && go test -v ./...  (one Klamm for the whole package, see TestMain).
 package gotier
 
 import (
@@ -75,10 +77,10 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if os.Getenv("KEEP_KLAMM_DIR") == "" {
+	if os.Getenv("KLAMM_TEST_KEEP_DIR") == "" {
 		defer os.RemoveAll(dir)
 	} else {
-		fmt.Println("klamm dir", dir)
+		fmt.Println("klamm data and stderr kept in", dir)
 	}
 	broker.dataDir = filepath.Join(dir, "data")
 	broker.stderr = filepath.Join(dir, "stderr.log")
@@ -100,7 +102,8 @@ func runMain(m *testing.M) int {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "RUST_BACKTRACE=1")
+	// NO_COLOR: plain log lines in the stderr file printed on failure.
+	cmd.Env = append(env, "RUST_BACKTRACE=1", "NO_COLOR=1")
 	errf, err := os.Create(broker.stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
