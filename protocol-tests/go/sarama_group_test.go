@@ -13,37 +13,33 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// saramaMember is one sarama ConsumerGroup member consuming in the background: it keeps its
-// current claims (set in Setup, cleared in Cleanup) and every message it consumed, marking each.
+// saramaMember is one sarama ConsumerGroup member consuming in the background: it keeps the
+// partitions it currently consumes (a ConsumeClaim running for each: with the cooperative
+// strategy a session outlives a rebalance and only some claims end) and every message it
+// consumed, marking each.
 type saramaMember struct {
 	name   string
 	cg     sarama.ConsumerGroup
 	mu     sync.Mutex
-	claims []int32
+	claims map[int32]bool
 	msgs   []*sarama.ConsumerMessage
 	errs   []error
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func (m *saramaMember) Setup(s sarama.ConsumerGroupSession) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, ps := range s.Claims() {
-		m.claims = append([]int32(nil), ps...)
-		sort.Slice(m.claims, func(i, j int) bool { return m.claims[i] < m.claims[j] })
-	}
-	return nil
-}
-
-func (m *saramaMember) Cleanup(sarama.ConsumerGroupSession) error {
-	m.mu.Lock()
-	m.claims = nil
-	m.mu.Unlock()
-	return nil
-}
+func (m *saramaMember) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (m *saramaMember) Cleanup(sarama.ConsumerGroupSession) error { return nil }
 
 func (m *saramaMember) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	m.mu.Lock()
+	m.claims[c.Partition()] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.claims, c.Partition())
+		m.mu.Unlock()
+	}()
 	for msg := range c.Messages() {
 		m.mu.Lock()
 		m.msgs = append(m.msgs, msg)
@@ -53,11 +49,18 @@ func (m *saramaMember) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Cons
 	return nil
 }
 
-func (m *saramaMember) owned() string {
+func (m *saramaMember) claimed() []int32 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return fmt.Sprint(m.claims)
+	var ps []int32
+	for p := range m.claims {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	return ps
 }
+
+func (m *saramaMember) owned() string { return fmt.Sprint(m.claimed()) }
 
 func (m *saramaMember) consumed() []*sarama.ConsumerMessage {
 	m.mu.Lock()
@@ -78,7 +81,7 @@ func startSaramaMember(t *testing.T, name, group, topic string, v sarama.KafkaVe
 	if err != nil {
 		t.Fatalf("NewConsumerGroup: %v", err)
 	}
-	m := &saramaMember{name: name, cg: cg, done: make(chan struct{})}
+	m := &saramaMember{name: name, cg: cg, claims: map[int32]bool{}, done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	go func() {
@@ -113,13 +116,13 @@ func (m *saramaMember) stop() {
 	m.cancel = nil
 }
 
-// TestSaramaGroups runs two sarama ConsumerGroup members on a 4-partition topic with the range
-// and sticky strategies, at sarama's newest and default versions: they split the partitions 2+2,
+// TestSaramaGroups runs two sarama ConsumerGroup members on a 4-partition topic with the range,
+// sticky and cooperative-sticky strategies, at sarama's newest and default versions: they split the partitions 2+2,
 // consume exactly their partitions' records, commit them (read back with ClusterAdmin), and
 // when one leaves the other resumes from its commits.
 func TestSaramaGroups(t *testing.T) {
 	for _, v := range saramaVersions {
-		for _, s := range []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange(), sarama.NewBalanceStrategySticky()} {
+		for _, s := range []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange(), sarama.NewBalanceStrategySticky(), sarama.NewBalanceStrategyCooperativeSticky()} {
 			v, s := v, s
 			t.Run(v.name+"-"+s.Name(), func(t *testing.T) {
 				t.Parallel()
@@ -132,15 +135,12 @@ func TestSaramaGroups(t *testing.T) {
 				waitFor(t, 15*time.Second, "member a to claim all 4 partitions", func() bool { return a.owned() == "[0 1 2 3]" })
 				b := startSaramaMember(t, "member-b", group, topic, v.version, s)
 				waitFor(t, 20*time.Second, "the members to split the partitions 2+2", func() bool {
-					a.mu.Lock()
-					b.mu.Lock()
-					defer a.mu.Unlock()
-					defer b.mu.Unlock()
+					pa, pb := a.claimed(), b.claimed()
 					all := map[int32]bool{}
-					for _, p := range append(append([]int32(nil), a.claims...), b.claims...) {
+					for _, p := range append(pa, pb...) {
 						all[p] = true
 					}
-					return len(a.claims) == 2 && len(b.claims) == 2 && len(all) == 4
+					return len(pa) == 2 && len(pb) == 2 && len(all) == 4
 				})
 				if s.Name() == "range" {
 					// Range hands out contiguous runs.
