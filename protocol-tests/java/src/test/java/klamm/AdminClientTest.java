@@ -244,6 +244,10 @@ class AdminClientTest {
             ListOffsetsResult.ListOffsetsResultInfo info = admin.listOffsets(Map.of(tp, e.getKey())).partitionResult(tp).get();
             assertEquals(e.getValue(), info.offset(), e.getKey().toString());
         }
+        // KIP-1023's earliest pending upload needs ListOffsets v11, which Kafka 4.1 does not
+        // serve either (4.1 stops at v10): the 4.4 Admin refuses it before sending.
+        assertInstanceOf(org.apache.kafka.common.errors.UnsupportedVersionException.class,
+                cause(admin.listOffsets(Map.of(tp, OffsetSpec.earliestPendingUpload())).partitionResult(tp)));
         assertEquals(BASE_TS + 100, admin.listOffsets(Map.of(tp, OffsetSpec.maxTimestamp())).partitionResult(tp).get().timestamp());
         assertEquals(BASE_TS + 3, admin.listOffsets(Map.of(tp, OffsetSpec.forTimestamp(BASE_TS + 3))).partitionResult(tp).get().timestamp());
 
@@ -302,6 +306,18 @@ class AdminClientTest {
                     .all().get().stream().anyMatch(g -> g.groupId().equals("adm-g")));
             assertFalse(admin.listGroups(ListGroupsOptions.forConsumerGroups().inGroupStates(Set.of(GroupState.EMPTY)))
                     .all().get().stream().anyMatch(g -> g.groupId().equals("adm-g")));
+            @SuppressWarnings("deprecation")
+            ConsumerGroupListing cgl = admin.listConsumerGroups().all().get().stream()
+                    .filter(g -> g.groupId().equals("adm-g")).findFirst().orElseThrow();
+            assertFalse(cgl.isSimpleConsumerGroup());
+            assertEquals(Optional.of(GroupState.STABLE), cgl.groupState());
+            assertEquals(Optional.of(GroupType.CLASSIC), cgl.type());
+            ClassicGroupDescription classic = admin.describeClassicGroups(List.of("adm-g")).all().get().get("adm-g");
+            assertEquals("consumer", classic.protocol());
+            assertEquals("range", classic.protocolData());
+            assertEquals(org.apache.kafka.common.ClassicGroupState.STABLE, classic.state());
+            assertEquals(1, classic.members().size());
+            assertEquals("adm-client", classic.members().iterator().next().clientId());
             // An active group's offsets cannot be altered.
             assertInstanceOf(org.apache.kafka.common.errors.UnknownMemberIdException.class,
                     cause(admin.alterConsumerGroupOffsets("adm-g", Map.of(p0, new OffsetAndMetadata(1))).all()));
@@ -322,6 +338,41 @@ class AdminClientTest {
         assertFalse(admin.listGroups().all().get().stream().anyMatch(g -> g.groupId().equals("adm-g")));
         assertInstanceOf(org.apache.kafka.common.errors.GroupIdNotFoundException.class,
                 cause(admin.deleteConsumerGroups(List.of("adm-g")).all()));
+    }
+
+    /** A KIP-848 group as ConsumerGroupDescribe shows it: type, assignor, epochs, assignments. */
+    @Test
+    void describeConsumerProtocolGroup() throws Exception {
+        admin.createTopics(List.of(new NewTopic("adm-848", 3, (short) 1))).all().get();
+        Properties cp = consumerProps("adm-848-g");
+        cp.put("group.protocol", "consumer");
+        cp.remove("heartbeat.interval.ms");
+        cp.remove("session.timeout.ms");
+        cp.put("client.id", "adm-848-client");
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(cp)) {
+            c.subscribe(List.of("adm-848"));
+            pollUntilAssigned(c, 3);
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of("adm-848-g")).describedGroups().get("adm-848-g").get();
+            assertEquals(GroupType.CONSUMER, d.type());
+            assertEquals(GroupState.STABLE, d.groupState());
+            assertEquals("uniform", d.partitionAssignor());
+            assertFalse(d.isSimpleConsumerGroup());
+            assertTrue(d.groupEpoch().orElseThrow() >= 1);
+            assertEquals(d.groupEpoch(), d.targetAssignmentEpoch());
+            MemberDescription m = d.members().iterator().next();
+            assertEquals("adm-848-client", m.clientId());
+            Set<TopicPartition> all = Set.of(new TopicPartition("adm-848", 0), new TopicPartition("adm-848", 1),
+                    new TopicPartition("adm-848", 2));
+            assertEquals(all, m.assignment().topicPartitions());
+            assertEquals(all, m.targetAssignment().orElseThrow().topicPartitions());
+            assertEquals(d.groupEpoch(), m.memberEpoch());
+            // KIP-1099: a member that speaks the consumer protocol counts as upgraded.
+            assertEquals(Optional.of(true), m.upgraded());
+            GroupListing gl = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get().stream()
+                    .filter(g -> g.groupId().equals("adm-848-g")).findFirst().orElseThrow();
+            assertEquals(Optional.of(GroupType.CONSUMER), gl.type());
+            assertEquals(Optional.of(GroupState.STABLE), gl.groupState());
+        }
     }
 
     @Test
