@@ -1,6 +1,7 @@
 package klamm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,8 +46,10 @@ import org.junit.jupiter.api.Test;
  * {@code src.T}, with its records (keys, values, headers, timestamps, per-partition order and
  * offsets), partition count and non-default topic configs; a consumer group's committed offsets are
  * translated onto the target (MirrorCheckpointConnector, sync.group.offsets.enabled), so a consumer
- * there resumes where it left off. The MM2 process runs once for the class; its intervals are set to
- * one second (Kafka's defaults of 60 s and 600 s would only make the test wait).
+ * there resumes where it left off. A second target ("eos") takes the same topics with exactly-once
+ * source support (KIP-618: transactional producers, zombie fencing through Admin.fenceProducers),
+ * read back read_committed. One MM2 process with both herders runs for the class; its intervals
+ * are set to one second (Kafka's defaults of 60 s and 600 s would only make the test wait).
  */
 class MirrorMakerTest {
     static final Duration WAIT = Duration.ofSeconds(60);
@@ -54,6 +57,7 @@ class MirrorMakerTest {
 
     static Klamm src;
     static Klamm dst;
+    static Klamm eos;
     static Path dir;
     static ConnectJvm mm2;
     /** What was produced to src "orders", per partition, in offset order. */
@@ -68,6 +72,7 @@ class MirrorMakerTest {
         // would only wait for members that never come.
         src = Klamm.start("group.initial.rebalance.delay.ms=0");
         dst = Klamm.start("group.initial.rebalance.delay.ms=0");
+        eos = Klamm.start("group.initial.rebalance.delay.ms=0");
         dir = Files.createTempDirectory("klamm-mm2-");
         try (Admin admin = admin(src)) {
             admin.createTopics(List.of(
@@ -97,12 +102,24 @@ class MirrorMakerTest {
         }
         Path props = dir.resolve("mm2.properties");
         Files.writeString(props, String.join("\n",
-                "clusters = src, dst",
+                "clusters = src, dst, eos",
                 "src.bootstrap.servers = " + src.bootstrap(),
                 "dst.bootstrap.servers = " + dst.bootstrap(),
+                "eos.bootstrap.servers = " + eos.bootstrap(),
                 "src->dst.enabled = true",
-                "src->dst.topics = orders|payments",
-                "dst->src.enabled = false",
+                "src->dst.topics = orders|payments|events",
+                "src->eos.enabled = true",
+                "src->eos.topics = orders|payments",
+                // No herder for the flows between the two targets (not even for heartbeats).
+                "dst->eos.enabled = false",
+                "dst->eos.emit.heartbeats.enabled = false",
+                "eos->dst.enabled = false",
+                "eos->dst.emit.heartbeats.enabled = false",
+                // KIP-618 for the herder that writes to eos; in dedicated mode it needs the internal
+                // REST server (KIP-710), here on an ephemeral port.
+                "eos.exactly.once.source.support = enabled",
+                "dedicated.mode.enable.internal.rest = true",
+                "listeners = http://127.0.0.1:0",
                 // A single broker on each side: every topic MM2 creates has one replica.
                 "replication.factor = 1",
                 "offset-syncs.topic.replication.factor = 1",
@@ -123,13 +140,14 @@ class MirrorMakerTest {
                 "sync.topic.configs.interval.seconds = 1",
                 // An offset sync for every record, so translated offsets are exact.
                 "offset.lag.max = 0",
-                // The worker of the dst herder reads its settings with the "dst." prefix; service_load
+                // The worker of each herder reads its settings with the target's prefix; service_load
                 // skips Connect's classpath scan (seconds at start-up).
                 "dst.plugin.discovery = service_load",
+                "eos.plugin.discovery = service_load",
                 ""), StandardCharsets.UTF_8);
-        // --clusters dst: run only the flows into dst, as Kafka's docs advise (MM2 near the target).
+        // --clusters: run only the flows into the targets, as Kafka's docs advise (MM2 near the target).
         mm2 = ConnectJvm.start(dir, "org.apache.kafka.connect.mirror.MirrorMaker", props.toString(),
-                "--clusters", "dst");
+                "--clusters", "dst", "eos");
     }
 
     @AfterAll
@@ -142,6 +160,9 @@ class MirrorMakerTest {
         }
         if (dst != null) {
             dst.close();
+        }
+        if (eos != null) {
+            eos.close();
         }
     }
 
@@ -171,6 +192,37 @@ class MirrorMakerTest {
     }
 
     @Test
+    void exactlyOnceFlowReplicatesInCommittedTransactions() throws Exception {
+        try (Admin admin = admin(eos)) {
+            for (int partition = 0; partition < 3; partition++) {
+                TopicPartition tp = new TopicPartition("src.orders", partition);
+                List<Sent> expected = ORDERS.get(partition);
+                List<ConsumerRecord<String, String>> got = readPartition(eos, tp, expected.size());
+                long previous = -1;
+                for (int i = 0; i < expected.size(); i++) {
+                    Sent e = expected.get(i);
+                    ConsumerRecord<String, String> r = got.get(i);
+                    String at = tp + " record " + i;
+                    assertTrue(r.offset() > previous, at);
+                    previous = r.offset();
+                    assertEquals(e.key(), r.key(), at);
+                    assertEquals(e.value(), r.value(), at);
+                    assertEquals(e.timestamp(), r.timestamp(), at);
+                    assertEquals(headerList(e.headers()), headerList(r.headers()), at);
+                }
+                // Every transaction ends with a commit marker, which takes an offset of its own.
+                long end = endOffsets(admin, "src.orders", 3).get(tp);
+                assertTrue(end > previous + 1, tp + ": end " + end + ", last record " + previous);
+            }
+            // The source task's transactional producer ("<group>-<connector>-<task>", KIP-618).
+            Set<String> txns = admin.listTransactions().all().get().stream()
+                    .map(org.apache.kafka.clients.admin.TransactionListing::transactionalId)
+                    .collect(Collectors.toCollection(TreeSet::new));
+            assertTrue(txns.contains("src-mm2-MirrorSourceConnector-0"), txns::toString);
+        }
+    }
+
+    @Test
     void replicatesPartitionCountAndTopicConfigs() throws Exception {
         try (Admin admin = admin(dst)) {
             Klamm.waitUntil(WAIT, "src.orders on dst", () -> topics(admin).contains("src.orders"));
@@ -182,10 +234,20 @@ class MirrorMakerTest {
             assertEquals("172800000", c.get("retention.ms").value(), () -> c.toString() + "\n" + mm2.logTail());
             assertEquals("2000000", c.get("max.message.bytes").value());
             assertEquals("delete", c.get("cleanup.policy").value());
+            // Connect's own topics are compacted (it refuses to start on a topic that is not).
+            for (String internal : List.of("mm2-configs.src.internal", "mm2-offsets.src.internal",
+                    "mm2-status.src.internal")) {
+                ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, internal);
+                assertEquals("compact", admin.describeConfigs(List.of(r)).all().get().get(r).get("cleanup.policy")
+                        .value(), internal);
+            }
         }
         try (Admin admin = admin(src)) {
-            // offset-syncs.topic.location=target and only the src->dst flow: Klamm stays read-only.
-            assertEquals(Set.of("orders", "payments"), topics(admin));
+            // offset-syncs.topic.location=target and only flows into dst and eos: MM2 creates nothing
+            // on the source ("events" is the topic followsNewTopicsPartitionsAndConfigChanges makes).
+            Set<String> created = topics(admin);
+            created.removeAll(Set.of("orders", "payments", "events"));
+            assertEquals(Set.of(), created);
         }
     }
 
@@ -221,34 +283,117 @@ class MirrorMakerTest {
         }
         TopicPartition t0 = new TopicPartition("src.payments", 0);
         TopicPartition t1 = new TopicPartition("src.payments", 1);
-        Map<TopicPartition, Long> want = Map.of(t0, 3L, t1, 5L);
-        try (Admin admin = admin(dst)) {
+        // dst: no transactions, so the target's offsets are the source's and so are the translated ones.
+        awaitCommitted(dst, "billing", Map.of(t0, 3L, t1, 5L));
+        // A consumer of the same group on the target resumes exactly after what it consumed.
+        assertEquals(List.of("0@3 p0-3=pay 0/3", "0@4 p0-4=pay 0/4", "1@5 p1-5=pay 1/5", "1@6 p1-6=pay 1/6"),
+                resume(dst, "billing", 4).stream().map(r -> r.partition() + "@" + r.offset() + " " + r.key() + "="
+                        + r.value()).toList());
+        // eos: commit markers shift the target's offsets. A translated offset lies after the last
+        // record the group consumed and at most at the first one it did not (MM2 maps the next
+        // offset to read either through the last consumed record's sync, plus one, or through the
+        // sync of the next record once that is replicated; both resume at the same record).
+        List<ConsumerRecord<String, String>> p0 = readPartition(eos, t0, 5);
+        List<ConsumerRecord<String, String>> p1 = readPartition(eos, t1, 7);
+        assertEquals("pay 0/2", p0.get(2).value());
+        assertEquals("pay 1/4", p1.get(4).value());
+        Map<TopicPartition, long[]> range = Map.of(
+                t0, new long[] {p0.get(2).offset() + 1, p0.get(3).offset()},
+                t1, new long[] {p1.get(4).offset() + 1, p1.get(5).offset()});
+        awaitCommitted(eos, "billing", got -> got.keySet().equals(range.keySet())
+                && range.entrySet().stream().allMatch(e -> got.get(e.getKey()) >= e.getValue()[0]
+                        && got.get(e.getKey()) <= e.getValue()[1]));
+        List<ConsumerRecord<String, String>> resumed = resume(eos, "billing", 4);
+        assertEquals(List.of(p0.get(3).offset(), p0.get(4).offset(), p1.get(5).offset(), p1.get(6).offset()),
+                resumed.stream().map(ConsumerRecord::offset).toList());
+        assertEquals(List.of("0 p0-3=pay 0/3", "0 p0-4=pay 0/4", "1 p1-5=pay 1/5", "1 p1-6=pay 1/6"),
+                resumed.stream().map(r -> r.partition() + " " + r.key() + "=" + r.value()).toList());
+    }
+
+    static void awaitCommitted(Klamm target, String group, Map<TopicPartition, Long> want) throws Exception {
+        awaitCommitted(target, group, want::equals);
+    }
+
+    /** Waits until {@code group}'s committed offsets on {@code target} satisfy {@code ok}. */
+    static void awaitCommitted(Klamm target, String group,
+            java.util.function.Predicate<Map<TopicPartition, Long>> ok) throws Exception {
+        try (Admin admin = admin(target)) {
             Map<TopicPartition, Long>[] last = new Map[] {Map.of()};
             try {
-                Klamm.waitUntil(WAIT, "billing's offsets translated onto dst", () -> {
-                    last[0] = committed(admin, "billing");
-                    return want.equals(last[0]);
+                Klamm.waitUntil(WAIT, group + "'s offsets translated onto " + target.bootstrap(), () -> {
+                    last[0] = committed(admin, group);
+                    return ok.test(last[0]);
                 });
             } catch (AssertionError e) {
                 throw new AssertionError("last seen " + last[0] + "\n" + mm2.logTail(), e);
             }
         }
-        // A consumer of the same group on the target resumes exactly after what it consumed.
-        try (KafkaConsumer<String, String> c = consumer(dst, "billing")) {
+    }
+
+    /**
+     * Joins {@code group} on {@code target} (auto.offset.reset=none: it must start from the
+     * translated offsets) and reads {@code n} records of src.payments, then polls once more to see
+     * that nothing else comes; sorted by partition and offset.
+     */
+    static List<ConsumerRecord<String, String>> resume(Klamm target, String group, int n) {
+        try (KafkaConsumer<String, String> c = consumer(target, group)) {
             c.subscribe(List.of("src.payments"));
-            List<String> got = new ArrayList<>();
+            List<ConsumerRecord<String, String>> got = new ArrayList<>();
             long deadline = System.nanoTime() + WAIT.toNanos();
-            while (got.size() < 4 && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                    got.add(r.partition() + "@" + r.offset() + " " + r.key() + "=" + r.value());
-                }
+            while (got.size() < n && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(got::add);
             }
-            // One more poll: nothing from before the committed offsets is delivered again.
-            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(300))) {
-                got.add(r.partition() + "@" + r.offset() + " " + r.key() + "=" + r.value());
+            c.poll(Duration.ofMillis(300)).forEach(got::add);
+            got.sort(java.util.Comparator.comparingInt((ConsumerRecord<String, String> r) -> r.partition())
+                    .thenComparingLong(ConsumerRecord::offset));
+            return got;
+        }
+    }
+
+    @Test
+    void followsNewTopicsPartitionsAndConfigChanges() throws Exception {
+        // A topic created while MM2 runs (refresh.topics), then grown and reconfigured on the source.
+        try (Admin admin = admin(src)) {
+            admin.createTopics(List.of(new NewTopic("events", 1, (short) 1))).all().get();
+        }
+        try (KafkaProducer<String, String> p = producer(src)) {
+            p.send(new ProducerRecord<>("events", 0, "e0", "event 0/0")).get();
+        }
+        assertEquals(List.of("e0=event 0/0"), values(readPartition(dst, new TopicPartition("src.events", 0), 1)));
+        try (Admin admin = admin(src)) {
+            admin.createPartitions(Map.of("events", org.apache.kafka.clients.admin.NewPartitions.increaseTo(2)))
+                    .all().get();
+            ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, "events");
+            admin.incrementalAlterConfigs(Map.of(res, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "3600000"),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+        }
+        try (KafkaProducer<String, String> p = producer(src)) {
+            p.send(new ProducerRecord<>("events", 1, "e1", "event 1/0")).get();
+            p.send(new ProducerRecord<>("events", 0, "e0", "event 0/1")).get();
+        }
+        assertEquals(List.of("e1=event 1/0"), values(readPartition(dst, new TopicPartition("src.events", 1), 1)));
+        assertEquals(List.of("e0=event 0/0", "e0=event 0/1"),
+                values(readPartition(dst, new TopicPartition("src.events", 0), 2)));
+        try (Admin admin = admin(dst)) {
+            // MirrorSourceConnector.syncTopicConfigs (sync.topic.configs.interval.seconds) applies the
+            // change with IncrementalAlterConfigs.
+            ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, "src.events");
+            String[] seen = {null};
+            try {
+                Klamm.waitUntil(WAIT, "retention.ms of src.events", () -> {
+                    try {
+                        seen[0] = admin.describeConfigs(List.of(res)).all().get().get(res).get("retention.ms").value();
+                    } catch (Exception e) {
+                        return false;
+                    }
+                    return "3600000".equals(seen[0]);
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError("retention.ms " + seen[0] + "\n" + mm2.logTail(), e);
             }
-            got.sort(null);
-            assertEquals(List.of("0@3 p0-3=pay 0/3", "0@4 p0-4=pay 0/4", "1@5 p1-5=pay 1/5", "1@6 p1-6=pay 1/6"), got);
+            assertEquals(2, admin.describeTopics(List.of("src.events")).allTopicNames().get().get("src.events")
+                    .partitions().size());
         }
     }
 
@@ -270,9 +415,11 @@ class MirrorMakerTest {
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            // "none": on the target the group must resume from translated offsets, never a reset.
-            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, k == dst ? "none" : "earliest");
+            // "none": on a target the group must resume from translated offsets, never a reset.
+            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, k == src ? "earliest" : "none");
         }
+        // Only committed transactions (the eos target); the same as read_uncommitted elsewhere.
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 
@@ -327,6 +474,10 @@ class MirrorMakerTest {
             assertEquals(n, got.size(), () -> tp + ": " + got + "\n" + mm2.logTail());
             return got;
         }
+    }
+
+    static List<String> values(List<ConsumerRecord<String, String>> records) {
+        return records.stream().map(r -> r.key() + "=" + r.value()).toList();
     }
 
     static List<String> headerList(Iterable<Header> headers) {
