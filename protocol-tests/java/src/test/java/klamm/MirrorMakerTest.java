@@ -63,6 +63,17 @@ class MirrorMakerTest {
     /** What was produced to src "orders", per partition, in offset order. */
     static final Map<Integer, List<Sent>> ORDERS = new HashMap<>();
 
+    /**
+     * The groups whose offsets MM2 translates, by group.protocol: a classic group and a KIP-848
+     * consumer group. On the target MM2 writes the offsets of an empty group with the Admin API
+     * (AlterConsumerGroupOffsets); the resuming consumer then joins it with the same protocol.
+     */
+    static final Map<String, String> GROUPS = new java.util.LinkedHashMap<>(Map.of("billing", "classic"));
+
+    static {
+        GROUPS.put("audit", "consumer");
+    }
+
     /** One produced record: the expected content at its offset. */
     record Sent(String key, String value, long timestamp, List<Header> headers) {}
 
@@ -253,7 +264,7 @@ class MirrorMakerTest {
 
     @Test
     void translatesCommittedGroupOffsets() throws Exception {
-        // Phase 1 on the source: 3 and 5 records; the group "billing" consumes them and commits.
+        // Phase 1 on the source: 3 and 5 records; each group consumes them and commits.
         try (KafkaProducer<String, String> p = producer(src)) {
             for (int i = 0; i < 3; i++) {
                 p.send(new ProducerRecord<>("payments", 0, "p0-" + i, "pay 0/" + i)).get();
@@ -262,15 +273,17 @@ class MirrorMakerTest {
                 p.send(new ProducerRecord<>("payments", 1, "p1-" + i, "pay 1/" + i)).get();
             }
         }
-        try (KafkaConsumer<String, String> c = consumer(src, "billing")) {
-            c.subscribe(List.of("payments"));
-            int n = 0;
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (n < 8 && System.nanoTime() < deadline) {
-                n += c.poll(Duration.ofMillis(200)).count();
+        for (String group : GROUPS.keySet()) {
+            try (KafkaConsumer<String, String> c = consumer(src, group)) {
+                c.subscribe(List.of("payments"));
+                int n = 0;
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (n < 8 && System.nanoTime() < deadline) {
+                    n += c.poll(Duration.ofMillis(200)).count();
+                }
+                assertEquals(8, n, group);
+                c.commitSync();
             }
-            assertEquals(8, n);
-            c.commitSync();
         }
         // Phase 2: two more records each, which the group has not consumed.
         try (KafkaProducer<String, String> p = producer(src)) {
@@ -284,11 +297,13 @@ class MirrorMakerTest {
         TopicPartition t0 = new TopicPartition("src.payments", 0);
         TopicPartition t1 = new TopicPartition("src.payments", 1);
         // dst: no transactions, so the target's offsets are the source's and so are the translated ones.
-        awaitCommitted(dst, "billing", Map.of(t0, 3L, t1, 5L));
-        // A consumer of the same group on the target resumes exactly after what it consumed.
-        assertEquals(List.of("0@3 p0-3=pay 0/3", "0@4 p0-4=pay 0/4", "1@5 p1-5=pay 1/5", "1@6 p1-6=pay 1/6"),
-                resume(dst, "billing", 4).stream().map(r -> r.partition() + "@" + r.offset() + " " + r.key() + "="
-                        + r.value()).toList());
+        for (String group : GROUPS.keySet()) {
+            awaitCommitted(dst, group, Map.of(t0, 3L, t1, 5L));
+            // A consumer of the same group on the target resumes exactly after what it consumed.
+            assertEquals(List.of("0@3 p0-3=pay 0/3", "0@4 p0-4=pay 0/4", "1@5 p1-5=pay 1/5", "1@6 p1-6=pay 1/6"),
+                    resume(dst, group, 4).stream().map(r -> r.partition() + "@" + r.offset() + " " + r.key() + "="
+                            + r.value()).toList(), group);
+        }
         // eos: commit markers shift the target's offsets. A translated offset lies after the last
         // record the group consumed and at most at the first one it did not (MM2 maps the next
         // offset to read either through the last consumed record's sync, plus one, or through the
@@ -300,14 +315,16 @@ class MirrorMakerTest {
         Map<TopicPartition, long[]> range = Map.of(
                 t0, new long[] {p0.get(2).offset() + 1, p0.get(3).offset()},
                 t1, new long[] {p1.get(4).offset() + 1, p1.get(5).offset()});
-        awaitCommitted(eos, "billing", got -> got.keySet().equals(range.keySet())
-                && range.entrySet().stream().allMatch(e -> got.get(e.getKey()) >= e.getValue()[0]
-                        && got.get(e.getKey()) <= e.getValue()[1]));
-        List<ConsumerRecord<String, String>> resumed = resume(eos, "billing", 4);
-        assertEquals(List.of(p0.get(3).offset(), p0.get(4).offset(), p1.get(5).offset(), p1.get(6).offset()),
-                resumed.stream().map(ConsumerRecord::offset).toList());
-        assertEquals(List.of("0 p0-3=pay 0/3", "0 p0-4=pay 0/4", "1 p1-5=pay 1/5", "1 p1-6=pay 1/6"),
-                resumed.stream().map(r -> r.partition() + " " + r.key() + "=" + r.value()).toList());
+        for (String group : GROUPS.keySet()) {
+            awaitCommitted(eos, group, got -> got.keySet().equals(range.keySet())
+                    && range.entrySet().stream().allMatch(e -> got.get(e.getKey()) >= e.getValue()[0]
+                            && got.get(e.getKey()) <= e.getValue()[1]));
+            List<ConsumerRecord<String, String>> resumed = resume(eos, group, 4);
+            assertEquals(List.of(p0.get(3).offset(), p0.get(4).offset(), p1.get(5).offset(), p1.get(6).offset()),
+                    resumed.stream().map(ConsumerRecord::offset).toList(), group);
+            assertEquals(List.of("0 p0-3=pay 0/3", "0 p0-4=pay 0/4", "1 p1-5=pay 1/5", "1 p1-6=pay 1/6"),
+                    resumed.stream().map(r -> r.partition() + " " + r.key() + "=" + r.value()).toList(), group);
+        }
     }
 
     static void awaitCommitted(Klamm target, String group, Map<TopicPartition, Long> want) throws Exception {
@@ -414,6 +431,7 @@ class MirrorMakerTest {
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, k.bootstrap());
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GROUPS.get(group));
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             // "none": on a target the group must resume from translated offsets, never a reset.
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, k == src ? "earliest" : "none");
