@@ -129,6 +129,20 @@ public final class ConnectJvm implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+        removeReaper();
+    }
+
+    /**
+     * SIGKILL, for the end of a test class: everything has been asserted, and a clean stop of
+     * Connect's herders and tasks takes seconds of the suite's time budget.
+     */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+        removeReaper();
+    }
+
+    private void removeReaper() {
         try {
             Runtime.getRuntime().removeShutdownHook(reaper);
         } catch (IllegalStateException e) {

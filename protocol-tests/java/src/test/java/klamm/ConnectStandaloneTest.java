@@ -112,7 +112,7 @@ class ConnectStandaloneTest {
     @AfterAll
     static void stop() throws Exception {
         if (connect != null) {
-            connect.close();
+            connect.kill();
         }
         if (klamm != null) {
             klamm.close();

@@ -151,8 +151,10 @@ class MirrorMakerTest {
                 "sync.topic.configs.interval.seconds = 1",
                 // An offset sync for every record, so translated offsets are exact.
                 "offset.lag.max = 0",
-                // The worker of each herder reads its settings with the target's prefix; service_load
-                // skips Connect's classpath scan (seconds at start-up).
+                // service_load skips Connect's classpath scan (seconds at start-up): once for the
+                // MirrorMaker process, and for the worker of each herder, which reads its settings
+                // with the target's prefix.
+                "plugin.discovery = service_load",
                 "dst.plugin.discovery = service_load",
                 "eos.plugin.discovery = service_load",
                 ""), StandardCharsets.UTF_8);
@@ -164,7 +166,7 @@ class MirrorMakerTest {
     @AfterAll
     static void stop() throws Exception {
         if (mm2 != null) {
-            mm2.close();
+            mm2.kill();
         }
         if (src != null) {
             src.close();
