@@ -37,7 +37,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * MirrorMaker 2 (the dedicated {@code org.apache.kafka.connect.mirror.MirrorMaker} process of
@@ -51,6 +54,7 @@ import org.junit.jupiter.api.Test;
  * read back read_committed. One MM2 process with both herders runs for the class; its intervals
  * are set to one second (Kafka's defaults of 60 s and 600 s would only make the test wait).
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MirrorMakerTest {
     static final Duration WAIT = Duration.ofSeconds(60);
     static final long BASE_TS = System.currentTimeMillis() - 3_600_000L;
@@ -59,6 +63,7 @@ class MirrorMakerTest {
     static Klamm dst;
     static Klamm eos;
     static Path dir;
+    static Path props;
     static ConnectJvm mm2;
     /** What was produced to src "orders", per partition, in offset order. */
     static final Map<Integer, List<Sent>> ORDERS = new HashMap<>();
@@ -80,16 +85,19 @@ class MirrorMakerTest {
     @BeforeAll
     static void start() throws Exception {
         // No initial rebalance delay (Kafka's 3 s): MM2's worker group and the test's consumer group
-        // would only wait for members that never come.
+        // would only wait for members that never come. On the targets, MM2's workers may use a
+        // 2 s session (Kafka's minimum is 6 s), so that after the kill in the restart test the
+        // new worker's group does not wait 10 s for the dead one.
         src = Klamm.start("group.initial.rebalance.delay.ms=0");
-        dst = Klamm.start("group.initial.rebalance.delay.ms=0");
-        eos = Klamm.start("group.initial.rebalance.delay.ms=0");
+        dst = Klamm.start("group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=1000");
+        eos = Klamm.start("group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=1000");
         dir = Files.createTempDirectory("klamm-mm2-");
         try (Admin admin = admin(src)) {
             admin.createTopics(List.of(
                     new NewTopic("orders", 3, (short) 1).configs(Map.of("retention.ms", "172800000",
                             "max.message.bytes", "2000000")),
-                    new NewTopic("payments", 2, (short) 1))).all().get();
+                    new NewTopic("payments", 2, (short) 1),
+                    new NewTopic("ledger", 2, (short) 1))).all().get();
         }
         try (KafkaProducer<String, String> p = producer(src)) {
             for (int partition = 0; partition < 3; partition++) {
@@ -111,16 +119,16 @@ class MirrorMakerTest {
                 ORDERS.put(partition, sent);
             }
         }
-        Path props = dir.resolve("mm2.properties");
+        props = dir.resolve("mm2.properties");
         Files.writeString(props, String.join("\n",
                 "clusters = src, dst, eos",
                 "src.bootstrap.servers = " + src.bootstrap(),
                 "dst.bootstrap.servers = " + dst.bootstrap(),
                 "eos.bootstrap.servers = " + eos.bootstrap(),
                 "src->dst.enabled = true",
-                "src->dst.topics = orders|payments|events",
+                "src->dst.topics = orders|payments|events|ledger",
                 "src->eos.enabled = true",
-                "src->eos.topics = orders|payments",
+                "src->eos.topics = orders|payments|ledger",
                 // No herder for the flows between the two targets (not even for heartbeats).
                 "dst->eos.enabled = false",
                 "dst->eos.emit.heartbeats.enabled = false",
@@ -157,7 +165,16 @@ class MirrorMakerTest {
                 "plugin.discovery = service_load",
                 "dst.plugin.discovery = service_load",
                 "eos.plugin.discovery = service_load",
+                // The workers' group session (Connect's default: 10 s, heartbeats every 3 s).
+                "dst.session.timeout.ms = 2000",
+                "dst.heartbeat.interval.ms = 500",
+                "eos.session.timeout.ms = 2000",
+                "eos.heartbeat.interval.ms = 500",
                 ""), StandardCharsets.UTF_8);
+        startMirrorMaker();
+    }
+
+    static void startMirrorMaker() throws Exception {
         // --clusters: run only the flows into the targets, as Kafka's docs advise (MM2 near the target).
         mm2 = ConnectJvm.start(dir, "org.apache.kafka.connect.mirror.MirrorMaker", props.toString(),
                 "--clusters", "dst", "eos");
@@ -259,7 +276,7 @@ class MirrorMakerTest {
             // offset-syncs.topic.location=target and only flows into dst and eos: MM2 creates nothing
             // on the source ("events" is the topic followsNewTopicsPartitionsAndConfigChanges makes).
             Set<String> created = topics(admin);
-            created.removeAll(Set.of("orders", "payments", "events"));
+            created.removeAll(Set.of("orders", "payments", "ledger", "events"));
             assertEquals(Set.of(), created);
         }
     }
@@ -331,6 +348,115 @@ class MirrorMakerTest {
 
     static void awaitCommitted(Klamm target, String group, Map<TopicPartition, Long> want) throws Exception {
         awaitCommitted(target, group, want::equals);
+    }
+
+    /**
+     * MM2 is killed (SIGKILL) while records stream in, and started again. On the exactly-once
+     * target every record is there once, in order (the new task's producer fences the killed one,
+     * whose open transaction Klamm aborts, and resumes from the offsets committed in the same
+     * transactions as the data). On the at-least-once target nothing is lost and order is kept;
+     * the records after the last offset flush before the kill come again, once (a replayed
+     * suffix). Runs last: a restarted MM2 may replay the other topics onto dst as well.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void restartAfterKillLosesNothingAndExactlyOnceDuplicatesNothing() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        int[] sent = new int[2];
+        Throwable[] failed = {null};
+        Thread producing = new Thread(() -> {
+            try (KafkaProducer<String, String> p = producer(src)) {
+                while (!stop.get()) {
+                    for (int partition = 0; partition < 2; partition++) {
+                        p.send(new ProducerRecord<>("ledger", partition, "l" + partition,
+                                "L" + partition + "-" + sent[partition])).get();
+                        sent[partition]++;
+                    }
+                    Thread.sleep(5);
+                }
+            } catch (Throwable t) {
+                failed[0] = t;
+            }
+        }, "ledger-producer");
+        producing.start();
+        try {
+            TopicPartition l0 = new TopicPartition("src.ledger", 0);
+            // Replication is under way on both targets, then MM2 dies mid-stream.
+            readUntil(eos, l0, "L0-19");
+            readUntil(dst, l0, "L0-19");
+            mm2.kill();
+            Thread.sleep(300);
+        } finally {
+            stop.set(true);
+            producing.join(30_000);
+        }
+        assertEquals(null, failed[0]);
+        startMirrorMaker();
+        for (int partition = 0; partition < 2; partition++) {
+            TopicPartition tp = new TopicPartition("src.ledger", partition);
+            List<String> want = new ArrayList<>();
+            for (int i = 0; i < sent[partition]; i++) {
+                want.add("L" + partition + "-" + i);
+            }
+            List<String> once = readPartition(eos, tp, want.size()).stream().map(ConsumerRecord::value).toList();
+            assertEquals(want, once, tp + " on eos");
+            List<String> atLeastOnce = readUntil(dst, tp, want.get(want.size() - 1));
+            assertReplayedSuffixOnly(want, atLeastOnce, tp + " on dst");
+        }
+        // And nothing after the last record on eos: its end is the last record plus its marker.
+        try (KafkaConsumer<String, String> c = consumer(eos, null)) {
+            for (int partition = 0; partition < 2; partition++) {
+                TopicPartition tp = new TopicPartition("src.ledger", partition);
+                c.assign(List.of(tp));
+                c.seekToEnd(List.of(tp));
+                long end = c.position(tp);
+                List<ConsumerRecord<String, String>> all = readPartition(eos, tp, sent[partition]);
+                c.seek(tp, all.get(all.size() - 1).offset() + 1);
+                assertEquals(0, c.poll(Duration.ofMillis(300)).count(), tp + ": nothing past the last record");
+                assertTrue(end > all.get(all.size() - 1).offset(), tp + ": end " + end);
+            }
+        }
+    }
+
+    /** {@code got} is {@code want}, or a prefix of it followed by a replay from an earlier record to the end. */
+    static void assertReplayedSuffixOnly(List<String> want, List<String> got, String what) {
+        int i = 0;
+        while (i < got.size() && i < want.size() && got.get(i).equals(want.get(i))) {
+            i++;
+        }
+        if (i == got.size() && i == want.size()) {
+            return;
+        }
+        int j = want.indexOf(got.get(i));
+        assertTrue(j >= 0 && j < i, what + ": at " + i + " " + got.get(i) + " is neither next nor a replay");
+        assertEquals(want.subList(j, want.size()), got.subList(i, got.size()), what + ": replay from " + j);
+    }
+
+    /**
+     * Reads one partition from the beginning until a record with value {@code last} arrives, and
+     * returns the values up to that record (a later replay of it would follow in a later poll).
+     */
+    static List<String> readUntil(Klamm k, TopicPartition tp, String last) throws Exception {
+        try (KafkaConsumer<String, String> c = consumer(k, null)) {
+            List<String> got = new ArrayList<>();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!got.contains(last) && System.nanoTime() < deadline) {
+                if (c.assignment().isEmpty()) {
+                    try (Admin admin = admin(k)) {
+                        if (!topics(admin).contains(tp.topic())) {
+                            Thread.sleep(200);
+                            continue;
+                        }
+                    }
+                    c.assign(List.of(tp));
+                    c.seekToBeginning(List.of(tp));
+                }
+                c.poll(Duration.ofMillis(200)).forEach(r -> got.add(r.value()));
+            }
+            int end = got.lastIndexOf(last);
+            assertTrue(end >= 0, () -> tp + " never got " + last + ": " + got);
+            return got.subList(0, end + 1);
+        }
     }
 
     /** Waits until {@code group}'s committed offsets on {@code target} satisfy {@code ok}. */
