@@ -90,7 +90,10 @@ class MirrorMakerTest {
         // new worker's group does not wait 10 s for the dead one.
         src = Klamm.start("group.initial.rebalance.delay.ms=0");
         dst = Klamm.start("group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=1000");
-        eos = Klamm.start("group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=1000");
+        // eos looks for timed-out transactions every 500 ms (Kafka's default: 10 s); see
+        // eos.producer.transaction.timeout.ms below.
+        eos = Klamm.start("group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=1000",
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms=500");
         dir = Files.createTempDirectory("klamm-mm2-");
         try (Admin admin = admin(src)) {
             admin.createTopics(List.of(
@@ -170,6 +173,11 @@ class MirrorMakerTest {
                 "dst.heartbeat.interval.ms = 500",
                 "eos.session.timeout.ms = 2000",
                 "eos.heartbeat.interval.ms = 500",
+                // A killed task leaves its transaction (records and source offsets) open, and the
+                // restarted worker reads its offsets topic read_committed up to the high watermark:
+                // it waits until the coordinator aborts that transaction on timeout (Kafka's
+                // TransactionCoordinator.abortTimedOutTransactions). 3 s instead of the 60 s default.
+                "eos.producer.transaction.timeout.ms = 3000",
                 ""), StandardCharsets.UTF_8);
         startMirrorMaker();
     }
@@ -352,9 +360,9 @@ class MirrorMakerTest {
 
     /**
      * MM2 is killed (SIGKILL) while records stream in, and started again. On the exactly-once
-     * target every record is there once, in order (the new task's producer fences the killed one,
-     * whose open transaction Klamm aborts, and resumes from the offsets committed in the same
-     * transactions as the data). On the at-least-once target nothing is lost and order is kept;
+     * target every record is there once, in order: Klamm aborts the killed task's open transaction
+     * when it times out (or when the new task's producer fences it), and the new task resumes
+     * from the offsets committed in the same transactions as the data. On the at-least-once target nothing is lost and order is kept;
      * the records after the last offset flush before the kill come again, once (a replayed
      * suffix). Runs last: a restarted MM2 may replay the other topics onto dst as well.
      */
