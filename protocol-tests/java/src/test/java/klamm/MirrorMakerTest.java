@@ -8,19 +8,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -51,7 +60,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * translated onto the target (MirrorCheckpointConnector, sync.group.offsets.enabled), so a consumer
  * there resumes where it left off. A second target ("eos") takes the same topics with exactly-once
  * source support (KIP-618: transactional producers, zombie fencing through Admin.fenceProducers),
- * read back read_committed. One MM2 process with both herders runs for the class; its intervals
+ * read back read_committed. MM2 follows topics, partitions and config changes made while it runs,
+ * and survives a kill -9: nothing lost, and nothing duplicated on the exactly-once target. One MM2
+ * process with both herders runs for the class (restarted once, by the last test); its intervals
  * are set to one second (Kafka's defaults of 60 s and 600 s would only make the test wait).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -73,9 +84,10 @@ class MirrorMakerTest {
      * consumer group. On the target MM2 writes the offsets of an empty group with the Admin API
      * (AlterConsumerGroupOffsets); the resuming consumer then joins it with the same protocol.
      */
-    static final Map<String, String> GROUPS = new java.util.LinkedHashMap<>(Map.of("billing", "classic"));
+    static final Map<String, String> GROUPS = new LinkedHashMap<>();
 
     static {
+        GROUPS.put("billing", "classic");
         GROUPS.put("audit", "consumer");
     }
 
@@ -254,7 +266,7 @@ class MirrorMakerTest {
             }
             // The source task's transactional producer ("<group>-<connector>-<task>", KIP-618).
             Set<String> txns = admin.listTransactions().all().get().stream()
-                    .map(org.apache.kafka.clients.admin.TransactionListing::transactionalId)
+                    .map(TransactionListing::transactionalId)
                     .collect(Collectors.toCollection(TreeSet::new));
             assertTrue(txns.contains("src-mm2-MirrorSourceConnector-0"), txns::toString);
         }
@@ -369,7 +381,7 @@ class MirrorMakerTest {
     @Test
     @Order(Integer.MAX_VALUE)
     void restartAfterKillLosesNothingAndExactlyOnceDuplicatesNothing() throws Exception {
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
         int[] sent = new int[2];
         Throwable[] failed = {null};
         Thread producing = new Thread(() -> {
@@ -469,7 +481,7 @@ class MirrorMakerTest {
 
     /** Waits until {@code group}'s committed offsets on {@code target} satisfy {@code ok}. */
     static void awaitCommitted(Klamm target, String group,
-            java.util.function.Predicate<Map<TopicPartition, Long>> ok) throws Exception {
+            Predicate<Map<TopicPartition, Long>> ok) throws Exception {
         try (Admin admin = admin(target)) {
             Map<TopicPartition, Long>[] last = new Map[] {Map.of()};
             try {
@@ -497,7 +509,7 @@ class MirrorMakerTest {
                 c.poll(Duration.ofMillis(200)).forEach(got::add);
             }
             c.poll(Duration.ofMillis(300)).forEach(got::add);
-            got.sort(java.util.Comparator.comparingInt((ConsumerRecord<String, String> r) -> r.partition())
+            got.sort(Comparator.comparingInt((ConsumerRecord<String, String> r) -> r.partition())
                     .thenComparingLong(ConsumerRecord::offset));
             return got;
         }
@@ -514,12 +526,12 @@ class MirrorMakerTest {
         }
         assertEquals(List.of("e0=event 0/0"), values(readPartition(dst, new TopicPartition("src.events", 0), 1)));
         try (Admin admin = admin(src)) {
-            admin.createPartitions(Map.of("events", org.apache.kafka.clients.admin.NewPartitions.increaseTo(2)))
+            admin.createPartitions(Map.of("events", NewPartitions.increaseTo(2)))
                     .all().get();
             ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, "events");
-            admin.incrementalAlterConfigs(Map.of(res, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-                    new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "3600000"),
-                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+            admin.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(
+                    new ConfigEntry("retention.ms", "3600000"),
+                    AlterConfigOp.OpType.SET)))).all().get();
         }
         try (KafkaProducer<String, String> p = producer(src)) {
             p.send(new ProducerRecord<>("events", 1, "e1", "event 1/0")).get();
@@ -597,9 +609,9 @@ class MirrorMakerTest {
     }
 
     static Map<TopicPartition, Long> endOffsets(Admin admin, String topic, int partitions) throws Exception {
-        Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> q = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> q = new HashMap<>();
         for (int i = 0; i < partitions; i++) {
-            q.put(new TopicPartition(topic, i), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            q.put(new TopicPartition(topic, i), OffsetSpec.latest());
         }
         return admin.listOffsets(q).all().get().entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
