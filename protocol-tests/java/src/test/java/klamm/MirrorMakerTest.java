@@ -192,44 +192,6 @@ class MirrorMakerTest {
                 "eos.producer.transaction.timeout.ms = 3000",
                 ""), StandardCharsets.UTF_8);
         startMirrorMaker();
-        consumePaymentsOnSource();
-    }
-
-    /**
-     * The source side of translatesCommittedGroupOffsets, done while MM2 starts (it finds the
-     * groups when it starts, rather than one refresh and one task rebalance later).
-     */
-    static void consumePaymentsOnSource() throws Exception {
-        // Phase 1 on the source: 3 and 5 records; each group consumes them and commits.
-        try (KafkaProducer<String, String> p = producer(src)) {
-            for (int i = 0; i < 3; i++) {
-                p.send(new ProducerRecord<>("payments", 0, "p0-" + i, "pay 0/" + i)).get();
-            }
-            for (int i = 0; i < 5; i++) {
-                p.send(new ProducerRecord<>("payments", 1, "p1-" + i, "pay 1/" + i)).get();
-            }
-        }
-        for (String group : GROUPS.keySet()) {
-            try (KafkaConsumer<String, String> c = consumer(src, group)) {
-                c.subscribe(List.of("payments"));
-                int n = 0;
-                long deadline = System.nanoTime() + WAIT.toNanos();
-                while (n < 8 && System.nanoTime() < deadline) {
-                    n += c.poll(Duration.ofMillis(200)).count();
-                }
-                assertEquals(8, n, group);
-                c.commitSync();
-            }
-        }
-        // Phase 2: two more records each, which the group has not consumed.
-        try (KafkaProducer<String, String> p = producer(src)) {
-            for (int i = 3; i < 5; i++) {
-                p.send(new ProducerRecord<>("payments", 0, "p0-" + i, "pay 0/" + i)).get();
-            }
-            for (int i = 5; i < 7; i++) {
-                p.send(new ProducerRecord<>("payments", 1, "p1-" + i, "pay 1/" + i)).get();
-            }
-        }
     }
 
     static void startMirrorMaker() throws Exception {
@@ -341,8 +303,36 @@ class MirrorMakerTest {
 
     @Test
     void translatesCommittedGroupOffsets() throws Exception {
-        // The source side (two phases of records, the groups' commits in between) ran in start(),
-        // while MM2 started.
+        // Phase 1 on the source: 3 and 5 records; each group consumes them and commits.
+        try (KafkaProducer<String, String> p = producer(src)) {
+            for (int i = 0; i < 3; i++) {
+                p.send(new ProducerRecord<>("payments", 0, "p0-" + i, "pay 0/" + i)).get();
+            }
+            for (int i = 0; i < 5; i++) {
+                p.send(new ProducerRecord<>("payments", 1, "p1-" + i, "pay 1/" + i)).get();
+            }
+        }
+        for (String group : GROUPS.keySet()) {
+            try (KafkaConsumer<String, String> c = consumer(src, group)) {
+                c.subscribe(List.of("payments"));
+                int n = 0;
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (n < 8 && System.nanoTime() < deadline) {
+                    n += c.poll(Duration.ofMillis(200)).count();
+                }
+                assertEquals(8, n, group);
+                c.commitSync();
+            }
+        }
+        // Phase 2: two more records each, which the group has not consumed.
+        try (KafkaProducer<String, String> p = producer(src)) {
+            for (int i = 3; i < 5; i++) {
+                p.send(new ProducerRecord<>("payments", 0, "p0-" + i, "pay 0/" + i)).get();
+            }
+            for (int i = 5; i < 7; i++) {
+                p.send(new ProducerRecord<>("payments", 1, "p1-" + i, "pay 1/" + i)).get();
+            }
+        }
         TopicPartition t0 = new TopicPartition("src.payments", 0);
         TopicPartition t1 = new TopicPartition("src.payments", 1);
         // dst: no transactions, so the target's offsets are the source's and so are the translated ones.
