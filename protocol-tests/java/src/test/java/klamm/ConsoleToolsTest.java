@@ -201,6 +201,34 @@ class ConsoleToolsTest {
         assertEquals(expected, rows);
     }
 
+    /**
+     * acks=all is the console producer's default (--request-required-acks -1): on a topic with
+     * min.insync.replicas=2 a single broker answers NOT_ENOUGH_REPLICAS with Kafka's message, the
+     * producer retries (--message-send-max-retries 3) and gives up, and nothing is stored. With
+     * --request-required-acks 1 the record is appended, by a producer that is no longer idempotent.
+     */
+    @Test
+    void producerDefaultsToAcksAll() throws Exception {
+        String topic = "console-acks";
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("min.insync.replicas", "2"))))
+                .all().get(10, TimeUnit.SECONDS);
+        Tools.Result refused = produce(topic, "lost\n");
+        assertTrue(refused.err().contains("Error when sending message to topic " + topic + " with key: null, value: 4 bytes"
+                + " with error:\norg.apache.kafka.common.errors.NotEnoughReplicasException: The size of the current ISR 1"
+                + " is insufficient to satisfy the min.isr requirement of 2 for partition " + topic + "-0\n"),
+                refused.err());
+        TopicPartition tp = new TopicPartition(topic, 0);
+        assertEquals(0L, admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(tp)
+                .get(10, TimeUnit.SECONDS).offset());
+
+        produce(topic, "kept\n", "--request-required-acks", "1");
+        List<RecordBatch> batches = storedBatches(topic, 0);
+        assertEquals(1, batches.size());
+        assertEquals(0, batches.get(0).baseOffset());
+        assertEquals(RecordBatch.NO_PRODUCER_ID, batches.get(0).producerId());
+        assertEquals(List.of("kept"), records(batches.get(0)).stream().map(r -> str(r.value())).toList());
+    }
+
     /** Kafka's default partitioner for a keyed record (murmur2, BuiltInPartitioner.partitionForKey). */
     static int partitionFor(String key, int partitions) {
         return org.apache.kafka.common.utils.Utils.toPositive(
