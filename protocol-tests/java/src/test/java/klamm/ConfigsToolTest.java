@@ -161,8 +161,18 @@ class ConfigsToolTest {
         assertTrue(readOnly.err().contains("Caused by: org.apache.kafka.common.errors.InvalidRequestException: "
                 + "Cannot update these configs dynamically: Set(auto.create.topics.enable)\n"), readOnly.err());
 
+        // A name Klamm does not know (Kafka's num.io.threads) is stored, as Kafka stores unknown
+        // dynamic names, and described as Kafka describes a name of unknown type: sensitive.
         assertEquals("Completed updating config for broker 0.\n",
-                configs(concat(broker, "--alter", "--delete-config", "log.cleaner.threads")).ok().out());
+                configs(concat(broker, "--alter", "--add-config", "num.io.threads=3")).ok().out());
+        assertEquals("Dynamic configs for broker 0 are:\n"
+                        + entry("log.cleaner.threads", "2",
+                                "DYNAMIC_BROKER_CONFIG:log.cleaner.threads=2, DEFAULT_CONFIG:log.cleaner.threads=1")
+                        + "  num.io.threads=null sensitive=true synonyms={DYNAMIC_BROKER_CONFIG:num.io.threads=null}\n",
+                configs(concat(broker, "--describe")).ok().out());
+
+        assertEquals("Completed updating config for broker 0.\n",
+                configs(concat(broker, "--alter", "--delete-config", "log.cleaner.threads,num.io.threads")).ok().out());
         assertEquals("Completed updating default config for brokers in the cluster.\n",
                 configs(concat(defaults, "--alter", "--delete-config", "log.retention.ms")).ok().out());
         assertEquals("Dynamic configs for broker 0 are:\n", configs(concat(broker, "--describe")).ok().out());
