@@ -101,3 +101,74 @@ fn unknown_version_gets_a_v0_answer_with_the_api_list() {
     got.sort();
     assert_eq!(got, expected_list());
 }
+
+fn features(resp: &ApiVersionsResponse) -> (Vec<(String, i16, i16)>, Vec<(String, i16, i16)>) {
+    let sup = resp
+        .supported_features
+        .iter()
+        .map(|f| (f.name.to_string(), f.min_version, f.max_version))
+        .collect();
+    let fin = resp
+        .finalized_features
+        .iter()
+        .map(|f| (f.name.to_string(), f.min_version_level, f.max_version_level))
+        .collect();
+    (sup, fin)
+}
+
+fn named(v: &[(&str, i16, i16)]) -> Vec<(String, i16, i16)> {
+    v.iter().map(|(n, a, b)| (n.to_string(), *a, *b)).collect()
+}
+
+/// KIP-584 features as a fresh Kafka 4.1 cluster sends them (`BrokerFeatures` ranges,
+/// `Feature.defaultLevel(LATEST_PRODUCTION)` levels), minus what Klamm does not implement:
+/// transaction.version stops at 1 (no KIP-890 part 2, which the Java producer would take with 2),
+/// share.version is 0 (not listed). v3 leaves out ranges that start at 0 (KAFKA-17011); the epoch
+/// is positive (the Java client ignores finalized features at epoch -1) and the same on every
+/// connection of one broker run.
+#[test]
+fn features_are_kafka_4_1s_without_transactions_v2() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    let v4 = c.send(&request(4), 4);
+    let (sup, fin) = features(&v4);
+    assert_eq!(
+        sup,
+        named(&[
+            ("metadata.version", 7, 27),
+            ("kraft.version", 0, 1),
+            ("transaction.version", 0, 1),
+            ("group.version", 0, 1),
+            ("eligible.leader.replicas.version", 0, 1),
+        ])
+    );
+    assert_eq!(
+        fin,
+        named(&[
+            ("metadata.version", 27, 27),
+            ("kraft.version", 1, 1),
+            ("transaction.version", 1, 1),
+            ("group.version", 1, 1),
+            ("eligible.leader.replicas.version", 1, 1),
+        ])
+    );
+    assert!(
+        v4.finalized_features_epoch > 0,
+        "{}",
+        v4.finalized_features_epoch
+    );
+    let v3 = broker.client().send(&request(3), 3);
+    let (sup3, fin3) = features(&v3);
+    assert_eq!(sup3, named(&[("metadata.version", 7, 27)]));
+    assert_eq!(fin3, fin);
+    assert_eq!(v3.finalized_features_epoch, v4.finalized_features_epoch);
+
+    // Without the KIP-848 protocol group.version is not finalized (Kafka's coordinator serves
+    // the consumer protocol only at group.version 1).
+    let classic = Broker::with_overrides(&[("group.coordinator.rebalance.protocols", "classic")]);
+    let (_, fin) = features(&classic.client().send(&request(4), 4));
+    assert!(!fin.iter().any(|(n, _, _)| n == "group.version"), "{fin:?}");
+    assert!(fin
+        .iter()
+        .any(|(n, l, _)| n == "transaction.version" && *l == 1));
+}

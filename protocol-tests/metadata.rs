@@ -324,6 +324,51 @@ fn lookup_by_topic_id() {
     }
 }
 
+/// The Java client's lookup by id (Admin.describeTopics(TopicCollection.ofTopicIds)) sends the
+/// name field's default, an empty string, beside each id. Kafka answers by id as soon as any id
+/// is non-zero and ignores the names (`KafkaApis.handleTopicMetadataRequest`, `useTopicId`); the
+/// Admin then refuses any answered topic without an id (`MetadataResponse.errorsByTopicId`).
+#[test]
+fn lookup_by_topic_id_ignores_the_empty_names_the_java_client_sends() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "meta-by-id-java", 3);
+    let unknown = Uuid::from_u128(0x0fed_cba9_8765_4321_0fed_cba9_8765_4321);
+    for v in 12..=*versions(ApiKey::Metadata).end() {
+        let req = MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default()
+                    .with_topic_id(topic.id)
+                    .with_name(Some(name(""))),
+                MetadataRequestTopic::default()
+                    .with_topic_id(unknown)
+                    .with_name(Some(name(""))),
+            ]))
+            .with_allow_auto_topic_creation(false);
+        let resp = c.send(&req, v);
+        let got: Vec<(Uuid, i16, Option<String>, usize)> = resp
+            .topics
+            .iter()
+            .map(|t| {
+                (
+                    t.topic_id,
+                    t.error_code,
+                    t.name.as_ref().map(|n| n.to_string()),
+                    t.partitions.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (topic.id, code::NONE, Some(topic.name.clone()), 3),
+                (unknown, code::UNKNOWN_TOPIC_ID, None, 0),
+            ],
+            "Metadata v{v}"
+        );
+    }
+}
+
 /// Kafka serves lookups by topic id from v12 only: v10-11 requests naming a topic by id (with a
 /// null name) are invalid (`KafkaApis.handleTopicMetadataRequest`), so every topic of the
 /// response carries INVALID_REQUEST (`MetadataRequest.getErrorResponse`).

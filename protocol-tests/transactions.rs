@@ -796,3 +796,64 @@ fn compaction_removes_markers_of_transactions_without_data() {
         latest(&mut c, &topic.name, 0, false)
     );
 }
+
+/// `__transaction_state` values are written as `TransactionLogValue` v1 (flexible), what Kafka
+/// writes under the transaction.version 1 that Klamm finalizes
+/// (`TransactionVersion.transactionLogValueVersion`): version, producer id, epoch, timeout,
+/// status, then a compact (here null: Empty) partition array, two timestamps and a tagged-field
+/// section. The state survives a restart read back from those records.
+#[test]
+fn transaction_log_values_are_written_as_v1() {
+    let mut broker = Broker::start();
+    let mut c = broker.client();
+    let (pid, epoch) = init_ok(&mut c, "tv1-record", 45000);
+    let mut values = Vec::new();
+    for dir in std::fs::read_dir(broker.data_dir())
+        .expect("data dir")
+        .flatten()
+    {
+        if !dir
+            .file_name()
+            .to_string_lossy()
+            .starts_with("__transaction_state-")
+        {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path())
+            .expect("partition dir")
+            .flatten()
+        {
+            if f.path().extension().is_some_and(|e| e == "log") {
+                let data = bytes::Bytes::from(std::fs::read(f.path()).expect("segment"));
+                for r in decode_records(&data) {
+                    let key = r.key.expect("key");
+                    // Key v0: version i16, then the transactional id as a string.
+                    if key.len() > 4 && &key[4..] == b"tv1-record" {
+                        values.push(r.value.expect("value"));
+                    }
+                }
+            }
+        }
+    }
+    let v = values.last().expect("a record for tv1-record");
+    let mut expected = Vec::new();
+    expected.extend_from_slice(&1i16.to_be_bytes());
+    expected.extend_from_slice(&pid.to_be_bytes());
+    expected.extend_from_slice(&epoch.to_be_bytes());
+    expected.extend_from_slice(&45000i32.to_be_bytes());
+    expected.push(0); // Empty
+    expected.push(0); // null partitions (compact)
+    assert_eq!(&v[..expected.len()], &expected[..], "{v:?}");
+    // Two timestamps and an empty tagged-field section end the value.
+    assert_eq!(v.len(), expected.len() + 8 + 8 + 1, "{v:?}");
+    assert_eq!(v[v.len() - 1], 0);
+
+    broker.restart();
+    let mut c = broker.client();
+    let d = describe(&mut c, "tv1-record");
+    assert_eq!(d.error_code, code::NONE);
+    assert_eq!(d.producer_id.0, pid);
+    assert_eq!(d.producer_epoch, epoch);
+    assert_eq!(d.transaction_timeout_ms, 45000);
+    assert_eq!(d.transaction_state.as_str(), "Empty");
+}

@@ -1,8 +1,13 @@
 //! THE table of APIs Klamm serves and their version ranges. ApiVersions is built from it, the
 //! connection layer rejects anything outside it, and only fully implemented APIs appear here.
 
-use kafka_protocol::messages::api_versions_response::ApiVersion;
+use std::sync::OnceLock;
+
+use kafka_protocol::messages::api_versions_response::{
+    ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
+};
 use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
+use kafka_protocol::protocol::StrBytes;
 
 /// One served API.
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +111,109 @@ pub fn is_served(key: ApiKey, version: i16) -> bool {
     range(key).is_some_and(|r| version >= r.min && version <= r.max)
 }
 
+/// One feature flag (KIP-584) as Klamm advertises it in ApiVersions v3+: the range this broker
+/// supports and the level finalized in the "cluster" (0 = not finalized, left out of the
+/// finalized list as Kafka leaves level-0 features out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeatureLevel {
+    pub name: &'static str,
+    pub min: i16,
+    pub max: i16,
+    pub finalized: i16,
+}
+
+/// `metadata.version` 4.1-IV1 (feature level 27), Kafka 4.1's `MetadataVersion.LATEST_PRODUCTION`:
+/// the protocol Klamm speaks. A fresh 4.1 cluster finalizes it; brokers support
+/// `MetadataVersion.MINIMUM_VERSION` (3.3-IV3, level 7) up to it.
+pub const METADATA_VERSION_4_1_IV1: i16 = 27;
+
+/// The features a Kafka 4.1 broker lists (`BrokerFeatures.defaultSupportedFeatures`:
+/// metadata.version and every production feature whose `latestProduction` is above 0) with what
+/// a fresh 4.1 cluster finalizes (`Feature.defaultLevel(LATEST_PRODUCTION)`, formatted with
+/// `--standalone`), except where Klamm does not do what the level means. The Java client takes
+/// code paths from these (`transaction.version` >= 2 turns on KIP-890 part 2 in the producer), so
+/// nothing is finalized that Klamm does not implement:
+/// - `transaction.version` 1, not 2: TV1 is the flexible `TransactionLogValue` (v1), which Klamm
+///   writes; TV2 (an epoch bump per transaction, EndTxn v5, AddPartitionsToTxn implied by
+///   Produce) is not served, so the supported range ends at 1 as well.
+/// - `group.version` 1 (the KIP-848 consumer protocol) only while
+///   `group.coordinator.rebalance.protocols` includes `consumer`, as Kafka's coordinator needs
+///   group.version 1 to serve it.
+/// - `share.version` stays 0, as in Kafka 4.1's defaults (share groups are not served), and its
+///   supported range ends at 0, so, as Kafka does for such features, it is not listed.
+/// - `streams.version` (KIP-1071) is not listed by Kafka 4.1 (`latestProduction` 0) nor served.
+/// - `kraft.version` 1 and `eligible.leader.replicas.version` 1 as a fresh 4.1 cluster: a single
+///   node has no voters to change and no replicas to leave the ISR (DescribeTopicPartitions answers
+///   the empty ELR lists ELR 1 gives).
+pub fn features(consumer_protocol: bool) -> [FeatureLevel; 5] {
+    let f = |name, min, max, finalized| FeatureLevel {
+        name,
+        min,
+        max,
+        finalized,
+    };
+    [
+        f(
+            "metadata.version",
+            7,
+            METADATA_VERSION_4_1_IV1,
+            METADATA_VERSION_4_1_IV1,
+        ),
+        f("kraft.version", 0, 1, 1),
+        f("transaction.version", 0, 1, 1),
+        f("group.version", 0, 1, i16::from(consumer_protocol)),
+        f("eligible.leader.replicas.version", 0, 1, 1),
+    ]
+}
+
+/// The finalized-features epoch. Kafka sends the offset of the metadata log it has applied, which
+/// only grows; a client adopts the finalized levels of the highest epoch it has seen
+/// (`ApiVersions.update` in the Java client) and keeps that across reconnects. Klamm's levels
+/// change only between runs (a new binary or `group.coordinator.rebalance.protocols`), so the
+/// process start time in milliseconds is used: each start answers a higher epoch than the last,
+/// and clients that outlive a restart adopt the new levels.
+pub fn finalized_features_epoch() -> i64 {
+    static EPOCH: OnceLock<i64> = OnceLock::new();
+    *EPOCH.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(1)
+            .max(1)
+    })
+}
+
+/// ApiVersions for request `version`, with the served ranges and the features. Below v4
+/// supported features whose minimum is 0 are left out, as Kafka does (KAFKA-17011: clients
+/// before 3.9 refuse a range starting at 0; `ApiVersionsResponse.setAlterFeatureLevel0`).
+pub fn supported_for(consumer_protocol: bool, version: i16) -> ApiVersionsResponse {
+    let feats = features(consumer_protocol);
+    let supported_keys = feats
+        .iter()
+        .filter(|f| version >= 4 || f.min > 0)
+        .map(|f| {
+            SupportedFeatureKey::default()
+                .with_name(StrBytes::from_static_str(f.name))
+                .with_min_version(f.min)
+                .with_max_version(f.max)
+        })
+        .collect();
+    let finalized = feats
+        .iter()
+        .filter(|f| f.finalized > 0)
+        .map(|f| {
+            FinalizedFeatureKey::default()
+                .with_name(StrBytes::from_static_str(f.name))
+                .with_min_version_level(f.finalized)
+                .with_max_version_level(f.finalized)
+        })
+        .collect();
+    supported(consumer_protocol)
+        .with_supported_features(supported_keys)
+        .with_finalized_features(finalized)
+        .with_finalized_features_epoch(finalized_features_epoch())
+}
+
 /// The served API ranges with no error. Without the `consumer` rebalance protocol
 /// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, in this answer and
 /// in the KIP-511 fallback alike, as Kafka advertises them only when the protocol is enabled.
@@ -171,5 +279,52 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(keys, sorted);
+    }
+
+    /// Kafka 4.1's supported ranges and a fresh cluster's levels, minus what Klamm does not do.
+    #[test]
+    fn features_are_kafka_4_1s_without_tv2() {
+        let r = supported_for(true, 4);
+        let sup: Vec<(String, i16, i16)> = r
+            .supported_features
+            .iter()
+            .map(|f| (f.name.to_string(), f.min_version, f.max_version))
+            .collect();
+        assert_eq!(
+            sup,
+            vec![
+                ("metadata.version".to_string(), 7, 27),
+                ("kraft.version".to_string(), 0, 1),
+                ("transaction.version".to_string(), 0, 1),
+                ("group.version".to_string(), 0, 1),
+                ("eligible.leader.replicas.version".to_string(), 0, 1),
+            ]
+        );
+        let fin: Vec<(String, i16, i16)> = r
+            .finalized_features
+            .iter()
+            .map(|f| (f.name.to_string(), f.min_version_level, f.max_version_level))
+            .collect();
+        assert_eq!(
+            fin,
+            vec![
+                ("metadata.version".to_string(), 27, 27),
+                ("kraft.version".to_string(), 1, 1),
+                ("transaction.version".to_string(), 1, 1),
+                ("group.version".to_string(), 1, 1),
+                ("eligible.leader.replicas.version".to_string(), 1, 1),
+            ]
+        );
+        assert!(r.finalized_features_epoch > 0);
+        // v3: ranges starting at 0 are left out; without the consumer protocol group.version
+        // is not finalized.
+        let v3 = supported_for(false, 3);
+        assert_eq!(v3.supported_features.len(), 1);
+        assert_eq!(v3.supported_features[0].name.as_str(), "metadata.version");
+        assert!(!v3
+            .finalized_features
+            .iter()
+            .any(|f| f.name.as_str() == "group.version"));
+        assert_eq!(v3.finalized_features_epoch, r.finalized_features_epoch);
     }
 }

@@ -26,7 +26,7 @@ pub fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsRespo
             .with_error_code(ResponseError::InvalidRequest.code())
             .with_finalized_features_epoch(-1);
     }
-    versions::supported(ctx.broker.groups.config().consumer.enabled)
+    versions::supported_for(ctx.broker.groups.config().consumer.enabled, ctx.version)
 }
 
 #[cfg(test)]

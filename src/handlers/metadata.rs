@@ -42,6 +42,14 @@ pub fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataResponse {
         // Null (or an empty list at v0) means every topic.
         None => all_topics(ctx, include_ops),
         Some(list) if list.is_empty() && v == 0 => all_topics(ctx, include_ops),
+        // A lookup by id: as soon as one topic carries a non-zero id, the ids are what is asked
+        // for and the names are ignored (`KafkaApis.handleTopicMetadataRequest`: `useTopicId`).
+        // The Java client sends the name field's default, "" (not null), beside each id.
+        Some(list) if list.iter().any(|t| !t.topic_id.is_nil()) => list
+            .iter()
+            .filter(|t| !t.topic_id.is_nil())
+            .map(|t| by_id(ctx, t.topic_id, include_ops))
+            .collect(),
         Some(list) => list
             .iter()
             .map(|t| match &t.name {

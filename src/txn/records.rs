@@ -3,8 +3,10 @@
 //! `version i16` then, for v0, `producerId i64, producerEpoch i16, transactionTimeoutMs i32,
 //! transactionStatus i8, transactionPartitions [topic string, partitionIds [i32]] (nullable),
 //! lastUpdateTimestampMs i64, startTimestampMs i64`. v1 is the same in flexible encoding with
-//! tagged fields (read, never written: Klamm runs transactions version 1, as Kafka writes v0
-//! for it). A null value is a tombstone: the transactional id expired.
+//! tagged fields (`PreviousProducerId` tag 0, `NextProducerId` tag 1, `ClientTransactionVersion`
+//! tag 2). Klamm finalizes `transaction.version` 1, under which Kafka writes v1
+//! (`TransactionVersion.transactionLogValueVersion`), so v1 is written; v0 records of earlier
+//! Klamm versions are still read. A null value is a tombstone: the transactional id expired.
 
 use crate::groups::codec::{CodecError, Reader, Writer};
 use crate::log::batch_builder::SimpleRecord;
@@ -28,30 +30,47 @@ pub fn tombstone(transactional_id: &str) -> SimpleRecord {
     }
 }
 
-/// Encodes the record holding `m`'s current state.
+/// The `TransactionLogValue` version written: 1, the flexible one, as Kafka writes under
+/// `transaction.version` 1 (what Klamm finalizes, see `versions::features`).
+const VALUE_VERSION: i16 = 1;
+
+/// `PreviousProducerId`'s tag in v1 (default -1, written only when set, as Kafka's generated
+/// serializer writes tagged fields that differ from their default).
+const TAG_PREVIOUS_PRODUCER_ID: u32 = 0;
+
+/// Encodes the record holding `m`'s current state (v1).
 pub fn encode(m: &TransactionMetadata) -> SimpleRecord {
     let mut v = Writer::new();
-    v.i16(0);
+    v.i16(VALUE_VERSION);
     v.i64(m.producer_id);
     v.i16(m.producer_epoch);
     v.i32(m.txn_timeout_ms);
     v.buf.push(m.state.id() as u8);
     if m.state == TxnState::Empty {
-        // Kafka writes null partitions for an Empty transaction.
-        v.i32(-1);
+        // Kafka writes null partitions for an Empty transaction (compact null: 0).
+        v.uvarint(0);
     } else {
         let by_topic = m.partitions_by_topic();
-        v.i32(by_topic.len() as i32);
+        v.compact_array_len(by_topic.len());
         for (topic, parts) in by_topic {
-            v.string(&topic);
-            v.i32(parts.len() as i32);
+            v.compact_string(&topic);
+            v.compact_array_len(parts.len());
             for p in parts {
                 v.i32(p);
             }
+            v.tagged_fields(&[]);
         }
     }
     v.i64(m.txn_last_update_timestamp);
     v.i64(m.txn_start_timestamp);
+    if m.previous_producer_id == -1 {
+        v.tagged_fields(&[]);
+    } else {
+        v.tagged_fields(&[(
+            TAG_PREVIOUS_PRODUCER_ID,
+            m.previous_producer_id.to_be_bytes().to_vec(),
+        )]);
+    }
     SimpleRecord {
         key: Some(key(&m.transactional_id)),
         value: Some(v.into_vec()),
@@ -109,12 +128,27 @@ pub fn decode(
     }
     let last_update = r.i64()?;
     let start = r.i64()?;
+    let mut previous_producer_id = -1;
+    if flexible {
+        let n = r.uvarint()?;
+        for _ in 0..n {
+            let tag = r.uvarint()?;
+            let size = r.uvarint()? as usize;
+            let bytes = r.raw(size, "tagged field")?;
+            if tag == TAG_PREVIOUS_PRODUCER_ID {
+                let b: [u8; 8] = bytes
+                    .try_into()
+                    .map_err(|_| CodecError::Invalid("PreviousProducerId is not an int64"))?;
+                previous_producer_id = i64::from_be_bytes(b);
+            }
+        }
+    }
     Ok(Some((
         tid.clone(),
         Some(TransactionMetadata {
             transactional_id: tid,
             producer_id,
-            previous_producer_id: -1,
+            previous_producer_id,
             producer_epoch,
             last_producer_epoch: -1,
             txn_timeout_ms,
@@ -150,10 +184,16 @@ mod tests {
         m.partitions.clear();
         let r = encode(&m);
         let v = r.value.unwrap();
-        assert_eq!(
-            &v[2 + 8 + 2 + 4 + 1..2 + 8 + 2 + 4 + 1 + 4],
-            &(-1i32).to_be_bytes()
-        );
+        assert_eq!(&v[0..2], &1i16.to_be_bytes());
+        assert_eq!(v[2 + 8 + 2 + 4 + 1], 0, "compact null partitions");
+        // PreviousProducerId survives as tag 0.
+        m.previous_producer_id = 77;
+        let r2 = encode(&m);
+        let (_, got) = decode(r2.key.as_deref().unwrap(), r2.value.as_deref())
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.unwrap().previous_producer_id, 77);
+        m.previous_producer_id = -1;
         let (_, none) = decode(r.key.as_deref().unwrap(), None).unwrap().unwrap();
         assert!(none.is_none());
         let t = tombstone("my-txn");
