@@ -27,13 +27,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Kafka 4.4.0's admin tools against Klamm: kafka-get-offsets (GetOffsetShell), kafka-delete-records,
- * kafka-log-dirs and kafka-leader-election, each output checked line by line.
+ * kafka-log-dirs, kafka-leader-election and kafka-features, each output checked line by line.
  */
 class AdminToolsTest {
     static final String GET_OFFSETS = "org.apache.kafka.tools.GetOffsetShell";
     static final String DELETE_RECORDS = "org.apache.kafka.tools.DeleteRecordsCommand";
     static final String LOG_DIRS = "org.apache.kafka.tools.LogDirsCommand";
     static final String ELECT = "org.apache.kafka.tools.LeaderElectionCommand";
+    static final String FEATURES = "org.apache.kafka.tools.FeatureCommand";
 
     static Klamm klamm;
     static Admin admin;
@@ -202,5 +203,43 @@ class AdminToolsTest {
         assertEquals("Error completing leader election (PREFERRED) for partition: le-7: "
                 + "org.apache.kafka.common.errors.UnknownTopicOrPartitionException: No such partition as le-7\n",
                 noPartition.out());
+    }
+
+    /**
+     * kafka-features describe: the features and finalized levels of a fresh Kafka 4.1 cluster,
+     * except transaction.version 1 (Klamm does not serve KIP-890 part 2; see versions::features),
+     * sorted by name, with the finalized-features epoch ApiVersions answers. UpdateFeatures is not
+     * served (Klamm's levels are fixed by what it implements), so upgrade, downgrade and disable
+     * fail per feature with the client's UnsupportedVersionException, as against any broker
+     * without the API.
+     */
+    @Test
+    void features() throws Exception {
+        long epoch = admin.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeaturesEpoch()
+                .orElseThrow();
+        // FeatureCommand's own layout: "Feature: %-40s  SupportedMinVersion: %-15s  ...".
+        String expected = Stream.of(
+                        new String[] {"eligible.leader.replicas.version", "0", "1", "1"},
+                        new String[] {"group.version", "0", "1", "1"},
+                        new String[] {"kraft.version", "0", "1", "1"},
+                        new String[] {"metadata.version", "3.3-IV3", "4.1-IV1", "4.1-IV1"},
+                        new String[] {"transaction.version", "0", "1", "1"})
+                .map(f -> String.format("Feature: %-40s  SupportedMinVersion: %-15s  SupportedMaxVersion: %-15s  "
+                        + "FinalizedVersionLevel: %-15s  Epoch: %s%n", f[0], f[1], f[2], f[3], epoch))
+                .reduce("", String::concat);
+        assertEquals(expected,
+                tool(FEATURES, "describe").ok().out());
+
+        Tools.Result up = tool(FEATURES, "upgrade", "--feature", "transaction.version=2");
+        assertEquals(1, up.exitCode());
+        assertEquals("Could not upgrade transaction.version to 2. The node does not support UPDATE_FEATURES\n", up.out());
+        assertEquals("1 out of 1 operation(s) failed.\n", up.err());
+        Tools.Result down = tool(FEATURES, "downgrade", "--feature", "group.version=0");
+        assertEquals(1, down.exitCode());
+        assertEquals("Could not downgrade group.version to 0. The node does not support UPDATE_FEATURES\n", down.out());
+        Tools.Result disable = tool(FEATURES, "disable", "--feature", "eligible.leader.replicas.version");
+        assertEquals(1, disable.exitCode());
+        assertEquals("Could not disable eligible.leader.replicas.version. The node does not support UPDATE_FEATURES\n",
+                disable.out());
     }
 }
