@@ -463,6 +463,66 @@ fn broker_configs_dynamic_layers_persist() {
     );
 }
 
+/// A broker config name Klamm does not know (here Kafka's `num.io.threads`) is stored by
+/// IncrementalAlterConfigs, as Kafka's `DynamicBrokerConfig` keeps unknown names, and
+/// DescribeConfigs lists it: Kafka describes `KafkaConfig.originals`, which hold every dynamic
+/// name, and treats a name of unknown type as sensitive (`KafkaConfig.maybeSensitive`): null
+/// value, `is_sensitive`, read-only, type UNKNOWN, synonyms with null values.
+#[test]
+fn unknown_dynamic_broker_names_are_described_as_sensitive() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    for (name, value) in [("", "8"), ("0", "4")] {
+        let r = c.send(
+            &incremental(BROKER, name, &[("num.io.threads", 0, Some(value))]),
+            1,
+        );
+        assert_eq!(r.responses[0].error_code, code::NONE);
+    }
+    for v in 1..=4 {
+        let b = describe(&mut c, BROKER, "0", v);
+        assert_eq!(b.error_code, code::NONE);
+        let e = b
+            .configs
+            .iter()
+            .find(|x| x.name.as_str() == "num.io.threads")
+            .expect("the stored unknown name is described");
+        assert_eq!(e.value, None, "v{v}");
+        assert!(e.is_sensitive && e.read_only, "v{v}");
+        assert_eq!(e.config_source, DYNAMIC_BROKER, "v{v}");
+        if v >= 3 {
+            assert_eq!(e.config_type, 0, "UNKNOWN");
+        }
+        let syn: Vec<(i8, Option<String>)> = e
+            .synonyms
+            .iter()
+            .map(|s| (s.source, s.value.as_ref().map(|x| x.to_string())))
+            .collect();
+        assert_eq!(
+            syn,
+            vec![(DYNAMIC_BROKER, None), (DYNAMIC_DEFAULT_BROKER, None)]
+        );
+        let names: Vec<&str> = b.configs.iter().map(|x| x.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "entries in name order");
+    }
+    assert_eq!(
+        values(&describe(&mut c, BROKER, "", 4)),
+        BTreeMap::from([("num.io.threads".to_string(), (None, DYNAMIC_DEFAULT_BROKER))])
+    );
+    // Deleting it removes it from the description again.
+    let r = c.send(&incremental(BROKER, "0", &[("num.io.threads", 1, None)]), 1);
+    assert_eq!(r.responses[0].error_code, code::NONE);
+    let b = describe(&mut c, BROKER, "0", 4);
+    let e = b
+        .configs
+        .iter()
+        .find(|x| x.name.as_str() == "num.io.threads")
+        .expect("still set as a cluster default");
+    assert_eq!(e.config_source, DYNAMIC_DEFAULT_BROKER);
+}
+
 #[test]
 fn topic_configs_take_effect_at_once_and_survive_restart() {
     let mut broker = Broker::start();

@@ -192,16 +192,35 @@ fn topic_entry(
 /// A broker resource's configs (Kafka's `ConfigHelper.createBrokerConfigEntry`): for this
 /// broker (`per_broker`) every setting with its effective value; for the cluster default (empty
 /// resource name) only the dynamic defaults that are set, with only dynamic-default synonyms.
+///
+/// Names Klamm does not know that were stored dynamically (AlterConfigs keeps them, as Kafka's
+/// `DynamicBrokerConfig` does) are listed for this broker too: Kafka describes
+/// `KafkaConfig.originals`, which holds every dynamic name, so `kafka-configs --describe` shows
+/// what `--add-config` stored.
 pub fn describe_broker(view: &BrokerConfigView, per_broker: bool) -> Vec<ConfigEntry> {
     if per_broker {
-        defs::DEFS
+        let mut entries: Vec<ConfigEntry> = defs::DEFS
             .iter()
             .map(|def| {
                 let r = view.effective.get(def.name);
                 let value = (!r.value.is_null()).then(|| r.value.to_string());
                 broker_entry(view, def.name, value, true)
             })
-            .collect()
+            .collect();
+        // Per-broker values win over cluster defaults, as in the effective settings.
+        let mut unknown: BTreeMap<&str, &str> = BTreeMap::new();
+        for layer in [&view.dynamic.cluster_default, &view.dynamic.per_broker] {
+            for (name, value) in layer.iter().filter(|(n, _)| defs::find(n).is_none()) {
+                unknown.insert(name, value);
+            }
+        }
+        entries.extend(
+            unknown
+                .into_iter()
+                .map(|(name, value)| broker_entry(view, name, Some(value.to_string()), true)),
+        );
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries
     } else {
         view.dynamic
             .cluster_default
@@ -218,7 +237,9 @@ fn broker_entry(
     per_broker: bool,
 ) -> ConfigEntry {
     let def = defs::find(name);
-    let sensitive = def.is_some_and(|d| d.kind == Kind::Password);
+    // Kafka's `KafkaConfig.maybeSensitive`: a name whose type is unknown is treated as
+    // sensitive, to be safe (its value is never returned).
+    let sensitive = def.is_none_or(|d| d.kind == Kind::Password);
     let synonyms: Vec<Synonym> = config_synonyms(view, name, &broker_synonyms(name))
         .into_iter()
         .filter(|s| per_broker || s.source == ConfigSource::DynamicDefaultBroker)
@@ -315,6 +336,50 @@ mod tests {
         assert_eq!(cluster.len(), 1);
         assert_eq!(cluster[0].value.as_deref(), Some("1000"));
         assert_eq!(cluster[0].source, ConfigSource::DynamicDefaultBroker);
+    }
+
+    /// Names Klamm does not know, stored dynamically, are described (Kafka lists
+    /// `KafkaConfig.originals`) as sensitive with a null value (`KafkaConfig.maybeSensitive`).
+    #[test]
+    fn unknown_dynamic_names_are_described_as_sensitive() {
+        let mut d = DynamicConfigs::default();
+        d.cluster_default
+            .insert("num.io.threads".into(), "4".into());
+        d.cluster_default.insert("x.custom".into(), "a".into());
+        d.per_broker.insert("x.custom".into(), "b".into());
+        let v = view(Settings::defaults(), d);
+        let broker = describe_broker(&v, true);
+        let names: Vec<&str> = broker.iter().map(|e| e.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        let custom = entry(&broker, "x.custom");
+        assert!(custom.sensitive && custom.read_only);
+        assert_eq!(custom.value, None);
+        assert_eq!(custom.source, ConfigSource::DynamicBroker);
+        let sources: Vec<(ConfigSource, Option<&str>)> = custom
+            .synonyms
+            .iter()
+            .map(|s| (s.source, s.value.as_deref()))
+            .collect();
+        assert_eq!(
+            sources,
+            vec![
+                (ConfigSource::DynamicBroker, None),
+                (ConfigSource::DynamicDefaultBroker, None)
+            ]
+        );
+        assert_eq!(
+            entry(&broker, "num.io.threads").source,
+            ConfigSource::DynamicDefaultBroker
+        );
+        assert_eq!(custom.type_code(), 0);
+        let cluster = describe_broker(&v, false);
+        assert_eq!(cluster.len(), 2);
+        assert!(cluster.iter().all(|e| e.sensitive && e.value.is_none()));
+        // Known settings keep their values.
+        assert_eq!(entry(&broker, "node.id").value.as_deref(), Some("0"));
+        assert!(!entry(&broker, "node.id").sensitive);
     }
 }
 

@@ -13,6 +13,8 @@ import org.apache.kafka.common.utils.internals.Exit;
  * Runs one of Kafka's command-line tools (a main class in kafka-tools) in this JVM, the way
  * Kafka's own tool tests do (ToolsTestUtils): stdin, stdout and stderr are swapped for the call and
  * {@link Exit} is trapped, so a tool that calls {@code Exit.exit(code)} ends the call, not the JVM.
+ * Shutdown hooks the tool adds through {@code Exit.addShutdownHook} run when the call ends, as at
+ * process exit (ConsoleProducer flushes and closes its producer only in its hook).
  * Calls are serialised: System.in/out/err are process-wide.
  */
 public final class Tools {
@@ -65,6 +67,10 @@ public final class Tools {
             }
             throw new ExitCalled(code, message);
         });
+        // Hooks a tool registers with Exit.addShutdownHook (ConsoleProducer closes, and so flushes,
+        // its producer only there) run when the call ends, as they would when the process exits.
+        java.util.List<Runnable> shutdownHooks = new java.util.ArrayList<>();
+        Exit.setShutdownHookAdder((name, hook) -> shutdownHooks.add(hook));
         int code = 0;
         try {
             System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
@@ -83,6 +89,13 @@ public final class Tools {
         } catch (ReflectiveOperationException e) {
             throw new AssertionError("cannot call " + mainClass + ".main", e);
         } finally {
+            for (Runnable hook : shutdownHooks) {
+                try {
+                    hook.run();
+                } catch (RuntimeException e) {
+                    e.printStackTrace(pe);
+                }
+            }
             po.flush();
             pe.flush();
             System.setIn(oldIn);
@@ -90,6 +103,7 @@ public final class Tools {
             System.setErr(oldErr);
             Exit.resetExitProcedure();
             Exit.resetHaltProcedure();
+            Exit.resetShutdownHookAdder();
         }
         if (firstExit[0] != Integer.MIN_VALUE) {
             code = firstExit[0];
