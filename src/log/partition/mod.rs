@@ -506,10 +506,18 @@ impl Partition {
         if let Some(reason) = &st.poisoned {
             return Err(Error::KafkaStorage(reason.clone()));
         }
-        if header.is_control() {
+        let marker_coordinator_epoch = if header.is_control() {
             st.producers
                 .check_marker(header.producer_id(), header.producer_epoch())?;
-        }
+            let epoch = control::marker_coordinator_epoch(bytes);
+            if let Some(e) = epoch {
+                st.producers
+                    .check_coordinator_epoch(header.producer_id(), e)?;
+            }
+            epoch
+        } else {
+            None
+        };
         if origin == AppendOrigin::Client {
             if let SequenceCheck::Duplicate(dup) = st.producers.check(&header)? {
                 return Ok(AppendInfo {
@@ -558,6 +566,9 @@ impl Partition {
         }
         self.space.note_write();
         let ended_txn = st.producers.update(&header, base, last);
+        if let Some(e) = marker_coordinator_epoch {
+            st.producers.set_coordinator_epoch(header.producer_id(), e);
+        }
         st.next_offset = last + 1;
         if let Some(first_offset) = ended_txn {
             if control::control_type(bytes) == Some(control::ABORT) {
