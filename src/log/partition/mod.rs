@@ -255,8 +255,12 @@ impl Partition {
                     .unwrap_or(seg.size())
             };
             let mut ended = Vec::new();
+            let mut markers = Vec::new();
             seg.read_headers(start, seg.size(), &mut |pos, h| {
                 if h.last_offset() >= snap_offset {
+                    if h.is_control() && h.has_producer_id() {
+                        markers.push((pos, h.size(), h.producer_id()));
+                    }
                     if let Some(first) = producers.replay(h) {
                         // A marker ended an open transaction: if it was an abort the index must
                         // list it (it may not have reached the `.txnindex` before a crash).
@@ -268,6 +272,15 @@ impl Partition {
                 }
                 true
             })?;
+            // The coordinator epoch is in the marker's value, not its header: read each marker
+            // the replay passed (few and small) so DescribeProducers and the fencing check see
+            // the last one, as after Kafka's `appendEndTxnMarker`.
+            for (pos, size, pid) in markers {
+                let bytes = seg.read_bytes(pos, size)?;
+                if let Some(epoch) = control::marker_coordinator_epoch(&bytes) {
+                    producers.set_coordinator_epoch(pid, epoch);
+                }
+            }
             for (pos, size, pid, first, marker, lso) in ended.drain(..) {
                 if aborted.contains_key(&marker) {
                     continue;
