@@ -282,6 +282,7 @@ class VerifiableClientsTest {
         createTopic(topic, 2);
         int n = 6000;
         Map<String, String> acked;
+        int[] redeliveries = {0};
         try (Child consumer = consumer(topic, "verifiable-kill9-group")) {
             Klamm.waitUntil(Duration.ofSeconds(30), "the consumer's assignment",
                     () -> consumer.events("partitions_assigned").stream().mapToInt(e -> e.get("partitions").size())
@@ -290,6 +291,8 @@ class VerifiableClientsTest {
                 Klamm.waitUntil(Duration.ofSeconds(30), "1,000 acknowledgements",
                         () -> producer.events("producer_send_success").size() >= 1000);
                 klamm.kill9();
+                int ackedAtKill = producer.events("producer_send_success").size();
+                assertTrue(ackedAtKill < n, "the producer was still sending when Klamm was killed");
                 Thread.sleep(300);
                 klamm.launch();
                 assertEquals(0, producer.awaitExit(Duration.ofSeconds(90)), producer.tail());
@@ -304,6 +307,7 @@ class VerifiableClientsTest {
             // Redeliveries only at or after the last successful commit at the time.
             Map<Integer, Long> committed = new HashMap<>();
             Map<String, Integer> seen = new HashMap<>();
+            int redelivered = 0;
             List<JsonNode> events;
             synchronized (consumer.events) {
                 events = new ArrayList<>(consumer.events);
@@ -320,10 +324,13 @@ class VerifiableClientsTest {
                     if (seen.merge(part + "/" + off, 1, Integer::sum) > 1) {
                         long c = committed.getOrDefault(part, 0L);
                         assertTrue(off >= c, "record " + part + "/" + off + " redelivered below the committed offset " + c);
+                        redelivered++;
                     }
                 }
             }
+            redeliveries[0] = redelivered;
         }
+        System.out.println("kill -9: " + n + " records acknowledged, consumer redeliveries " + redeliveries[0]);
         Map<String, String> log = readAll(topic, 2, n);
         for (Map.Entry<String, String> a : acked.entrySet()) {
             assertEquals(a.getValue(), log.get(a.getKey()), "acknowledged record at " + a.getKey());
