@@ -30,6 +30,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * kafka-verifiable-producer and kafka-verifiable-consumer (Kafka's system-test clients, 4.4.0),
@@ -146,10 +148,11 @@ class VerifiableClientsTest {
                 String.valueOf(throughput), "--acks", "-1", "--producer.config", producerConfig.toString());
     }
 
-    static Child consumer(String topic, String group) throws IOException {
+    static Child consumer(String topic, String group, String protocol) throws IOException {
         // Synchronous commits after each poll (auto-commit off, the tool's default).
         return new Child("org.apache.kafka.tools.VerifiableConsumer", "--bootstrap-server", klamm.bootstrap(),
-                "--topic", topic, "--group-id", group, "--reset-policy", "earliest", "--verbose");
+                "--topic", topic, "--group-id", group, "--group-protocol", protocol, "--reset-policy", "earliest",
+                "--verbose");
     }
 
     /** partition/offset -> value of every producer_send_success. */
@@ -224,12 +227,14 @@ class VerifiableClientsTest {
         return m;
     }
 
-    @Test
-    void everyAcknowledgedRecordIsConsumedExactlyOnce() throws Exception {
-        String topic = "verifiable";
+    /** With the classic group protocol and with KIP-848's consumer protocol. */
+    @ParameterizedTest
+    @ValueSource(strings = {"classic", "consumer"})
+    void everyAcknowledgedRecordIsConsumedExactlyOnce(String protocol) throws Exception {
+        String topic = "verifiable-" + protocol;
         createTopic(topic, 3);
         int n = 3000;
-        try (Child consumer = consumer(topic, "verifiable-group")) {
+        try (Child consumer = consumer(topic, "verifiable-group-" + protocol, protocol)) {
             Klamm.waitUntil(Duration.ofSeconds(30), "the consumer's assignment",
                     () -> consumer.events("partitions_assigned").stream().mapToInt(e -> e.get("partitions").size())
                             .sum() == 3);
@@ -283,7 +288,7 @@ class VerifiableClientsTest {
         int n = 6000;
         Map<String, String> acked;
         int[] redeliveries = {0};
-        try (Child consumer = consumer(topic, "verifiable-kill9-group")) {
+        try (Child consumer = consumer(topic, "verifiable-kill9-group", "classic")) {
             Klamm.waitUntil(Duration.ofSeconds(30), "the consumer's assignment",
                     () -> consumer.events("partitions_assigned").stream().mapToInt(e -> e.get("partitions").size())
                             .sum() == 2);
