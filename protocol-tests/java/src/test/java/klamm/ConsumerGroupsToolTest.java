@@ -103,7 +103,7 @@ class ConsumerGroupsToolTest {
     }
 
     /** Commits offsets for a group without joining it (Admin.alterConsumerGroupOffsets): an Empty group. */
-    static void commitAsSimpleConsumer(String group, Map<TopicPartition, OffsetAndMetadata> o) throws Exception {
+    static void commitWithoutJoining(String group, Map<TopicPartition, OffsetAndMetadata> o) throws Exception {
         admin.alterConsumerGroupOffsets(group, o).all().get();
     }
 
@@ -113,7 +113,7 @@ class ConsumerGroupsToolTest {
     @Test
     void describeAndResetOffsetsOfAnInactiveGroup() throws Exception {
         String g = "cg-reset";
-        commitAsSimpleConsumer(g, offsets(3, 1));
+        commitWithoutJoining(g, offsets(3, 1));
 
         Tools.Result r = cg("--describe", "--group", g);
         assertTrue(r.err().contains("\nConsumer group '" + g + "' has no active members.\n"), r.err());
@@ -230,7 +230,7 @@ class ConsumerGroupsToolTest {
     @Test
     void deleteOffsetsOfOneTopic() throws Exception {
         String g = "cg-delete-offsets";
-        commitAsSimpleConsumer(g, Map.of(new TopicPartition(TOPIC, 0), new OffsetAndMetadata(6),
+        commitWithoutJoining(g, Map.of(new TopicPartition(TOPIC, 0), new OffsetAndMetadata(6),
                 new TopicPartition(OTHER, 0), new OffsetAndMetadata(1)));
         Tools.Result r = cg("--delete-offsets", "--group", g, "--topic", OTHER);
         assertEquals("Request succeeded for deleting offsets from group " + g + ".", r.out().lines().findFirst().orElse(""));
