@@ -39,6 +39,7 @@ const WRITE: i8 = 4;
 const CREATE: i8 = 5;
 const ALTER: i8 = 7;
 const DESCRIBE: i8 = 8;
+const CLUSTER_ACTION: i8 = 9;
 const DENY: i8 = 2;
 const ALLOW: i8 = 3;
 
@@ -623,6 +624,38 @@ fn denied_requests_get_kafkas_authorization_errors() {
     assert_eq!(resp.error_code, TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     assert_eq!(resp.producer_id.0, -1);
 
+    // WriteTxnMarkers needs CLUSTER_ACTION on the cluster (`handleWriteTxnMarkersRequest`):
+    // denied, every partition of the request answers CLUSTER_AUTHORIZATION_FAILED.
+    create_ok(
+        &mut c,
+        vec![creation(
+            CLUSTER,
+            "kafka-cluster",
+            LITERAL,
+            ANON,
+            CLUSTER_ACTION,
+            DENY,
+        )],
+    );
+    use kafka_protocol::messages::write_txn_markers_request::{
+        WritableTxnMarker, WritableTxnMarkerTopic,
+    };
+    let resp = c.send(
+        &kafka_protocol::messages::WriteTxnMarkersRequest::default().with_markers(vec![
+            WritableTxnMarker::default()
+                .with_producer_id(kafka_protocol::messages::ProducerId(1))
+                .with_producer_epoch(0)
+                .with_topics(vec![WritableTxnMarkerTopic::default()
+                    .with_name(name("open"))
+                    .with_partition_indexes(vec![0])]),
+        ]),
+        1,
+    );
+    assert_eq!(
+        resp.markers[0].topics[0].partitions[0].error_code,
+        CLUSTER_AUTHORIZATION_FAILED
+    );
+
     // The ACL APIs themselves: DENY ALTER on the cluster stops CreateAcls, not DescribeAcls.
     create_ok(
         &mut c,
@@ -647,5 +680,5 @@ fn denied_requests_get_kafkas_authorization_errors() {
             Some("Cluster authorization failed.".into())
         )]
     );
-    assert_eq!(describe(&mut c, any_filter(), 3).len(), 8);
+    assert_eq!(describe(&mut c, any_filter(), 3).len(), 9);
 }

@@ -857,3 +857,138 @@ fn compaction_removes_markers_of_transactions_without_data() {
         latest(&mut c, &topic.name, 0, false)
     );
 }
+
+/// WriteTxnMarkers v1 for one partition; the partition's error code.
+fn write_marker(
+    c: &mut Client,
+    topic: &str,
+    partition: i32,
+    (pid, epoch): (i64, i16),
+    coordinator_epoch: i32,
+    commit: bool,
+) -> i16 {
+    use write_txn_markers_request::{WritableTxnMarker, WritableTxnMarkerTopic};
+    let req = WriteTxnMarkersRequest::default().with_markers(vec![WritableTxnMarker::default()
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_transaction_result(commit)
+        .with_coordinator_epoch(coordinator_epoch)
+        .with_topics(vec![WritableTxnMarkerTopic::default()
+            .with_name(name(topic))
+            .with_partition_indexes(vec![partition])])]);
+    let resp = c.send(&req, 1);
+    assert_eq!(resp.markers.len(), 1);
+    assert_eq!(resp.markers[0].producer_id.0, pid);
+    let t = &resp.markers[0].topics[0];
+    assert_eq!(t.name.as_str(), topic);
+    assert_eq!(t.partitions[0].partition_index, partition);
+    t.partitions[0].error_code
+}
+
+/// DescribeProducers v0 of one partition: `(producer id, epoch, coordinator epoch, current
+/// transaction start offset)` of each producer.
+fn producers(c: &mut Client, topic: &str, partition: i32) -> Vec<(i64, i32, i32, i64)> {
+    use describe_producers_request::TopicRequest;
+    let req = DescribeProducersRequest::default().with_topics(vec![TopicRequest::default()
+        .with_name(name(topic))
+        .with_partition_indexes(vec![partition])]);
+    let resp = c.send(&req, 0);
+    let p = &resp.topics[0].partitions[0];
+    assert_eq!(p.error_code, code::NONE);
+    p.active_producers
+        .iter()
+        .map(|s| {
+            (
+                s.producer_id.0,
+                s.producer_epoch,
+                s.coordinator_epoch,
+                s.current_txn_start_offset,
+            )
+        })
+        .collect()
+}
+
+/// KIP-664's abort of a hanging transaction (`kafka-transactions abort`, `Admin.abortTransaction`)
+/// sends WriteTxnMarkers to the partition leader with the producer id and epoch DescribeProducers
+/// reported and the coordinator epoch (0 when the partition saw none). The ABORT marker ends the
+/// transaction in the partition: the last stable offset moves past it, read_committed fetches
+/// list it as aborted, and DescribeProducers shows no open transaction and the marker's
+/// coordinator epoch. Markers are checked as Kafka's `ProducerAppendInfo.appendEndTxnMarker`
+/// does: an older producer epoch is INVALID_PRODUCER_EPOCH, an older coordinator epoch
+/// TRANSACTION_COORDINATOR_FENCED; an unknown partition is UNKNOWN_TOPIC_OR_PARTITION.
+#[test]
+fn write_txn_markers_aborts_a_hanging_transaction() {
+    let broker = Broker::start();
+    let mut c = broker.client();
+    let topic = create_topic(&mut c, "txn-hanging", 2);
+
+    let p = init_ok(&mut c, "hanging", 600_000);
+    add_partitions(&mut c, "hanging", p, &topic.name, &[0, 1], 3);
+    assert_eq!(
+        txn_produce(&mut c, &topic, 0, p, 0, &recs("h", 2)),
+        code::NONE
+    );
+    assert_eq!(
+        producers(&mut c, &topic.name, 0),
+        vec![(p.0, p.1 as i32, -1, 0)]
+    );
+    assert_eq!(latest(&mut c, &topic.name, 0, true), 0);
+
+    assert_eq!(
+        write_marker(&mut c, &topic.name, 0, p, 0, false),
+        code::NONE
+    );
+    assert_eq!(
+        latest(&mut c, &topic.name, 0, true),
+        3,
+        "2 records + marker"
+    );
+    assert_eq!(
+        producers(&mut c, &topic.name, 0),
+        vec![(p.0, p.1 as i32, 0, -1)]
+    );
+    let d = fetch_isolated(&mut c, &topic, 0, 0, true, 18);
+    let aborted: Vec<(i64, i64)> = d
+        .aborted_transactions
+        .unwrap_or_default()
+        .iter()
+        .map(|a| (a.producer_id.0, a.first_offset))
+        .collect();
+    assert_eq!(aborted, vec![(p.0, 0)]);
+
+    // Older producer epoch, older coordinator epoch, unknown partition.
+    assert_eq!(
+        write_marker(&mut c, &topic.name, 0, (p.0, p.1 - 1), 0, false),
+        code::INVALID_PRODUCER_EPOCH
+    );
+    let q = init_ok(&mut c, "hanging-2", 600_000);
+    add_partitions(&mut c, "hanging-2", q, &topic.name, &[1], 3);
+    assert_eq!(
+        txn_produce(&mut c, &topic, 1, q, 0, &recs("q", 1)),
+        code::NONE
+    );
+    assert_eq!(
+        write_marker(&mut c, &topic.name, 1, q, 5, false),
+        code::NONE
+    );
+    assert_eq!(
+        write_marker(&mut c, &topic.name, 1, q, 4, false),
+        code::TRANSACTION_COORDINATOR_FENCED
+    );
+    assert_eq!(
+        write_marker(&mut c, &topic.name, 7, q, 5, false),
+        code::UNKNOWN_TOPIC_OR_PARTITION
+    );
+    assert_eq!(
+        write_marker(&mut c, "no-such-topic", 0, q, 5, false),
+        code::UNKNOWN_TOPIC_OR_PARTITION
+    );
+
+    // The coordinator still holds "hanging" open; its own abort writes the markers and completes.
+    assert_eq!(end_txn(&mut c, "hanging", p, false, 3), code::NONE);
+    assert_eq!(
+        describe(&mut c, "hanging").transaction_state.as_str(),
+        "CompleteAbort"
+    );
+    assert_eq!(latest(&mut c, &topic.name, 0, true), 4);
+}

@@ -53,6 +53,10 @@ pub enum Error {
     InvalidProducerEpoch(String),
     #[error("{0}")]
     ProducerFenced(String),
+    /// A transaction marker from a coordinator epoch older than the partition last saw
+    /// (`ProducerAppendInfo.checkCoordinatorEpoch`).
+    #[error("{0}")]
+    TransactionCoordinatorFenced(String),
     #[error("This producer id is not known to the broker.")]
     UnknownProducerId,
     #[error("This broker is not the leader or a follower of this partition.")]
@@ -175,6 +179,7 @@ impl Error {
             Error::OutOfOrderSequence(_) => E::OutOfOrderSequenceNumber,
             Error::InvalidProducerEpoch(_) => E::InvalidProducerEpoch,
             Error::ProducerFenced(_) => E::ProducerFenced,
+            Error::TransactionCoordinatorFenced(_) => E::TransactionCoordinatorFenced,
             Error::UnknownProducerId => E::UnknownProducerId,
             Error::NotLeaderOrFollower => E::NotLeaderOrFollower,
             Error::FencedLeaderEpoch => E::FencedLeaderEpoch,

@@ -50,6 +50,7 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::AddPartitionsToTxn, 0, 3),
     api(ApiKey::AddOffsetsToTxn, 0, 4),
     api(ApiKey::EndTxn, 0, 4),
+    api(ApiKey::WriteTxnMarkers, 1, 1),
     api(ApiKey::TxnOffsetCommit, 0, 4),
     // Advertised with or without an authorizer, as Kafka does (without one they answer
     // SECURITY_DISABLED).

@@ -515,6 +515,7 @@ impl GroupCoordinator {
         index: i32,
         producer_id: i64,
         producer_epoch: i16,
+        coordinator_epoch: i32,
         commit: bool,
     ) -> Result<()> {
         let topic = self
@@ -530,8 +531,13 @@ impl GroupCoordinator {
             .ok_or(Error::NotCoordinator)?;
         let flush_to = {
             let mut st = shard.lock();
-            let info =
-                partition.append_txn_marker(producer_id, producer_epoch, 0, commit, now_ms())?;
+            let info = partition.append_txn_marker(
+                producer_id,
+                producer_epoch,
+                coordinator_epoch,
+                commit,
+                now_ms(),
+            )?;
             st.offsets.replay_end_transaction(producer_id, commit);
             (info.needs_flush || self.config.flush_before_ack).then_some(info.last_offset + 1)
         };

@@ -49,6 +49,7 @@ pub mod scram_credentials;
 pub mod sync_group;
 pub mod txn_offset_commit;
 pub mod unsupported_security;
+pub mod write_txn_markers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -219,6 +220,9 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         )),
         RequestKind::ListTransactions(r) => Respond(ResponseKind::ListTransactions(
             list_transactions::handle(ctx, r).await,
+        )),
+        RequestKind::WriteTxnMarkers(r) => Respond(ResponseKind::WriteTxnMarkers(
+            write_txn_markers::handle(ctx, r).await,
         )),
         other => {
             // Unreachable: decoding admits only the APIs in the versions table.

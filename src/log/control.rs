@@ -74,6 +74,19 @@ pub fn control_type(batch_bytes: &[u8]) -> Option<i16> {
     Some(i16::from_be_bytes([key[2], key[3]]))
 }
 
+/// The coordinator epoch a marker batch carries (`EndTransactionMarker.coordinatorEpoch`, the
+/// value's `version i16, coordinatorEpoch i32`), or `None` if it is not a readable marker.
+pub fn marker_coordinator_epoch(batch_bytes: &[u8]) -> Option<i32> {
+    let h = BatchHeader::new(batch_bytes)?;
+    if !h.is_control() || batch_bytes.len() < h.size() {
+        return None;
+    }
+    let section = records::records_section(&batch_bytes[..h.size()]).ok()?;
+    let first = RecordIter::new(&section, h.record_count()).next()?.ok()?;
+    let value = first.value.filter(|v| v.len() >= 6)?;
+    Some(i32::from_be_bytes([value[2], value[3], value[4], value[5]]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +103,7 @@ mod tests {
         );
         assert_eq!(h.size(), b.len());
         assert_eq!(control_type(&b), Some(COMMIT));
+        assert_eq!(marker_coordinator_epoch(&b), Some(7));
         assert_eq!(
             control_type(&end_txn_marker(1, 0, 0, false, 0)),
             Some(ABORT)

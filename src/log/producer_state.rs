@@ -112,6 +112,34 @@ impl ProducerStateManager {
         }
     }
 
+    /// Checks a marker's coordinator epoch (`ProducerAppendInfo.checkCoordinatorEpoch`): a
+    /// marker from a coordinator epoch older than the last marker's is refused with
+    /// TRANSACTION_COORDINATOR_FENCED (a zombie coordinator, or an admin abort with a stale
+    /// epoch).
+    pub fn check_coordinator_epoch(
+        &self,
+        producer_id: i64,
+        coordinator_epoch: i32,
+    ) -> Result<(), Error> {
+        match self.producers.get(&producer_id) {
+            Some(e) if e.coordinator_epoch > coordinator_epoch => {
+                Err(Error::TransactionCoordinatorFenced(format!(
+                    "Invalid coordinator epoch for producerId {producer_id}: {coordinator_epoch} (zombie), {} (current)",
+                    e.coordinator_epoch
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records the coordinator epoch of a marker just appended (`appendEndTxnMarker` sets the
+    /// entry's `coordinatorEpoch`; DescribeProducers reports it).
+    pub fn set_coordinator_epoch(&mut self, producer_id: i64, coordinator_epoch: i32) {
+        if let Some(e) = self.producers.get_mut(&producer_id) {
+            e.coordinator_epoch = coordinator_epoch;
+        }
+    }
+
     /// Checks a client batch before it is appended (Kafka's duplicate check in
     /// `UnifiedLog.analyzeAndValidateProducerState`, then `ProducerAppendInfo.checkProducerEpoch`
     /// and `checkSequence`).

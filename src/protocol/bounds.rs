@@ -139,6 +139,7 @@ pub fn request_shape(key: ApiKey) -> Option<&'static Shape> {
         ApiKey::AddPartitionsToTxn => &add_partitions_to_txn::ADD_PARTITIONS_TO_TXN_REQUEST,
         ApiKey::AddOffsetsToTxn => &add_offsets_to_txn::ADD_OFFSETS_TO_TXN_REQUEST,
         ApiKey::EndTxn => &end_txn::END_TXN_REQUEST,
+        ApiKey::WriteTxnMarkers => &write_txn_markers::WRITE_TXN_MARKERS_REQUEST,
         ApiKey::TxnOffsetCommit => &txn_offset_commit::TXN_OFFSET_COMMIT_REQUEST,
         ApiKey::DescribeConfigs => &describe_configs::DESCRIBE_CONFIGS_REQUEST,
         ApiKey::AlterConfigs => &alter_configs::ALTER_CONFIGS_REQUEST,

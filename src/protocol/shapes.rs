@@ -839,6 +839,48 @@ pub mod end_txn {
     };
 }
 
+pub mod write_txn_markers {
+    use super::*;
+
+    pub static WRITE_TXN_MARKERS_REQUEST: Shape = Shape {
+        name: "WriteTxnMarkersRequest",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&WRITABLE_TXN_MARKER))), // markers
+        ],
+        tags: &[],
+    };
+
+    pub static WRITABLE_TXN_MARKER: Shape = Shape {
+        name: "WritableTxnMarker",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(8)), // producer_id
+            Field(0x2, Ty::Fixed(2)), // producer_epoch
+            Field(0x2, Ty::Fixed(1)), // transaction_result
+            Field(
+                0x2,
+                Ty::CompactArray(&Ty::Struct(&WRITABLE_TXN_MARKER_TOPIC)),
+            ), // topics
+            Field(0x2, Ty::Fixed(4)), // coordinator_epoch
+        ],
+        tags: &[],
+    };
+
+    pub static WRITABLE_TXN_MARKER_TOPIC: Shape = Shape {
+        name: "WritableTxnMarkerTopic",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr),                  // name
+            Field(0x2, Ty::CompactArray(&Ty::Fixed(4))), // partition_indexes
+        ],
+        tags: &[],
+    };
+}
+
 pub mod txn_offset_commit {
     use super::*;
 

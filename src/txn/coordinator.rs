@@ -467,22 +467,57 @@ impl TransactionCoordinator {
     /// WriteTxnMarkers to the leaders; this broker leads them all). Partitions of deleted topics
     /// are skipped, as Kafka drops markers for them.
     async fn write_markers(&self, m: &TransactionMetadata, commit: bool) -> Result<()> {
-        let now = now_ms();
         for (topic, index) in &m.partitions {
-            if topic == GROUP_METADATA_TOPIC_NAME {
-                self.groups
-                    .complete_transaction(*index, m.producer_id, m.producer_epoch, commit)
-                    .await?;
-                continue;
+            match self
+                .write_marker(topic, *index, m.producer_id, m.producer_epoch, 0, commit)
+                .await
+            {
+                Err(Error::UnknownTopicOrPartition) => continue,
+                r => r?,
             }
-            let Some(p) = self.logs.partition(topic, *index) else {
-                continue;
-            };
-            let info = p.append_txn_marker(m.producer_id, m.producer_epoch, 0, commit, now)?;
-            self.after_append(&p, info.rolled_at, info.needs_flush, info.last_offset)
-                .await?;
         }
         Ok(())
+    }
+
+    /// Appends one COMMIT/ABORT marker to one partition, as the partition leader does for each
+    /// entry of a WriteTxnMarkers request (`KafkaApis.handleWriteTxnMarkersRequest`): on
+    /// `__consumer_offsets` the group coordinator completes the transaction's pending offsets
+    /// (`GroupCoordinator.onTransactionCompleted`). UNKNOWN_TOPIC_OR_PARTITION when the
+    /// partition of a user topic does not exist.
+    pub async fn write_marker(
+        &self,
+        topic: &str,
+        index: i32,
+        producer_id: i64,
+        producer_epoch: i16,
+        coordinator_epoch: i32,
+        commit: bool,
+    ) -> Result<()> {
+        if topic == GROUP_METADATA_TOPIC_NAME {
+            return self
+                .groups
+                .complete_transaction(
+                    index,
+                    producer_id,
+                    producer_epoch,
+                    coordinator_epoch,
+                    commit,
+                )
+                .await;
+        }
+        let p = self
+            .logs
+            .partition(topic, index)
+            .ok_or(Error::UnknownTopicOrPartition)?;
+        let info = p.append_txn_marker(
+            producer_id,
+            producer_epoch,
+            coordinator_epoch,
+            commit,
+            now_ms(),
+        )?;
+        self.after_append(&p, info.rolled_at, info.needs_flush, info.last_offset)
+            .await
     }
 
     async fn after_append(

@@ -255,8 +255,12 @@ impl Partition {
                     .unwrap_or(seg.size())
             };
             let mut ended = Vec::new();
+            let mut markers = Vec::new();
             seg.read_headers(start, seg.size(), &mut |pos, h| {
                 if h.last_offset() >= snap_offset {
+                    if h.is_control() && h.has_producer_id() {
+                        markers.push((pos, h.size(), h.producer_id()));
+                    }
                     if let Some(first) = producers.replay(h) {
                         // A marker ended an open transaction: if it was an abort the index must
                         // list it (it may not have reached the `.txnindex` before a crash).
@@ -268,6 +272,15 @@ impl Partition {
                 }
                 true
             })?;
+            // The coordinator epoch is in the marker's value, not its header: read each marker
+            // the replay passed (few and small) so DescribeProducers and the fencing check see
+            // the last one, as after Kafka's `appendEndTxnMarker`.
+            for (pos, size, pid) in markers {
+                let bytes = seg.read_bytes(pos, size)?;
+                if let Some(epoch) = control::marker_coordinator_epoch(&bytes) {
+                    producers.set_coordinator_epoch(pid, epoch);
+                }
+            }
             for (pos, size, pid, first, marker, lso) in ended.drain(..) {
                 if aborted.contains_key(&marker) {
                     continue;
@@ -506,10 +519,18 @@ impl Partition {
         if let Some(reason) = &st.poisoned {
             return Err(Error::KafkaStorage(reason.clone()));
         }
-        if header.is_control() {
+        let marker_coordinator_epoch = if header.is_control() {
             st.producers
                 .check_marker(header.producer_id(), header.producer_epoch())?;
-        }
+            let epoch = control::marker_coordinator_epoch(bytes);
+            if let Some(e) = epoch {
+                st.producers
+                    .check_coordinator_epoch(header.producer_id(), e)?;
+            }
+            epoch
+        } else {
+            None
+        };
         if origin == AppendOrigin::Client {
             if let SequenceCheck::Duplicate(dup) = st.producers.check(&header)? {
                 return Ok(AppendInfo {
@@ -558,6 +579,9 @@ impl Partition {
         }
         self.space.note_write();
         let ended_txn = st.producers.update(&header, base, last);
+        if let Some(e) = marker_coordinator_epoch {
+            st.producers.set_coordinator_epoch(header.producer_id(), e);
+        }
         st.next_offset = last + 1;
         if let Some(first_offset) = ended_txn {
             if control::control_type(bytes) == Some(control::ABORT) {

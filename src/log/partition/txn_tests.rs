@@ -114,3 +114,39 @@ fn lso_markers_and_aborted_index_survive_restart() {
     assert_eq!(p.last_stable_offset(), p.high_watermark());
     assert!(p.ongoing_transactions().is_empty());
 }
+
+/// A marker's coordinator epoch becomes the producer's (`appendEndTxnMarker`), an older one is
+/// TRANSACTION_COORDINATOR_FENCED (`checkCoordinatorEpoch`), and both hold after a crash that
+/// leaves no producer snapshot: recovery reads the epoch back from the marker in the log.
+#[test]
+fn marker_coordinator_epoch_is_kept_and_fences_across_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path(), Recovery::Clean);
+    let coordinator_epoch =
+        |p: &Partition| p.with_producers(|ps| ps.get(7).map(|e| e.coordinator_epoch));
+    p.append(&txn_batch(7, 0, 2), AppendOrigin::Client).unwrap();
+    assert_eq!(coordinator_epoch(&p), Some(-1));
+    p.append_txn_marker(7, 0, 3, false, 2000).unwrap();
+    assert_eq!(coordinator_epoch(&p), Some(3));
+    assert_eq!(
+        p.append_txn_marker(7, 0, 2, false, 2000)
+            .unwrap_err()
+            .code(),
+        52
+    );
+
+    let pdir = p.dir().to_path_buf();
+    drop(p);
+    for (_, snap) in producer_state::list_snapshots(&pdir) {
+        std::fs::remove_file(snap).unwrap();
+    }
+    let p = open(dir.path(), Recovery::From(0));
+    assert_eq!(coordinator_epoch(&p), Some(3));
+    assert_eq!(
+        p.append_txn_marker(7, 0, 2, false, 2000)
+            .unwrap_err()
+            .code(),
+        52
+    );
+    p.append_txn_marker(7, 0, 3, true, 2000).unwrap();
+}
