@@ -102,7 +102,10 @@ fn unknown_version_gets_a_v0_answer_with_the_api_list() {
     assert_eq!(got, expected_list());
 }
 
-fn features(resp: &ApiVersionsResponse) -> (Vec<(String, i16, i16)>, Vec<(String, i16, i16)>) {
+/// Features as (name, min, max): version ranges when supported, levels when finalized.
+type FeatureRanges = Vec<(String, i16, i16)>;
+
+fn features(resp: &ApiVersionsResponse) -> (FeatureRanges, FeatureRanges) {
     let sup = resp
         .supported_features
         .iter()
