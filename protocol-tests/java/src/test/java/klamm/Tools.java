@@ -2,11 +2,15 @@ package klamm;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.kafka.common.utils.internals.Exit;
 
 /**
@@ -40,6 +44,44 @@ public final class Tools {
 
     private Tools() {}
 
+    /** Sends a write to the capture, or to the real stream when an earlier thread makes it. */
+    private static final class ByThread extends OutputStream {
+        private final OutputStream capture;
+        private final OutputStream real;
+        private final Set<Thread> earlier;
+
+        ByThread(OutputStream capture, OutputStream real, Set<Thread> earlier) {
+            this.capture = capture;
+            this.real = real;
+            this.earlier = earlier;
+        }
+
+        private OutputStream target() {
+            return earlier.contains(Thread.currentThread()) ? real : capture;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            OutputStream t = target();
+            synchronized (t) {
+                t.write(b);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            OutputStream t = target();
+            synchronized (t) {
+                t.write(b, off, len);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            real.flush();
+        }
+    }
+
     public static Result run(String mainClass, String... args) {
         return runWithInput(mainClass, "", args);
     }
@@ -50,8 +92,13 @@ public final class Tools {
         InputStream oldIn = System.in;
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
-        PrintStream po = new PrintStream(out, true, StandardCharsets.UTF_8);
-        PrintStream pe = new PrintStream(err, true, StandardCharsets.UTF_8);
+        // Only this call's threads write into its capture: the caller and the threads the tool
+        // starts. A client thread an earlier tool left behind (TransactionsCommand never closes its
+        // Admin, which then logs reconnect warnings) keeps writing to the real streams.
+        Set<Thread> earlier = new HashSet<>(Thread.getAllStackTraces().keySet());
+        earlier.remove(Thread.currentThread());
+        PrintStream po = new PrintStream(new ByThread(out, oldOut, earlier), true, StandardCharsets.UTF_8);
+        PrintStream pe = new PrintStream(new ByThread(err, oldErr, earlier), true, StandardCharsets.UTF_8);
         // Some tools call Exit.exit inside a try that catches Throwable and then exit again with 1
         // (TopicCommand.mainNoExit): the first exit is what the process would have ended with.
         int[] firstExit = {Integer.MIN_VALUE};
