@@ -133,9 +133,9 @@ fn unknown_api_key_and_version() {
     );
     fetch_v3[6..8].copy_from_slice(&3i16.to_be_bytes());
     expect_closed(&mut broker, &fetch_v3, "Fetch v3");
-    // An API Kafka has but this broker does not advertise (OffsetDelete, key 47).
+    // An API Kafka has but this broker does not advertise (UpdateFeatures, key 57).
     let mut unserved = encode_request(&ApiVersionsRequest::default(), 0, 8);
-    unserved[4..6].copy_from_slice(&47i16.to_be_bytes());
+    unserved[4..6].copy_from_slice(&57i16.to_be_bytes());
     expect_closed(&mut broker, &unserved, "an API that is not advertised");
 }
 
