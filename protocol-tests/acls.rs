@@ -573,6 +573,23 @@ fn denied_requests_get_kafkas_authorization_errors() {
     assert_eq!(codes, vec![TOPIC_AUTHORIZATION_FAILED, code::NONE]);
     assert!(resp.results[0].configs.is_empty());
 
+    // DescribeConfigs on a GROUP resource: DESCRIBE_CONFIGS on the group.
+    let resp = c.send(
+        &DescribeConfigsRequest::default().with_resources(vec![
+            DescribeConfigsResource::default()
+                .with_resource_type(32)
+                .with_resource_name(s("denied-group")),
+            DescribeConfigsResource::default()
+                .with_resource_type(32)
+                .with_resource_name(s("open-group")),
+        ]),
+        4,
+    );
+    let codes: Vec<i16> = resp.results.iter().map(|r| r.error_code).collect();
+    assert_eq!(codes, vec![GROUP_AUTHORIZATION_FAILED, code::NONE]);
+    assert!(resp.results[0].configs.is_empty());
+    assert_eq!(resp.results[1].configs.len(), 6);
+
     // Groups: OffsetCommit needs READ on the group, FindCoordinator DESCRIBE.
     let commit = |group: &str, topic: &str| {
         OffsetCommitRequest::default()

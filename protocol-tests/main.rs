@@ -19,6 +19,7 @@ mod descriptors;
 mod disk_full;
 mod fetch;
 mod framing;
+mod group_configs;
 mod group_offsets;
 mod groups;
 mod hostile;

@@ -145,7 +145,8 @@ pub fn duplicate_resources<'a>(
     dups
 }
 
-/// Applies an alter request to one resource: a topic's overrides or a dynamic broker layer.
+/// Applies an alter request to one resource: a topic's overrides, a dynamic broker layer or a
+/// group's configs.
 pub fn alter_resource(
     logs: &LogManager,
     node_id: i32,
@@ -218,6 +219,25 @@ pub fn alter_resource(
                 }
             };
             logs.alter_broker_configs(per_broker, &configs, validate_only)
+        }
+        resource_type::GROUP => {
+            // Kafka's `ConfigAdminManager` / `ControllerConfigurationValidator`: a GROUP
+            // resource needs a name; its configs are validated by `GroupConfig.validate`.
+            if name.is_empty() {
+                return Err(Error::InvalidRequest(
+                    "Default group resources are not allowed.".into(),
+                ));
+            }
+            let configs = match target {
+                AlterTarget::Replace(c) => c,
+                AlterTarget::Incremental(ops) => apply_incremental(
+                    &logs.group_configs().get(name),
+                    &ops,
+                    |n| super::group::find(n).map(|d| d.kind()),
+                    |_| None,
+                )?,
+            };
+            logs.alter_group_configs(name, &configs, validate_only)
         }
         resource_type::BROKER_LOGGER => Err(Error::InvalidRequest(
             "BROKER_LOGGER resources are not supported: Klamm's log levels are set with RUST_LOG"

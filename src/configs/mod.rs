@@ -1,5 +1,5 @@
 //! Config administration: what DescribeConfigs, CreateTopics (v5+) and the AlterConfigs APIs
-//! report and change, for TOPIC and BROKER resources (Kafka's `ConfigHelper` and
+//! report and change, for TOPIC, BROKER and GROUP resources (Kafka's `ConfigHelper` and
 //! `ConfigAdminManager`).
 //!
 //! A topic's value comes from its override, else from the broker setting it falls back to; a
@@ -8,6 +8,7 @@
 //! Synonyms list every place a value could come from, most specific first, as Kafka does.
 
 pub mod alter;
+pub mod group;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub mod resource_type {
     pub const TOPIC: i8 = 2;
     pub const BROKER: i8 = 4;
     pub const BROKER_LOGGER: i8 = 8;
+    pub const GROUP: i8 = 32;
 }
 
 /// DescribeConfigs `config_source` codes (Kafka's `DescribeConfigsResponse.ConfigSource`).
@@ -31,6 +33,8 @@ pub enum ConfigSource {
     DynamicDefaultBroker = 3,
     StaticBroker = 4,
     Default = 5,
+    /// Set on a GROUP resource (KIP-848's `GROUP_CONFIG`).
+    Group = 8,
 }
 
 /// One synonym of a config: where a value could come from, most specific first.

@@ -90,6 +90,7 @@ impl GroupCoordinator {
         let mut shards = Vec::with_capacity(n as usize);
         for i in 0..n {
             let mut st = ShardState::new(i, config.clone());
+            st.core.group_configs = Some(logs.group_configs());
             st.core.now = now_ms();
             if let Some(p) = existing.as_ref().and_then(|t| t.partition(i)) {
                 loader::load(&mut st, p, config.offsets_load_buffer_size)?;
@@ -647,7 +648,18 @@ impl GroupCoordinator {
         {
             let (r, outcome) = self.run(i, |st| st.delete_groups(&ids)).await;
             match outcome {
-                Ok(()) => results.extend(r),
+                Ok(()) => {
+                    // A deleted group's configs go with it (Kafka's `GroupCoordinatorService
+                    // .deleteGroups` removes them once the group's tombstones are written).
+                    for (id, e) in &r {
+                        if e.is_none() {
+                            if let Err(e) = self.logs.delete_group_configs(id) {
+                                warn!(group = %id, "cannot remove the deleted group's configs: {e}");
+                            }
+                        }
+                    }
+                    results.extend(r)
+                }
                 Err(e) => {
                     let e = append_error_to_response(e);
                     results.extend(ids.into_iter().map(|id| (id, Some(e.clone()))));

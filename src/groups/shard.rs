@@ -98,9 +98,26 @@ pub struct Core {
     pub wake: bool,
     /// The broker's topics as of the current operation (consumer groups subscribe to them).
     pub topics: Arc<TopicsImage>,
+    /// Per-group configs (GROUP resources); none in unit tests of the shard alone.
+    pub group_configs: Option<Arc<crate::configs::group::GroupConfigStore>>,
 }
 
 impl Core {
+    /// The consumer-group settings for group `gid`: the broker's, with the session timeout and
+    /// heartbeat interval from the group's `consumer.*` configs when set (Kafka's
+    /// `GroupMetadataManager.consumerGroupSessionTimeoutMs` / `...HeartbeatIntervalMs` read
+    /// `GroupConfigManager` per group).
+    pub fn consumer_config(&self, gid: &str) -> ConsumerGroupConfig {
+        let mut c = self.config.consumer.clone();
+        if let Some(store) = &self.group_configs {
+            let (session, hb) =
+                store.consumer_timeouts(gid, c.session_timeout_ms, c.heartbeat_interval_ms);
+            c.session_timeout_ms = session;
+            c.heartbeat_interval_ms = hb;
+        }
+        c
+    }
+
     pub fn schedule(&mut self, key: TimerKey, delay_ms: i64, task: TimerTask) {
         let delay = Duration::from_millis(delay_ms.max(0) as u64);
         if self.timer.schedule(key, delay, task) {
@@ -159,6 +176,7 @@ impl ShardState {
                 now: 0,
                 wake: false,
                 topics: Arc::new(TopicsImage::default()),
+                group_configs: None,
             },
         }
     }

@@ -1,4 +1,4 @@
-//! DescribeConfigs (key 32), v1-4: TOPIC and BROKER resources with sources, synonyms (when
+//! DescribeConfigs (key 32), v1-4: TOPIC, BROKER and GROUP resources with sources, synonyms (when
 //! asked), documentation (v3+, when asked), types (v3+), and read-only and sensitive flags
 //! (Kafka's `ConfigHelper.describeConfigs`).
 
@@ -79,6 +79,17 @@ fn describe(ctx: &RequestContext, kind: i8, name: &str) -> Result<Vec<ConfigEntr
                 )));
             }
             Ok(configs::describe_broker(&logs.config_view(), true))
+        }
+        resource_type::GROUP => {
+            // Kafka's `ConfigHelper.describeConfigs`: any group id, existing or not, is
+            // described (unset configs at their defaults); only the empty name is refused.
+            if name.is_empty() {
+                return Err(Error::InvalidRequest("Group name must not be empty".into()));
+            }
+            Ok(configs::group::describe(
+                &logs.settings(),
+                &logs.group_configs().get(name),
+            ))
         }
         other => Err(Error::InvalidRequest(format!(
             "Unsupported resource type: {}",

@@ -80,7 +80,11 @@ pub fn handle(
                 .with_resource_type(r.resource_type)
                 .with_resource_name(r.resource_name.clone());
             match result {
-                Ok(()) => out.error_code = 0,
+                // Kafka's `ApiError.NONE` has a null message.
+                Ok(()) => {
+                    out.error_code = 0;
+                    out.error_message = None;
+                }
                 Err(e) => {
                     out.error_code = e.code();
                     out.error_message = Some(sb(&e.message()));

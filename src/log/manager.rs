@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use uuid::Uuid;
 
 use crate::cluster::{self, uuid_from_kafka_string, uuid_to_kafka_string, write_atomically};
+use crate::configs::group::{self as group_config, GroupConfigStore};
 use crate::configs::BrokerConfigView;
 use crate::error::{Error, Result};
 use crate::log::checkpoint::{self, CheckpointFile};
@@ -98,6 +99,8 @@ pub struct LogManager {
     /// `static_settings` with the dynamic broker configs applied: what topic defaults follow.
     settings: RwLock<Arc<Settings>>,
     dynamic: Mutex<DynamicConfigs>,
+    /// Per-group dynamic configs (GROUP resources), shared with the group coordinator.
+    group_configs: Arc<GroupConfigStore>,
     node_id: i32,
     topics: DashMap<String, Arc<Topic>>,
     ids: DashMap<Uuid, String>,
@@ -132,6 +135,7 @@ impl LogManager {
         let data_dir = static_settings.data_dir();
         fs::create_dir_all(&data_dir)?;
         let dynamic = DynamicConfigs::load(&data_dir)?;
+        let group_configs = Arc::new(GroupConfigStore::load(&data_dir)?);
         let settings =
             Arc::new(static_settings.with_dynamic(&dynamic.cluster_default, &dynamic.per_broker));
         let space = space::for_dir(&data_dir);
@@ -178,6 +182,7 @@ impl LogManager {
             static_settings,
             settings: RwLock::new(settings.clone()),
             dynamic: Mutex::new(dynamic),
+            group_configs,
             topics: DashMap::new(),
             ids: DashMap::new(),
             admin: Mutex::new(()),
@@ -670,6 +675,38 @@ impl LogManager {
             p.set_config(cfg.clone());
         }
         info!(topic = %name, "updated topic configs");
+        Ok(())
+    }
+
+    /// Every group's explicit configs (the group coordinator reads them per group).
+    pub fn group_configs(&self) -> Arc<GroupConfigStore> {
+        self.group_configs.clone()
+    }
+
+    /// Replaces the explicit configs of group `name` (an AlterConfigs or
+    /// IncrementalAlterConfigs on its GROUP resource) after Kafka's `GroupConfig.validate`
+    /// against the effective broker settings, and persists them.
+    pub fn alter_group_configs(
+        &self,
+        name: &str,
+        configs: &BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<()> {
+        let normalized = group_config::validate(&self.settings(), configs)?;
+        if validate_only {
+            return Ok(());
+        }
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        self.group_configs.set(&self.data_dir, name, normalized)?;
+        info!(group = %name, "updated group configs");
+        Ok(())
+    }
+
+    /// Removes a deleted group's configs (DeleteGroups).
+    pub fn delete_group_configs(&self, name: &str) -> Result<()> {
+        let _guard = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        self.group_configs
+            .set(&self.data_dir, name, BTreeMap::new())?;
         Ok(())
     }
 

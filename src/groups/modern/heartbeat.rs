@@ -191,8 +191,8 @@ impl ShardState {
         image: &TopicsImage,
         txn: &mut Txn,
     ) -> Result<HeartbeatResponse, Error> {
-        let config = self.core.config.consumer.clone();
         let gid = req.group_id.clone();
+        let config = self.core.consumer_config(&gid);
         let create = req.member_epoch == 0;
 
         // The group: a new one, an empty classic group deleted to make room (online upgrade of
@@ -787,9 +787,9 @@ impl ShardState {
     /// After start-up replay: every loaded member's session starts now, and members that were
     /// revoking get their rebalance timeout again (Kafka's `onLoaded`).
     pub fn on_loaded_consumer_groups(&mut self) {
-        let session = self.core.config.consumer.session_timeout_ms;
         let mut timers = Vec::new();
         for (gid, g) in &self.groups {
+            let session = self.core.consumer_config(gid).session_timeout_ms;
             let Group::Consumer(g) = g else { continue };
             if g.num_members() > 0 {
                 info!(group = %gid, members = g.num_members(), epoch = g.group_epoch(), "loaded consumer group");

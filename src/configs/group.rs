@@ -1,0 +1,404 @@
+//! Per-group dynamic configs (KIP-848's GROUP config resource, Kafka's `GroupConfig` and
+//! `GroupConfigManager`): DescribeConfigs, AlterConfigs and IncrementalAlterConfigs on resource
+//! type GROUP (32).
+//!
+//! The names are Kafka's `GroupConfig` names for consumer and share groups. An unset name falls
+//! back to the broker setting Kafka takes its default from (`GroupCoordinatorConfig
+//! .extractGroupConfigMap`): `group.consumer.*` from Klamm's settings; Klamm has no share groups
+//! yet, so the `share.*` names are stored, validated and described with Kafka's built-in
+//! `group.share.*` defaults and bounds, and have no effect. A consumer group's session timeout
+//! and heartbeat interval follow its `consumer.*` configs (Kafka's `GroupMetadataManager`
+//! reads `GroupConfigManager` per group).
+//!
+//! Kafka keeps them in the metadata log; Klamm keeps them in `klamm-group-configs.json` in the
+//! data directory, written atomically, as it keeps dynamic broker configs.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::RwLock;
+
+use super::{ConfigEntry, ConfigSource, Synonym};
+use crate::cluster::write_atomically;
+use crate::error::Error;
+use crate::settings::{Kind, Settings};
+
+pub const FILE: &str = "klamm-group-configs.json";
+
+/// Where a group config's default and its bounds come from.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// A Klamm setting: the default, the minimum and the maximum setting names.
+    Setting(&'static str, &'static str, &'static str),
+    /// Kafka's built-in broker default, minimum and maximum (settings Klamm does not have yet).
+    Fixed(i32, i32, i32, [&'static str; 2]),
+    /// A string with Kafka's default and allowed values.
+    OneOf(&'static str, &'static [&'static str]),
+}
+
+/// One group config: Kafka's name, its bounds and documentation.
+pub struct GroupDef {
+    pub name: &'static str,
+    bound: Bound,
+    pub doc: &'static str,
+}
+
+/// Kafka's `GroupConfig.CONFIG`, in its order of definition.
+pub static GROUP_DEFS: &[GroupDef] = &[
+    GroupDef {
+        name: "consumer.session.timeout.ms",
+        bound: Bound::Setting(
+            "group.consumer.session.timeout.ms",
+            "group.consumer.min.session.timeout.ms",
+            "group.consumer.max.session.timeout.ms",
+        ),
+        doc: "The timeout to detect client failures when using the consumer group protocol.",
+    },
+    GroupDef {
+        name: "consumer.heartbeat.interval.ms",
+        bound: Bound::Setting(
+            "group.consumer.heartbeat.interval.ms",
+            "group.consumer.min.heartbeat.interval.ms",
+            "group.consumer.max.heartbeat.interval.ms",
+        ),
+        doc: "The heartbeat interval given to the members of a consumer group.",
+    },
+    GroupDef {
+        name: "share.session.timeout.ms",
+        bound: Bound::Fixed(
+            45000,
+            45000,
+            60000,
+            [
+                "group.share.min.session.timeout.ms",
+                "group.share.max.session.timeout.ms",
+            ],
+        ),
+        doc: "The timeout to detect client failures when using the share group protocol.",
+    },
+    GroupDef {
+        name: "share.heartbeat.interval.ms",
+        bound: Bound::Fixed(
+            5000,
+            5000,
+            15000,
+            [
+                "group.share.min.heartbeat.interval.ms",
+                "group.share.max.heartbeat.interval.ms",
+            ],
+        ),
+        doc: "The heartbeat interval given to the members of a share group.",
+    },
+    GroupDef {
+        name: "share.record.lock.duration.ms",
+        bound: Bound::Fixed(
+            30000,
+            15000,
+            60000,
+            [
+                "group.share.min.record.lock.duration.ms",
+                "group.share.max.record.lock.duration.ms",
+            ],
+        ),
+        doc: "The record acquisition lock duration in milliseconds for share groups.",
+    },
+    GroupDef {
+        name: "share.auto.offset.reset",
+        bound: Bound::OneOf("latest", &["latest", "earliest"]),
+        doc: "The strategy to initialize the share-partition start offset.",
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static GroupDef> {
+    GROUP_DEFS.iter().find(|d| d.name == name)
+}
+
+impl GroupDef {
+    pub fn kind(&self) -> Kind {
+        match self.bound {
+            Bound::OneOf(..) => Kind::String,
+            _ => Kind::Int,
+        }
+    }
+
+    /// The value an unset config has: the broker's setting it defaults to.
+    pub fn default_value(&self, s: &Settings) -> String {
+        match self.bound {
+            Bound::Setting(d, _, _) => s.i32(d).to_string(),
+            Bound::Fixed(d, _, _, _) => d.to_string(),
+            Bound::OneOf(d, _) => d.to_string(),
+        }
+    }
+
+    /// Kafka's `ConfigDef.parse` plus `GroupConfig.validateValues`' range checks, with its
+    /// messages; failures are INVALID_CONFIG.
+    fn check(&self, s: &Settings, raw: &str) -> Result<String, Error> {
+        let v = raw.trim();
+        let int = |v: &str| {
+            v.parse::<i32>().map_err(|_| {
+                Error::InvalidConfig(format!(
+                    "Invalid value {v} for configuration {}: Not a number of type INT",
+                    self.name
+                ))
+            })
+        };
+        let range = |n: i32, min: i32, max: i32, names: [&str; 2]| {
+            if n < 1 {
+                return Err(Error::InvalidConfig(format!(
+                    "Invalid value {n} for configuration {}: Value must be at least 1",
+                    self.name
+                )));
+            }
+            if n < min {
+                return Err(Error::InvalidConfig(format!(
+                    "{} must be greater than or equal to {}",
+                    self.name, names[0]
+                )));
+            }
+            if n > max {
+                return Err(Error::InvalidConfig(format!(
+                    "{} must be less than or equal to {}",
+                    self.name, names[1]
+                )));
+            }
+            Ok(n.to_string())
+        };
+        match self.bound {
+            Bound::Setting(_, min, max) => range(int(v)?, s.i32(min), s.i32(max), [min, max]),
+            Bound::Fixed(_, min, max, names) => range(int(v)?, min, max, names),
+            Bound::OneOf(_, allowed) => {
+                if allowed.contains(&v) {
+                    Ok(v.to_string())
+                } else {
+                    Err(Error::InvalidConfig(format!(
+                        "Invalid value {v} for configuration {}: String must be one of: {}",
+                        self.name,
+                        allowed.join(", ")
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Kafka's `GroupConfig.validate`: only group config names, each value valid and within the
+/// broker's bounds, and each session timeout greater than its heartbeat interval (with the
+/// unset ones at their defaults). Returns the normalized configs.
+pub fn validate(
+    s: &Settings,
+    configs: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, Error> {
+    if let Some(unknown) = configs.keys().find(|k| find(k).is_none()) {
+        return Err(Error::InvalidConfig(format!(
+            "Unknown group config name: {unknown}"
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for def in GROUP_DEFS {
+        if let Some(v) = configs.get(def.name) {
+            out.insert(def.name.to_string(), def.check(s, v)?);
+        }
+    }
+    let value = |name: &str| -> i64 {
+        out.get(name)
+            .cloned()
+            .or_else(|| find(name).map(|d| d.default_value(s)))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    for kind in ["consumer", "share"] {
+        let session = format!("{kind}.session.timeout.ms");
+        let hb = format!("{kind}.heartbeat.interval.ms");
+        if value(&session) <= value(&hb) {
+            return Err(Error::InvalidConfig(format!(
+                "{session} must be greater than {hb}"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Every group config of a group with explicit `overrides` (Kafka's
+/// `ConfigHelper.createGroupConfigEntry`): GROUP_CONFIG with that one synonym when set, else
+/// DEFAULT_CONFIG without synonyms (the names are not broker settings, so Kafka finds none).
+pub fn describe(s: &Settings, overrides: &BTreeMap<String, String>) -> Vec<ConfigEntry> {
+    GROUP_DEFS
+        .iter()
+        .map(|def| {
+            let set = overrides.get(def.name);
+            let value = set.cloned().unwrap_or_else(|| def.default_value(s));
+            let synonyms: Vec<Synonym> = set
+                .map(|v| Synonym {
+                    name: def.name.to_string(),
+                    value: Some(v.clone()),
+                    source: ConfigSource::Group,
+                })
+                .into_iter()
+                .collect();
+            ConfigEntry {
+                name: def.name.to_string(),
+                value: Some(value),
+                source: if set.is_some() {
+                    ConfigSource::Group
+                } else {
+                    ConfigSource::Default
+                },
+                synonyms,
+                kind: Some(def.kind()),
+                doc: Some(def.doc),
+                read_only: false,
+                sensitive: false,
+            }
+        })
+        .collect()
+}
+
+/// Every group's explicit configs, persisted in the data directory.
+#[derive(Default)]
+pub struct GroupConfigStore {
+    groups: RwLock<BTreeMap<String, BTreeMap<String, String>>>,
+}
+
+impl GroupConfigStore {
+    /// Reads the file; a missing file is no group configs.
+    pub fn load(dir: &Path) -> io::Result<GroupConfigStore> {
+        let groups = match fs::read(dir.join(FILE)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", dir.join(FILE).display()),
+                )
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(GroupConfigStore {
+            groups: RwLock::new(groups),
+        })
+    }
+
+    /// The explicit configs of `group` (empty when none are set).
+    pub fn get(&self, group: &str) -> BTreeMap<String, String> {
+        self.groups
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(group)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Replaces the explicit configs of `group` (none: removes the group) and persists.
+    pub fn set(
+        &self,
+        dir: &Path,
+        group: &str,
+        configs: BTreeMap<String, String>,
+    ) -> io::Result<()> {
+        let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = groups.clone();
+        if configs.is_empty() {
+            if next.remove(group).is_none() {
+                return Ok(());
+            }
+        } else {
+            next.insert(group.to_string(), configs);
+        }
+        let body = serde_json::to_vec_pretty(&next).map_err(io::Error::other)?;
+        write_atomically(&dir.join(FILE), &body)?;
+        *groups = next;
+        Ok(())
+    }
+
+    /// The session timeout and heartbeat interval of consumer group `group`: its
+    /// `consumer.*` configs when set, else `session` and `heartbeat` (the broker's).
+    pub fn consumer_timeouts(&self, group: &str, session: i32, heartbeat: i32) -> (i32, i32) {
+        let groups = self.groups.read().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = groups.get(group) else {
+            return (session, heartbeat);
+        };
+        let get = |k: &str, d: i32| c.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        (
+            get("consumer.session.timeout.ms", session),
+            get("consumer.heartbeat.interval.ms", heartbeat),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn validation_follows_kafka() {
+        let s = Settings::defaults();
+        let e = validate(&s, &map(&[("consumer.session.timeout.ms", "1000")])).unwrap_err();
+        assert_eq!(e.code(), 40);
+        assert_eq!(
+            e.to_string(),
+            "consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms"
+        );
+        let e = validate(&s, &map(&[("consumer.heartbeat.interval.ms", "20000")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "consumer.heartbeat.interval.ms must be less than or equal to group.consumer.max.heartbeat.interval.ms"
+        );
+        let e = validate(&s, &map(&[("x.y", "1")])).unwrap_err();
+        assert_eq!(e.to_string(), "Unknown group config name: x.y");
+        let e = validate(&s, &map(&[("share.auto.offset.reset", "none")])).unwrap_err();
+        assert_eq!(e.code(), 40);
+        let ok = validate(
+            &s,
+            &map(&[
+                ("consumer.session.timeout.ms", " 50000"),
+                ("share.auto.offset.reset", "earliest"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            map(&[
+                ("consumer.session.timeout.ms", "50000"),
+                ("share.auto.offset.reset", "earliest")
+            ])
+        );
+    }
+
+    #[test]
+    fn describe_sources_and_store() {
+        let s = Settings::defaults();
+        let list = describe(&s, &map(&[("consumer.heartbeat.interval.ms", "6000")]));
+        assert_eq!(list.len(), GROUP_DEFS.len());
+        let hb = &list[1];
+        assert_eq!(hb.value.as_deref(), Some("6000"));
+        assert_eq!(hb.source, ConfigSource::Group);
+        assert_eq!(hb.synonyms.len(), 1);
+        let st = &list[0];
+        assert_eq!(st.value.as_deref(), Some("45000"));
+        assert_eq!(st.source, ConfigSource::Default);
+        assert!(st.synonyms.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let store = GroupConfigStore::load(dir.path()).unwrap();
+        store
+            .set(
+                dir.path(),
+                "g",
+                map(&[("consumer.heartbeat.interval.ms", "6000")]),
+            )
+            .unwrap();
+        let again = GroupConfigStore::load(dir.path()).unwrap();
+        assert_eq!(again.consumer_timeouts("g", 45000, 5000), (45000, 6000));
+        assert_eq!(again.consumer_timeouts("h", 45000, 5000), (45000, 5000));
+        again.set(dir.path(), "g", BTreeMap::new()).unwrap();
+        assert!(GroupConfigStore::load(dir.path())
+            .unwrap()
+            .get("g")
+            .is_empty());
+    }
+}
