@@ -73,7 +73,7 @@ class AdminClientTest {
     static void start() throws Exception {
         klamm = Klamm.start("authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
                 "allow.everyone.if.no.acl.found=true", "group.initial.rebalance.delay.ms=0");
-        admin = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()));
+        admin = klamm.admin();
     }
 
     @AfterAll

@@ -50,7 +50,7 @@ class ApiVersionsFeaturesTest {
 
     @Test
     void describeFeaturesMatchesKafka41WithoutTransactionsV2() throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()))) {
+        try (Admin admin = klamm.admin()) {
             FeatureMetadata fm = admin.describeFeatures().featureMetadata().get();
             assertEquals(Map.of(
                     "metadata.version", "7-27",
@@ -68,7 +68,7 @@ class ApiVersionsFeaturesTest {
             long epoch = fm.finalizedFeaturesEpoch().get();
             assertTrue(epoch > 0, "epoch " + epoch);
             // The same epoch on a second connection of the same broker run.
-            try (Admin again = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()))) {
+            try (Admin again = klamm.admin()) {
                 assertEquals(epoch, again.describeFeatures().featureMetadata().get().finalizedFeaturesEpoch().get());
             }
         }
@@ -85,7 +85,7 @@ class ApiVersionsFeaturesTest {
         p.put("transactional.id", "features-tv1");
         p.put("key.serializer", StringSerializer.class.getName());
         p.put("value.serializer", StringSerializer.class.getName());
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()));
+        try (Admin admin = klamm.admin();
                 KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
             admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("features-txn", 1, (short) 1)))
                     .all().get();

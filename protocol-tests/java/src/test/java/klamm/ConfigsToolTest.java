@@ -38,9 +38,7 @@ class ConfigsToolTest {
         // PLAINTEXT first: its address is the ready line's, which the tools use; SCRAM logins go to
         // the SASL_PLAINTEXT listener (SCRAM users come only from AlterUserScramCredentials).
         klamm = Klamm.start("listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0");
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, klamm.bootstrap());
-        admin = Admin.create(p);
+        admin = klamm.admin();
     }
 
     @AfterAll

@@ -18,7 +18,6 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -62,9 +61,7 @@ class ConsoleToolsTest {
         // Kafka's 3 s initial rebalance delay only waits for more members to join; one console
         // consumer at a time joins each group here.
         klamm = Klamm.start("group.initial.rebalance.delay.ms=0");
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, klamm.bootstrap());
-        admin = Admin.create(p);
+        admin = klamm.admin();
     }
 
     @AfterAll

@@ -38,7 +38,7 @@ class ExactlyOnceTest {
     @BeforeAll
     static void start() throws Exception {
         klamm = Klamm.start("group.initial.rebalance.delay.ms=0");
-        admin = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()));
+        admin = klamm.admin();
         admin.createTopics(List.of(new NewTopic("eos-in", 2, (short) 1), new NewTopic("eos-out", 2, (short) 1))).all().get();
     }
 

@@ -75,6 +75,11 @@ public final class Klamm implements AutoCloseable {
         return dataDir;
     }
 
+    /** A new Admin client on this broker's bootstrap address (the caller closes it). */
+    public org.apache.kafka.clients.admin.Admin admin() {
+        return org.apache.kafka.clients.admin.Admin.create(java.util.Map.of("bootstrap.servers", bootstrap));
+    }
+
     /** HOST:PORT of a named listener from its {@code klamm listener NAME (...) on ADDR} line. */
     public String listener(String name) {
         String addr = listeners.get(name);

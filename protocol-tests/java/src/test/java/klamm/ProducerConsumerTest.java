@@ -46,7 +46,7 @@ class ProducerConsumerTest {
         // instead of 5 s so a member's assignment changes within the test's time.
         klamm = Klamm.start("group.initial.rebalance.delay.ms=0", "group.consumer.min.heartbeat.interval.ms=100",
                 "group.consumer.heartbeat.interval.ms=500");
-        admin = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()));
+        admin = klamm.admin();
     }
 
     @AfterAll

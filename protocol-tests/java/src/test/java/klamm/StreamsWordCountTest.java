@@ -54,7 +54,7 @@ class StreamsWordCountTest {
     @BeforeAll
     static void start() throws Exception {
         klamm = Klamm.start("group.initial.rebalance.delay.ms=0");
-        admin = Admin.create(Map.of("bootstrap.servers", klamm.bootstrap()));
+        admin = klamm.admin();
         admin.createTopics(List.of(new NewTopic("wc-in", 2, (short) 1), new NewTopic("wc-out", 2, (short) 1))).all().get();
     }
 

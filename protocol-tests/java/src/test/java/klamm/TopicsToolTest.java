@@ -3,10 +3,8 @@ package klamm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,9 +24,7 @@ class TopicsToolTest {
     @BeforeAll
     static void start() throws Exception {
         klamm = Klamm.start();
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, klamm.bootstrap());
-        admin = Admin.create(p);
+        admin = klamm.admin();
     }
 
     @AfterAll
