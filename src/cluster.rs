@@ -35,9 +35,26 @@ pub fn random_uuid() -> Uuid {
 /// Writes a file so that a crash leaves either the old or the new content: temp file, fsync,
 /// rename, fsync of the directory.
 pub fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
+    write_atomically_with_mode(path, content, 0o666)
+}
+
+/// [`write_atomically`] with the file created with `mode` (less the umask) from the start, so a
+/// secret (`0o600`) is never readable by others, not even between the write and a chmod.
+pub fn write_atomically_with_mode(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = tmp_path(path);
+    // A temporary file a crash left behind keeps its mode when reopened: start afresh.
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
         f.write_all(content)?;
         f.sync_all()?;
     }

@@ -256,10 +256,20 @@ async fn process(
                     return (api, Err(()));
                 }
                 Gate::Sasl => {
-                    let Some(answer) = auth.handle(ctx.version, req.body, peer, session).await
-                    else {
-                        return (api, Err(()));
-                    };
+                    // The same request boundary as below: a panic in a mechanism (JWT, JWKS,
+                    // SCRAM parsing) costs this connection, never the process.
+                    let answer =
+                        match catch_unwind(auth.handle(ctx.version, req.body, peer, session)).await
+                        {
+                            Ok(Some(answer)) => answer,
+                            Ok(None) => return (api, Err(())),
+                            Err(_) => {
+                                crate::metrics::get().requests.panicked(ctx.api_key);
+                                warn!(%peer, client_id = ?client_id, api = ?ctx.api_key,
+                                    "SASL request panicked, closing connection");
+                                return (api, Err(()));
+                            }
+                        };
                     *close_after = answer.close_after;
                     if crate::metrics::get().requests.enabled() {
                         tally_errors(&answer.response, errors);

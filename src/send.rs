@@ -80,8 +80,13 @@ pub const BUFFERED_READ_SIZE: usize = 256 * 1024;
 impl ResponseSend {
     /// Writes the whole response through a writer that transforms the bytes (TLS): byte chunks
     /// as they are, file regions with positioned reads of up to [`BUFFERED_READ_SIZE`] into
-    /// one buffer reused for the whole response. No per-record work. The caller flushes.
-    pub async fn write_buffered<W: AsyncWrite + Unpin>(&self, writer: &mut W) -> io::Result<()> {
+    /// `buf`, the connection's buffer reused across responses (grown once to what the largest
+    /// region needs). No per-record work. The caller flushes.
+    pub async fn write_buffered<W: AsyncWrite + Unpin>(
+        &self,
+        writer: &mut W,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
         let file_bytes: usize = self
             .chunks
             .iter()
@@ -91,11 +96,14 @@ impl ResponseSend {
             })
             .max()
             .unwrap_or(0);
-        let mut buf = vec![0u8; file_bytes.min(BUFFERED_READ_SIZE)];
+        let want = file_bytes.min(BUFFERED_READ_SIZE);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
         for chunk in &self.chunks {
             match chunk {
                 Chunk::Bytes(b) => writer.write_all(b).await?,
-                Chunk::File(f) => copy_region(writer, f, &mut buf).await?,
+                Chunk::File(f) => copy_region(writer, f, &mut buf[..want]).await?,
             }
         }
         Ok(())
@@ -114,7 +122,11 @@ async fn copy_region<W: AsyncWrite + Unpin>(
     let mut remaining = slice.len;
     while remaining > 0 {
         let want = remaining.min(buf.len());
-        let n = slice.file.read_at(&mut buf[..want], offset)?;
+        let n = match slice.file.read_at(&mut buf[..want], offset) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -217,7 +229,9 @@ mod tests {
             ],
         };
         let mut out = Vec::new();
-        send.write_buffered(&mut out).await.unwrap();
+        send.write_buffered(&mut out, &mut Vec::new())
+            .await
+            .unwrap();
         assert_eq!(out.len(), send.len());
         assert_eq!(&out[..4], b"head");
         assert_eq!(&out[4..600_005], &payload[3..600_004]);
@@ -226,7 +240,10 @@ mod tests {
         let short = ResponseSend {
             chunks: vec![region(699_999, 2)],
         };
-        let e = short.write_buffered(&mut Vec::new()).await.unwrap_err();
+        let e = short
+            .write_buffered(&mut Vec::new(), &mut Vec::new())
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

@@ -41,7 +41,7 @@ impl Stream {
             }
             Stream::Tls(s) => {
                 let (r, w) = tokio::io::split(*s);
-                (Reader::Tls(r), Writer::Tls(w))
+                (Reader::Tls(r), Writer::Tls(w, Vec::new()))
             }
         }
     }
@@ -69,7 +69,8 @@ impl AsyncRead for Reader {
 /// The write side of a connection.
 pub enum Writer {
     Plain(OwnedWriteHalf),
-    Tls(WriteHalf<TlsStream<TcpStream>>),
+    /// The TLS stream and the buffer its file regions are read into, kept for the connection.
+    Tls(WriteHalf<TlsStream<TcpStream>>, Vec<u8>),
 }
 
 impl Writer {
@@ -78,8 +79,8 @@ impl Writer {
     pub async fn send(&mut self, response: &ResponseSend) -> io::Result<()> {
         match self {
             Writer::Plain(w) => response.write_to(w).await,
-            Writer::Tls(w) => {
-                response.write_buffered(w).await?;
+            Writer::Tls(w, buf) => {
+                response.write_buffered(w, buf).await?;
                 w.flush().await
             }
         }
@@ -89,7 +90,7 @@ impl Writer {
     pub async fn shutdown(&mut self) {
         let _ = match self {
             Writer::Plain(w) => w.shutdown().await,
-            Writer::Tls(w) => w.shutdown().await,
+            Writer::Tls(w, _) => w.shutdown().await,
         };
     }
 }

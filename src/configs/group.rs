@@ -14,7 +14,6 @@
 //! data directory, written atomically, as it keeps dynamic broker configs.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::Path;
 use std::sync::RwLock;
@@ -263,16 +262,7 @@ pub struct GroupConfigStore {
 impl GroupConfigStore {
     /// Reads the file; a missing file is no group configs.
     pub fn load(dir: &Path) -> io::Result<GroupConfigStore> {
-        let groups = match fs::read(dir.join(FILE)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", dir.join(FILE).display()),
-                )
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(e),
-        };
+        let groups = crate::cluster::read_json(&dir.join(FILE))?.unwrap_or_default();
         Ok(GroupConfigStore {
             groups: RwLock::new(groups),
         })
@@ -295,8 +285,13 @@ impl GroupConfigStore {
         group: &str,
         configs: BTreeMap<String, String>,
     ) -> io::Result<()> {
-        let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
-        let mut next = groups.clone();
+        // Writers are serialised by the caller (the log manager's admin lock); the file is
+        // written without holding the map's lock, which every KIP-848 heartbeat reads.
+        let mut next = self
+            .groups
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         if configs.is_empty() {
             if next.remove(group).is_none() {
                 return Ok(());
@@ -306,7 +301,7 @@ impl GroupConfigStore {
         }
         let body = serde_json::to_vec_pretty(&next).map_err(io::Error::other)?;
         write_atomically(&dir.join(FILE), &body)?;
-        *groups = next;
+        *self.groups.write().unwrap_or_else(|e| e.into_inner()) = next;
         Ok(())
     }
 
@@ -317,7 +312,14 @@ impl GroupConfigStore {
         let Some(c) = groups.get(group) else {
             return (session, heartbeat);
         };
-        let get = |k: &str, d: i32| c.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        // Values were validated when set; one edited by hand into the file below 1 ms is not
+        // used (as the broker's own `group.consumer.*` values are clamped).
+        let get = |k: &str, d: i32| {
+            c.get(k)
+                .and_then(|v| v.parse::<i32>().ok())
+                .filter(|v| *v >= 1)
+                .unwrap_or(d)
+        };
         (
             get("consumer.session.timeout.ms", session),
             get("consumer.heartbeat.interval.ms", heartbeat),

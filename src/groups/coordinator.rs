@@ -651,11 +651,24 @@ impl GroupCoordinator {
                 Ok(()) => {
                     // A deleted group's configs go with it (Kafka's `GroupCoordinatorService
                     // .deleteGroups` removes them once the group's tombstones are written).
-                    for (id, e) in &r {
-                        if e.is_none() {
-                            if let Err(e) = self.logs.delete_group_configs(id) {
-                                warn!(group = %id, "cannot remove the deleted group's configs: {e}");
+                    // The state file is rewritten (and fsynced) off the runtime threads.
+                    let deleted: Vec<String> = r
+                        .iter()
+                        .filter(|(_, e)| e.is_none())
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    if !deleted.is_empty() {
+                        let logs = self.logs.clone();
+                        let removed = tokio::task::spawn_blocking(move || {
+                            for id in &deleted {
+                                if let Err(e) = logs.delete_group_configs(id) {
+                                    warn!(group = %id, "cannot remove the deleted group's configs: {e}");
+                                }
                             }
+                        })
+                        .await;
+                        if let Err(e) = removed {
+                            warn!("cannot remove the deleted groups' configs: {e}");
                         }
                     }
                     results.extend(r)

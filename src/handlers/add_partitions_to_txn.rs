@@ -27,8 +27,9 @@ pub async fn handle(
         req.v3_and_below_transactional_id.as_str(),
     );
     let mut partitions = Vec::new();
-    let mut unknown = Vec::new();
-    let mut denied: Vec<(String, i32)> = Vec::new();
+    // Sets: the verdict below looks each partition up in them.
+    let mut unknown: std::collections::HashSet<(String, i32)> = std::collections::HashSet::new();
+    let mut denied: std::collections::HashSet<(String, i32)> = std::collections::HashSet::new();
     for t in &req.v3_and_below_topics {
         if txn_denied {
             break;
@@ -37,7 +38,7 @@ pub async fn handle(
         let authorized = authz::topic(ctx, AclOperation::Write, t.name.as_str());
         for p in &t.partitions {
             if !authorized {
-                denied.push((t.name.to_string(), *p));
+                denied.insert((t.name.to_string(), *p));
                 continue;
             }
             let known = topic
@@ -46,7 +47,7 @@ pub async fn handle(
             if known {
                 partitions.push((t.name.to_string(), *p));
             } else {
-                unknown.push((t.name.to_string(), *p));
+                unknown.insert((t.name.to_string(), *p));
             }
         }
     }
@@ -55,9 +56,10 @@ pub async fn handle(
             return Error::TransactionalIdAuthorizationFailed.code();
         }
         if !unknown.is_empty() || !denied.is_empty() {
-            return if denied.iter().any(|(t, i)| t == name && *i == p) {
+            let key = (name.to_string(), p);
+            return if denied.contains(&key) {
                 Error::topic_denied().code()
-            } else if unknown.iter().any(|(t, i)| t == name && *i == p) {
+            } else if unknown.contains(&key) {
                 Error::UnknownTopicOrPartition.code()
             } else {
                 Error::OperationNotAttempted.code()

@@ -13,17 +13,13 @@ pub fn handle(ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroup
     let v = ctx.version;
     // DESCRIBE on each group (`KafkaApis.handleDescribeGroupsRequest`): the others get
     // GROUP_AUTHORIZATION_FAILED and nothing else.
-    let ids: Vec<String> = req
-        .groups
-        .iter()
-        .map(|g| g.to_string())
-        .filter(|g| authz::group(ctx, AclOperation::Describe, g))
-        .collect();
-    let denied: Vec<DescribedGroup> = req
-        .groups
-        .iter()
-        .filter(|g| !ids.iter().any(|i| i == g.as_str()))
-        .map(|g| {
+    // One pass (a request may name many groups): authorized ids to describe, the rest denied.
+    let mut ids: Vec<String> = Vec::new();
+    let mut denied: Vec<DescribedGroup> = Vec::new();
+    for g in &req.groups {
+        if authz::group(ctx, AclOperation::Describe, g.as_str()) {
+            ids.push(g.to_string());
+        } else {
             let e = Error::GroupAuthorizationFailed;
             let mut d = DescribedGroup::default()
                 .with_group_id(g.clone())
@@ -31,9 +27,9 @@ pub fn handle(ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroup
             if v >= 6 {
                 d.error_message = Some(sb(&e.message()));
             }
-            d
-        })
-        .collect();
+            denied.push(d);
+        }
+    }
     let described = match ctx.broker.groups.describe_groups(&ids) {
         Ok(d) => d,
         Err(e) => {

@@ -246,17 +246,8 @@ pub fn client_host(ctx: &RequestContext) -> String {
     format!("/{}", ctx.peer.ip())
 }
 
-/// `Utils.to32BitField` of every operation Kafka allows on a resource type when no authorizer
-/// is configured (`AclEntry.supportedOperations`).
+/// Authorized-operations fields: the per-resource-type sets are `ResourceType::supported_operations`.
 pub mod authorized_operations {
-    /// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
-    pub const TOPIC: i32 =
-        (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
-    /// READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
-    pub const GROUP: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
-    /// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
-    pub const CLUSTER: i32 =
-        (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
     /// Kafka's "not requested" marker (`Integer.MIN_VALUE`).
     pub const OMITTED: i32 = i32::MIN;
 }

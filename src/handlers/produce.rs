@@ -14,6 +14,7 @@ use super::authz::{self, AclOperation};
 use super::{sb, Outcome, RequestContext};
 use crate::broker::now_ms;
 use crate::error::Error;
+use crate::log::batch::BatchHeader;
 use crate::log::partition::AppendInfo;
 use crate::log::validator::{self, AppendOrigin};
 use crate::log::{Partition, Topic};
@@ -138,13 +139,10 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
     )))
 }
 
-/// The transactional bit (attributes bit 4) of the first batch, when it is a v2 batch.
+/// The transactional bit of the first batch, when it is a whole v2 header (anything shorter
+/// is refused by the validator after the authorization checks).
 fn is_transactional(records: &Bytes) -> bool {
-    const MAGIC: usize = 16;
-    const ATTRIBUTES: usize = 21;
-    records.len() >= ATTRIBUTES + 2
-        && records[MAGIC] == 2
-        && (u16::from_be_bytes([records[ATTRIBUTES], records[ATTRIBUTES + 1]]) & 0x10) != 0
+    BatchHeader::new(records).is_some_and(|h| h.magic() == 2 && h.is_transactional())
 }
 
 /// `ProduceRequest.getErrorResponse`: every partition carries `e`.

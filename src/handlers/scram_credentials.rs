@@ -48,12 +48,14 @@ pub fn alter(
     // ALTER on the cluster, else every user fails (`ControllerApis`).
     if !authz::cluster(ctx, AclOperation::Alter) {
         let e = crate::error::Error::ClusterAuthorizationFailed;
+        // Each user once, in request order (a set for the check: a request may name many).
         let mut users: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for c in &changes {
             let u = match c {
                 Alteration::Delete { user, .. } | Alteration::Upsert { user, .. } => user,
             };
-            if !users.contains(u) {
+            if seen.insert(u.as_str()) {
                 users.push(u.clone());
             }
         }

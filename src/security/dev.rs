@@ -331,14 +331,34 @@ fn generate_password() -> String {
 
 /// Writes a file only its owner can read (keys, passwords).
 pub fn write_private(path: &Path, body: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    write_atomically(path, body)?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+    crate::cluster::write_atomically_with_mode(path, body, 0o600)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificates_are_made_once_with_private_keys_only_the_owner_reads() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dev = DevSecurity::prepare(dir.path(), "127.0.0.1:19092").unwrap();
+        dev.ensure_certificates().unwrap();
+        for secret in [dev.server_keystore_path(), dev.client_key_path()] {
+            let mode = fs::metadata(&secret).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", secret.display());
+        }
+        let keystore = fs::read_to_string(dev.server_keystore_path()).unwrap();
+        assert!(
+            keystore.starts_with("-----BEGIN PRIVATE KEY-----"),
+            "{keystore}"
+        );
+        assert_eq!(keystore.matches("-----BEGIN CERTIFICATE-----").count(), 2);
+        let ca = fs::read(dev.ca_path()).unwrap();
+        // A second start reuses them.
+        dev.ensure_certificates().unwrap();
+        assert_eq!(fs::read(dev.ca_path()).unwrap(), ca);
+    }
 
     #[test]
     fn users_are_generated_once_and_listener_ports_follow_listen() {

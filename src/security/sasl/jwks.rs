@@ -213,7 +213,8 @@ fn parse_http_response(raw: &[u8]) -> Result<Vec<u8>, String> {
             if size == 0 {
                 return Ok(out);
             }
-            if rest.len() < size + 2 || out.len() + size > MAX_JWKS_BYTES {
+            // Checked before any sum: a chunk size is read from the peer (usize::MAX wraps).
+            if size > MAX_JWKS_BYTES - out.len() || rest.len() < size + 2 {
                 return Err("truncated or oversized chunk".into());
             }
             out.extend_from_slice(&rest[..size]);
