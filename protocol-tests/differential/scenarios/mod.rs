@@ -13,6 +13,9 @@ use super::{Ctx, Env, SIDES};
 
 mod api_versions;
 mod topics;
+// admin (configs, group configs, DeleteRecords, DescribeCluster, framing)
+// data (produce, fetch, list_offsets, transactions, producers)
+// groups (classic, offsets, consumer, coordinators)
 
 pub type Scenario = (&'static str, fn(&mut Ctx));
 
@@ -21,6 +24,9 @@ pub fn all() -> Vec<Scenario> {
     let mut v: Vec<Scenario> = Vec::new();
     v.extend_from_slice(api_versions::SCENARIOS);
     v.extend_from_slice(topics::SCENARIOS);
+    // admin
+    // data
+    // groups
     v
 }
 
