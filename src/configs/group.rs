@@ -2,13 +2,13 @@
 //! `GroupConfigManager`): DescribeConfigs, AlterConfigs and IncrementalAlterConfigs on resource
 //! type GROUP (32).
 //!
-//! The names are Kafka's `GroupConfig` names for consumer and share groups. An unset name falls
+//! The names are Kafka's `GroupConfig` names for consumer, share and streams groups. An unset name falls
 //! back to the broker setting Kafka takes its default from (`GroupCoordinatorConfig
-//! .extractGroupConfigMap`): `group.consumer.*` from Klamm's settings; Klamm has no share groups
-//! yet, so the `share.*` names are stored, validated and described with Kafka's built-in
-//! `group.share.*` defaults and bounds, and have no effect. A consumer group's session timeout
-//! and heartbeat interval follow its `consumer.*` configs (Kafka's `GroupMetadataManager`
-//! reads `GroupConfigManager` per group).
+//! .extractGroupConfigMap`): `group.consumer.*` from Klamm's settings; Klamm has no share or
+//! streams groups yet, so the `share.*` and `streams.*` names are stored, validated and described
+//! with Kafka's built-in `group.share.*` and `group.streams.*` defaults and bounds, and have no
+//! effect. A consumer group's session timeout and heartbeat interval follow its `consumer.*`
+//! configs (Kafka's `GroupMetadataManager` reads `GroupConfigManager` per group).
 //!
 //! Kafka keeps them in the metadata log; Klamm keeps them in `klamm-group-configs.json` in the
 //! data directory, written atomically, as it keeps dynamic broker configs.
