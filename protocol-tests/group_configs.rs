@@ -68,6 +68,10 @@ fn expected(set: &[(&str, &str)]) -> BTreeMap<String, (String, i8)> {
         ("share.heartbeat.interval.ms", "5000"),
         ("share.record.lock.duration.ms", "30000"),
         ("share.auto.offset.reset", "latest"),
+        ("share.isolation.level", "read_uncommitted"),
+        ("streams.session.timeout.ms", "45000"),
+        ("streams.heartbeat.interval.ms", "5000"),
+        ("streams.num.standby.replicas", "0"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), (v.to_string(), DEFAULT)))
@@ -128,10 +132,23 @@ fn group_configs_describe_alter_validate_and_persist() {
         assert_eq!(r.error_code, code::NONE, "v{v}");
         assert_eq!(values(&r), expected(&[]), "v{v}");
         for e in &r.configs {
-            assert!(e.synonyms.is_empty(), "v{v}: {}", e.name.as_str());
+            // Kafka lists the default as the one synonym, under the config's own name.
+            let syn: Vec<(&str, Option<&str>, i8)> = e
+                .synonyms
+                .iter()
+                .map(|s| (s.name.as_str(), s.value.as_deref(), s.source))
+                .collect();
+            assert_eq!(
+                syn,
+                vec![(e.name.as_str(), e.value.as_deref(), DEFAULT)],
+                "v{v}: {}",
+                e.name.as_str()
+            );
             assert!(!e.read_only && !e.is_sensitive);
             if v >= 3 {
-                let t = if e.name.as_str() == "share.auto.offset.reset" {
+                let t = if ["share.auto.offset.reset", "share.isolation.level"]
+                    .contains(&e.name.as_str())
+                {
                     STRING
                 } else {
                     INT
@@ -193,7 +210,7 @@ fn group_configs_describe_alter_validate_and_persist() {
             ("consumer.heartbeat.interval.ms", "1500", "consumer.session.timeout.ms must be greater than consumer.heartbeat.interval.ms"),
             ("consumer.session.timeout.ms", "abc", "Invalid value abc for configuration consumer.session.timeout.ms: Not a number of type INT"),
             ("share.record.lock.duration.ms", "1000", "share.record.lock.duration.ms must be greater than or equal to group.share.min.record.lock.duration.ms"),
-            ("share.auto.offset.reset", "none", "Invalid value none for configuration share.auto.offset.reset: String must be one of: latest, earliest"),
+            ("share.auto.offset.reset", "none", "Invalid value none for configuration share.auto.offset.reset: Invalid value `none` for configuration share.auto.offset.reset. The value must be either 'earliest', 'latest' or of the format 'by_duration:<PnDTnHnMn.nS>'."),
             ("no.such.config", "1", "Unknown group config name: no.such.config"),
         ];
         for (name, value, msg) in bad {

@@ -304,12 +304,9 @@ async fn process(
             debug!(%peer, version, "ApiVersions version not supported; answering v0 (KIP-511)");
             errors.add(kafka_protocol::ResponseError::UnsupportedVersion.code());
             let api = Some((ApiKey::ApiVersions, version));
-            let response = protocol::encode_unsupported_api_versions(
-                correlation_id,
-                broker.groups.config().consumer.enabled,
-            )
-            .map(|b| Some(ResponseSend::from_bytes(b)))
-            .map_err(|_| ());
+            let response = protocol::encode_unsupported_api_versions(correlation_id)
+                .map(|b| Some(ResponseSend::from_bytes(b)))
+                .map_err(|_| ());
             (api, response)
         }
         Ok(Decoded::LegacyProduce(p)) => {

@@ -13,6 +13,10 @@ pub enum Error {
     UnknownTopicOrPartition,
     #[error("This server does not host this topic ID.")]
     UnknownTopicId,
+    /// UNKNOWN_TOPIC_OR_PARTITION with the message Kafka's code path for the API gives instead
+    /// of the default (the config APIs: `ControllerConfigurationValidator`, `ConfigHelper`).
+    #[error("{0}")]
+    UnknownTopicWithMessage(String),
     #[error("{0}")]
     InvalidTopic(String),
     #[error("Topic '{0}' already exists.")]
@@ -159,7 +163,9 @@ impl Error {
     pub fn response_error(&self) -> ResponseError {
         use ResponseError as E;
         match self {
-            Error::UnknownTopicOrPartition => E::UnknownTopicOrPartition,
+            Error::UnknownTopicOrPartition | Error::UnknownTopicWithMessage(_) => {
+                E::UnknownTopicOrPartition
+            }
             Error::UnknownTopicId => E::UnknownTopicId,
             Error::InvalidTopic(_) => E::InvalidTopicException,
             Error::TopicAlreadyExists(_) => E::TopicAlreadyExists,

@@ -216,8 +216,8 @@ pub fn supported_for(consumer_protocol: bool, version: i16) -> ApiVersionsRespon
 }
 
 /// The served API ranges with no error. Without the `consumer` rebalance protocol
-/// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, in this answer and
-/// in the KIP-511 fallback alike, as Kafka advertises them only when the protocol is enabled.
+/// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, as Kafka advertises
+/// them only when the protocol is enabled.
 pub fn supported(consumer_protocol: bool) -> ApiVersionsResponse {
     let api_keys = SERVED
         .iter()

@@ -163,6 +163,12 @@ pub fn alter_resource(
                 ));
             }
             validate_topic_name(name)?;
+            // `ControllerConfigurationValidator.validate`: the topic must exist.
+            if logs.topic(name).is_none() {
+                return Err(Error::UnknownTopicWithMessage(format!(
+                    "The topic '{name}' does not exist."
+                )));
+            }
             let configs = match target {
                 AlterTarget::Replace(c) => c,
                 AlterTarget::Incremental(ops) => {

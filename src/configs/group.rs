@@ -2,13 +2,13 @@
 //! `GroupConfigManager`): DescribeConfigs, AlterConfigs and IncrementalAlterConfigs on resource
 //! type GROUP (32).
 //!
-//! The names are Kafka's `GroupConfig` names for consumer and share groups. An unset name falls
+//! The names are Kafka's `GroupConfig` names for consumer, share and streams groups. An unset name falls
 //! back to the broker setting Kafka takes its default from (`GroupCoordinatorConfig
-//! .extractGroupConfigMap`): `group.consumer.*` from Klamm's settings; Klamm has no share groups
-//! yet, so the `share.*` names are stored, validated and described with Kafka's built-in
-//! `group.share.*` defaults and bounds, and have no effect. A consumer group's session timeout
-//! and heartbeat interval follow its `consumer.*` configs (Kafka's `GroupMetadataManager`
-//! reads `GroupConfigManager` per group).
+//! .extractGroupConfigMap`): `group.consumer.*` from Klamm's settings; Klamm has no share or
+//! streams groups yet, so the `share.*` and `streams.*` names are stored, validated and described
+//! with Kafka's built-in `group.share.*` and `group.streams.*` defaults and bounds, and have no
+//! effect. A consumer group's session timeout and heartbeat interval follow its `consumer.*`
+//! configs (Kafka's `GroupMetadataManager` reads `GroupConfigManager` per group).
 //!
 //! Kafka keeps them in the metadata log; Klamm keeps them in `klamm-group-configs.json` in the
 //! data directory, written atomically, as it keeps dynamic broker configs.
@@ -34,6 +34,58 @@ enum Bound {
     Fixed(i32, i32, i32, [&'static str; 2]),
     /// A string with Kafka's default and allowed values.
     OneOf(&'static str, &'static [&'static str]),
+    /// A count from 0 with Kafka's built-in default and maximum, and the broker setting that
+    /// names the maximum.
+    Count(i32, i32, &'static str),
+    /// `share.auto.offset.reset`: `latest` (the default), `earliest` or `by_duration:<ISO-8601
+    /// duration>` (Kafka's `ShareGroupAutoOffsetResetStrategy.Validator`).
+    ShareAutoOffsetReset,
+}
+
+/// A non-negative ISO-8601 duration as `java.time.Duration.parse` reads it: `PnDTnHnMn.nS`,
+/// each part optional but at least one present.
+fn is_iso_duration(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('P').or_else(|| s.strip_prefix('p')) else {
+        return false;
+    };
+    let (date, time) = match rest.find(['T', 't']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let parts = |text: &str, units: &[char]| -> Option<usize> {
+        let mut n = 0;
+        let mut text = text;
+        for u in units {
+            if let Some(i) = text.find([*u, u.to_ascii_lowercase()]) {
+                let num = &text[..i];
+                let ok = if *u == 'S' {
+                    let mut it = num.splitn(2, '.');
+                    let whole = it.next().unwrap_or("");
+                    let frac = it.next();
+                    !whole.is_empty()
+                        && whole.bytes().all(|b| b.is_ascii_digit())
+                        && frac.is_none_or(|f| {
+                            !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit())
+                        })
+                } else {
+                    !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit())
+                };
+                if !ok {
+                    return None;
+                }
+                n += 1;
+                text = &text[i + 1..];
+            }
+        }
+        text.is_empty().then_some(n)
+    };
+    let Some(d) = parts(date, &['D']) else {
+        return false;
+    };
+    match time {
+        None => d > 0,
+        Some(t) => parts(t, &['H', 'M', 'S']).is_some_and(|n| n > 0),
+    }
 }
 
 /// One group config: Kafka's name, its bounds and documentation.
@@ -104,8 +156,46 @@ pub static GROUP_DEFS: &[GroupDef] = &[
     },
     GroupDef {
         name: "share.auto.offset.reset",
-        bound: Bound::OneOf("latest", &["latest", "earliest"]),
+        bound: Bound::ShareAutoOffsetReset,
         doc: "The strategy to initialize the share-partition start offset.",
+    },
+    GroupDef {
+        name: "share.isolation.level",
+        bound: Bound::OneOf("read_uncommitted", &["read_committed", "read_uncommitted"]),
+        doc: "Whether a share group reads transactional records committed only or all of them.",
+    },
+    // KIP-1071 streams groups (not served by Klamm): stored, validated and described as the
+    // share settings are.
+    GroupDef {
+        name: "streams.session.timeout.ms",
+        bound: Bound::Fixed(
+            45000,
+            45000,
+            60000,
+            [
+                "group.streams.min.session.timeout.ms",
+                "group.streams.max.session.timeout.ms",
+            ],
+        ),
+        doc: "The timeout to detect client failures when using the streams group protocol.",
+    },
+    GroupDef {
+        name: "streams.heartbeat.interval.ms",
+        bound: Bound::Fixed(
+            5000,
+            5000,
+            15000,
+            [
+                "group.streams.min.heartbeat.interval.ms",
+                "group.streams.max.heartbeat.interval.ms",
+            ],
+        ),
+        doc: "The heartbeat interval given to the members of a streams group.",
+    },
+    GroupDef {
+        name: "streams.num.standby.replicas",
+        bound: Bound::Count(0, 2, "group.streams.max.standby.replicas"),
+        doc: "The number of standby replicas for each task of a streams group.",
     },
 ];
 
@@ -116,7 +206,7 @@ pub fn find(name: &str) -> Option<&'static GroupDef> {
 impl GroupDef {
     pub fn kind(&self) -> Kind {
         match self.bound {
-            Bound::OneOf(..) => Kind::String,
+            Bound::OneOf(..) | Bound::ShareAutoOffsetReset => Kind::String,
             _ => Kind::Int,
         }
     }
@@ -127,6 +217,8 @@ impl GroupDef {
             Bound::Setting(d, _, _) => s.i32(d).to_string(),
             Bound::Fixed(d, _, _, _) => d.to_string(),
             Bound::OneOf(d, _) => d.to_string(),
+            Bound::Count(d, _, _) => d.to_string(),
+            Bound::ShareAutoOffsetReset => "latest".to_string(),
         }
     }
 
@@ -166,6 +258,38 @@ impl GroupDef {
         match self.bound {
             Bound::Setting(_, min, max) => range(int(v)?, s.i32(min), s.i32(max), [min, max]),
             Bound::Fixed(_, min, max, names) => range(int(v)?, min, max, names),
+            Bound::ShareAutoOffsetReset => {
+                let ok = match v.strip_prefix("by_duration:") {
+                    Some(d) => is_iso_duration(d),
+                    None => v == "latest" || v == "earliest",
+                };
+                if ok {
+                    Ok(v.to_string())
+                } else {
+                    Err(Error::InvalidConfig(format!(
+                        "Invalid value {v} for configuration {name}: Invalid value `{v}` for \
+                         configuration {name}. The value must be either 'earliest', 'latest' or \
+                         of the format 'by_duration:<PnDTnHnMn.nS>'.",
+                        name = self.name
+                    )))
+                }
+            }
+            Bound::Count(_, max, max_name) => {
+                let n = int(v)?;
+                if n < 0 {
+                    return Err(Error::InvalidConfig(format!(
+                        "Invalid value {n} for configuration {}: Value must be at least 0",
+                        self.name
+                    )));
+                }
+                if n > max {
+                    return Err(Error::InvalidConfig(format!(
+                        "{} must be less than or equal to {max_name}",
+                        self.name
+                    )));
+                }
+                Ok(n.to_string())
+            }
             Bound::OneOf(_, allowed) => {
                 if allowed.contains(&v) {
                     Ok(v.to_string())
@@ -206,7 +330,7 @@ pub fn validate(
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    for kind in ["consumer", "share"] {
+    for kind in ["consumer", "share", "streams"] {
         let session = format!("{kind}.session.timeout.ms");
         let hb = format!("{kind}.heartbeat.interval.ms");
         if value(&session) <= value(&hb) {
@@ -220,21 +344,23 @@ pub fn validate(
 
 /// Every group config of a group with explicit `overrides` (Kafka's
 /// `ConfigHelper.createGroupConfigEntry`): GROUP_CONFIG with that one synonym when set, else
-/// DEFAULT_CONFIG without synonyms (the names are not broker settings, so Kafka finds none).
+/// DEFAULT_CONFIG with the default as its one synonym (Kafka's `GroupConfig` holds the broker's
+/// defaults as the group's own defaults, so the synonym carries the config's own name).
 pub fn describe(s: &Settings, overrides: &BTreeMap<String, String>) -> Vec<ConfigEntry> {
     GROUP_DEFS
         .iter()
         .map(|def| {
             let set = overrides.get(def.name);
             let value = set.cloned().unwrap_or_else(|| def.default_value(s));
-            let synonyms: Vec<Synonym> = set
-                .map(|v| Synonym {
-                    name: def.name.to_string(),
-                    value: Some(v.clone()),
-                    source: ConfigSource::Group,
-                })
-                .into_iter()
-                .collect();
+            let synonyms = vec![Synonym {
+                name: def.name.to_string(),
+                value: Some(value.clone()),
+                source: if set.is_some() {
+                    ConfigSource::Group
+                } else {
+                    ConfigSource::Default
+                },
+            }];
             ConfigEntry {
                 name: def.name.to_string(),
                 value: Some(value),
@@ -355,6 +481,33 @@ mod tests {
         assert_eq!(e.to_string(), "Unknown group config name: x.y");
         let e = validate(&s, &map(&[("share.auto.offset.reset", "none")])).unwrap_err();
         assert_eq!(e.code(), 40);
+        for ok in [
+            "by_duration:PT1H",
+            "by_duration:P1DT2H3M4.5S",
+            "by_duration:P2D",
+        ] {
+            assert!(
+                validate(&s, &map(&[("share.auto.offset.reset", ok)])).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "by_duration:",
+            "by_duration:P",
+            "by_duration:PT",
+            "by_duration:-PT1H",
+            "by_duration:1H",
+        ] {
+            assert!(
+                validate(&s, &map(&[("share.auto.offset.reset", bad)])).is_err(),
+                "{bad}"
+            );
+        }
+        let e = validate(&s, &map(&[("streams.num.standby.replicas", "3")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "streams.num.standby.replicas must be less than or equal to group.streams.max.standby.replicas"
+        );
         let ok = validate(
             &s,
             &map(&[
@@ -384,7 +537,9 @@ mod tests {
         let st = &list[0];
         assert_eq!(st.value.as_deref(), Some("45000"));
         assert_eq!(st.source, ConfigSource::Default);
-        assert!(st.synonyms.is_empty());
+        assert_eq!(st.synonyms.len(), 1);
+        assert_eq!(st.synonyms[0].source, ConfigSource::Default);
+        assert_eq!(st.synonyms[0].value.as_deref(), Some("45000"));
         let dir = tempfile::tempdir().unwrap();
         let store = GroupConfigStore::load(dir.path()).unwrap();
         store

@@ -93,6 +93,9 @@ pub fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreateParti
         let mut r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
         match result {
             Ok(()) => r.error_code = 0,
+            // Kafka's controller answers an unknown topic without a message
+            // (`ReplicationControlManager.createPartitions`: `new ApiError(UNKNOWN_TOPIC_OR_PARTITION)`).
+            Err(e @ Error::UnknownTopicOrPartition) => r.error_code = e.code(),
             Err(e) => {
                 r.error_code = e.code();
                 r.error_message = Some(sb(&e.message()));

@@ -19,6 +19,7 @@ use crate::configs;
 use crate::error::Error;
 use crate::log::NewTopic;
 use crate::quota::mutation::{MutationQuota, CREATE_TOPICS_STRICT_SINCE};
+use uuid::Uuid;
 
 /// Kafka's `ReplicationControlManager.MAX_PARTITIONS_PER_BATCH`: the controller refuses a
 /// CreateTopics (and a CreatePartitions) that would create more partitions than this in one
@@ -133,8 +134,11 @@ fn create_one(
         }
     }
     let result = if validate_only {
+        // Kafka's controller draws the topic id before it checks `validate_only`
+        // (`ReplicationControlManager.createTopic`), so a validated topic answers an id too, one
+        // that names nothing.
         logs.validate_new_topic(&new_topic)
-            .map(|(partitions, overrides)| (None, partitions, overrides))
+            .map(|(partitions, overrides)| (Some(Uuid::new_v4()), partitions, overrides))
     } else {
         logs.create_topic(&new_topic).map(|topic| {
             (
@@ -206,7 +210,8 @@ fn failed(ctx: &RequestContext, t: CreatableTopic, e: &Error) -> CreatableTopicR
     if ctx.version >= 5 {
         r.num_partitions = -1;
         r.replication_factor = -1;
-        r.configs = None;
+        // Kafka answers an empty list, not null, for a topic it did not create.
+        r.configs = Some(Vec::new());
     }
     r
 }

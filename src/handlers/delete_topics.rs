@@ -112,11 +112,12 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
     let mut seen_names = std::collections::HashSet::new();
     for id in ids.iter().filter(|id| id_counts[*id] == 1) {
         match logs.topic_by_id(*id) {
+            // Kafka's controller answers its errors' default messages (`ApiError.fromThrowable`).
             None => out.push(result(
                 None,
                 *id,
                 ResponseError::UnknownTopicId.code(),
-                None,
+                Some(Error::UnknownTopicId.message()),
             )),
             Some(t) if !authz::topic(ctx, AclOperation::Delete, &t.name) => {
                 let describable = describable(ctx, &t.name);
@@ -145,7 +146,7 @@ pub fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsRes
                 Some(name),
                 Uuid::nil(),
                 ResponseError::UnknownTopicOrPartition.code(),
-                None,
+                Some(Error::UnknownTopicOrPartition.message()),
             )),
             Some(t) if seen_names.contains(name) => out.push(result(
                 Some(name),

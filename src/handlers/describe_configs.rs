@@ -59,7 +59,11 @@ fn describe(ctx: &RequestContext, kind: i8, name: &str) -> Result<Vec<ConfigEntr
     match kind {
         resource_type::TOPIC => {
             validate_topic_name(name)?;
-            let topic = logs.topic(name).ok_or(Error::UnknownTopicOrPartition)?;
+            // Kafka 4.1's `ConfigHelper.describeConfigs` answers an unknown topic with an empty
+            // message.
+            let topic = logs
+                .topic(name)
+                .ok_or_else(|| Error::UnknownTopicWithMessage(String::new()))?;
             Ok(configs::describe_topic(
                 &logs.config_view(),
                 &topic.overrides,

@@ -119,7 +119,14 @@ pub fn handle(
                         .with_name(Some(topic_name(&name)))
                         .with_topic_id(Uuid::nil())
                         .with_is_internal(false)
-                        .with_topic_authorized_operations(authorized_operations::OMITTED),
+                        // Kafka's handler fills the operations of every topic the caller may
+                        // describe, unknown ones included (only denied topics omit them).
+                        .with_topic_authorized_operations(authz::operations(
+                            ctx,
+                            true,
+                            ResourceType::Topic,
+                            &name,
+                        )),
                 );
             }
             continue;

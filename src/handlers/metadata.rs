@@ -133,6 +133,17 @@ fn by_name(
     if !authz::topic(ctx, AclOperation::Describe, name) {
         return failed(Error::topic_denied());
     }
+    // An unknown or invalid topic the caller may describe carries the requested authorized
+    // operations: `KafkaApis.handleTopicMetadataRequest` sets them on every topic of
+    // `getTopicMetadata`, errors included, and omits them only for denied topics.
+    let failed = |e: Error| {
+        let mut t = failed(e);
+        if ctx.version >= 8 {
+            t.topic_authorized_operations =
+                authz::operations(ctx, include_ops, ResourceType::Topic, name);
+        }
+        t
+    };
     if let Some(t) = logs.topic(name) {
         return describe(ctx, &t, include_ops);
     }

@@ -960,21 +960,22 @@ impl LogManager {
     }
 }
 
-/// Kafka's `Topic.validate`.
+/// Kafka's `Topic.validate`, with its messages (Kafka 4.1's `InvalidTopicException` texts, which
+/// the Admin client shows the user).
 pub fn validate_topic_name(name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::InvalidTopic(
-            "Topic name is illegal, it can't be empty".into(),
+            "Topic name is invalid: the empty string is not allowed".into(),
         ));
     }
     if name == "." || name == ".." {
-        return Err(Error::InvalidTopic(
-            "Topic name cannot be \".\" or \"..\"".into(),
-        ));
+        return Err(Error::InvalidTopic(format!(
+            "Topic name is invalid: '{name}' is not allowed"
+        )));
     }
     if name.len() > MAX_TOPIC_NAME_LENGTH {
         return Err(Error::InvalidTopic(format!(
-            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters, topic name: {name}"
+            "Topic name is invalid: the length of '{name}' is longer than the max allowed length {MAX_TOPIC_NAME_LENGTH}"
         )));
     }
     if !name
@@ -982,7 +983,7 @@ pub fn validate_topic_name(name: &str) -> Result<()> {
         .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
     {
         return Err(Error::InvalidTopic(format!(
-            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+            "Topic name is invalid: '{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
         )));
     }
     Ok(())

@@ -131,6 +131,14 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
         client_id,
         source,
     };
+    // Kafka's generated `RequestHeaderData.read` takes any negative client id length as null,
+    // not only -1; the codec refuses the others, so they are rewritten to -1 first (a copy, in
+    // this rare case only).
+    if header_version >= 1 && frame.len() >= 10 && i16::from_be_bytes([frame[8], frame[9]]) < -1 {
+        let mut patched = BytesMut::from(&frame[..]);
+        patched[8..10].copy_from_slice(&(-1i16).to_be_bytes());
+        frame = patched.freeze();
+    }
     // The header holds no collection, but walk it too: the body starts where it ends.
     bounds::check(bounds::header_shape(), header_version, &frame)
         .map_err(|e| out_of_bounds(None, e))?;
@@ -256,13 +264,22 @@ fn response_size(body: &ResponseKind, version: i16) -> anyhow::Result<usize> {
     })
 }
 
-/// The KIP-511 answer: ApiVersions v0 with UNSUPPORTED_VERSION and the served ranges.
-pub fn encode_unsupported_api_versions(
-    correlation_id: i32,
-    consumer_protocol: bool,
-) -> anyhow::Result<Bytes> {
-    let mut resp = versions::supported(consumer_protocol);
-    resp.error_code = kafka_protocol::ResponseError::UnsupportedVersion.code();
+/// The KIP-511 answer: ApiVersions v0 with UNSUPPORTED_VERSION and ApiVersions' own range only,
+/// as Kafka's `ApiVersionsRequest.getErrorResponse` answers, so the client retries at the
+/// highest version both sides serve and then learns the other ranges.
+pub fn encode_unsupported_api_versions(correlation_id: i32) -> anyhow::Result<Bytes> {
+    let api_keys = versions::range(ApiKey::ApiVersions)
+        .map(|r| {
+            kafka_protocol::messages::api_versions_response::ApiVersion::default()
+                .with_api_key(r.key as i16)
+                .with_min_version(r.min)
+                .with_max_version(r.max)
+        })
+        .into_iter()
+        .collect();
+    let resp = kafka_protocol::messages::ApiVersionsResponse::default()
+        .with_error_code(kafka_protocol::ResponseError::UnsupportedVersion.code())
+        .with_api_keys(api_keys);
     encode_response(
         ApiKey::ApiVersions,
         0,

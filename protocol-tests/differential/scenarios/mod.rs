@@ -14,6 +14,9 @@ use super::{Ctx, Env, SIDES};
 mod api_versions;
 mod topics;
 // admin (configs, group configs, DeleteRecords, DescribeCluster, framing)
+mod admin;
+mod configs;
+mod framing;
 // data (produce, fetch, list_offsets, transactions, producers)
 // groups (classic, offsets, consumer, coordinators)
 
@@ -25,6 +28,9 @@ pub fn all() -> Vec<Scenario> {
     v.extend_from_slice(api_versions::SCENARIOS);
     v.extend_from_slice(topics::SCENARIOS);
     // admin
+    v.extend_from_slice(configs::SCENARIOS);
+    v.extend_from_slice(admin::SCENARIOS);
+    v.extend_from_slice(framing::SCENARIOS);
     // data
     // groups
     v

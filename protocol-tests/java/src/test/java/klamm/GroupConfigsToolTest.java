@@ -40,6 +40,10 @@ class GroupConfigsToolTest {
         return "  " + name + "=" + value + " sensitive=false synonyms={" + synonyms + "}\n";
     }
 
+    static String unset(String name, String value) {
+        return entry(name, value, "DEFAULT_CONFIG:" + name + "=" + value);
+    }
+
     @Test
     void describeAlterDeleteGroupConfigs() {
         String[] gc = {"--entity-type", "groups", "--entity-name", "gc"};
@@ -50,13 +54,18 @@ class GroupConfigsToolTest {
         String set = entry("consumer.heartbeat.interval.ms", "6000",
                 "DYNAMIC_GROUP_CONFIG:consumer.heartbeat.interval.ms=6000");
         assertEquals("Dynamic configs for group gc are:\n" + set, configs(concat(gc, "--describe")).ok().out());
-        // --all: the unset ones at the broker's group.consumer.* settings and Kafka's share defaults.
+        // --all: the unset ones at the broker's group.consumer.* settings and Kafka's share and
+        // streams defaults, each with its default as its one synonym (as Kafka lists them).
         assertEquals("All configs for group gc are:\n" + set
-                        + entry("consumer.session.timeout.ms", "45000", "")
-                        + entry("share.auto.offset.reset", "latest", "")
-                        + entry("share.heartbeat.interval.ms", "5000", "")
-                        + entry("share.record.lock.duration.ms", "30000", "")
-                        + entry("share.session.timeout.ms", "45000", ""),
+                        + unset("consumer.session.timeout.ms", "45000")
+                        + unset("share.auto.offset.reset", "latest")
+                        + unset("share.heartbeat.interval.ms", "5000")
+                        + unset("share.isolation.level", "read_uncommitted")
+                        + unset("share.record.lock.duration.ms", "30000")
+                        + unset("share.session.timeout.ms", "45000")
+                        + unset("streams.heartbeat.interval.ms", "5000")
+                        + unset("streams.num.standby.replicas", "0")
+                        + unset("streams.session.timeout.ms", "45000"),
                 configs(concat(gc, "--describe", "--all")).ok().out());
         // Below group.consumer.min.session.timeout.ms (45000): Kafka's INVALID_CONFIG message.
         Tools.Result bad = configs(concat(gc, "--alter", "--add-config", "consumer.session.timeout.ms=1000"));
