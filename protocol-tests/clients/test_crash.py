@@ -31,6 +31,7 @@ def crash_rec(seq: int, partitions: int = 3) -> Rec:
     )
 
 
+@pytest.mark.klamm_only("log.flush.before.ack is Klamm's setting (Kafka acknowledges before an fsync and relies on replicas)")
 def test_kill9_keeps_every_acknowledged_record(make_broker):
     b = make_broker(["log.flush.before.ack=true"])
     topic = unique_topic("crash")
