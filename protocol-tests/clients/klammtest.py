@@ -34,6 +34,16 @@ READY_RE = re.compile(r"klamm listening on (\S+) \(advertised as (\S+)\)")
 HTTP_RE = re.compile(r"klamm http on (\S+)")
 
 
+# Kafka's retriable coordinator errors (RetriableException subclasses): NOT_COORDINATOR,
+# COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE. librdkafka's KafkaError.retriable() is
+# false for them when a synchronous call (commit, committed) gives up.
+COORDINATOR_RETRIABLE = {16, 14, 15}
+
+
+def coordinator_retriable(err) -> bool:
+    return err.retriable() or err.code() in COORDINATOR_RETRIABLE
+
+
 def klamm_bin() -> Path:
     return Path(os.environ.get("KLAMM_BIN", REPO_ROOT / "target" / "release" / "klamm"))
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from klammtest import TIMEOUT, Rec, cf_assert_delivered, cf_consume, cf_produce, klamm_bin, unique_topic
+from klammtest import TIMEOUT, Rec, coordinator_retriable, cf_assert_delivered, cf_consume, cf_produce, klamm_bin, unique_topic
 
 KLAMM_OVERRIDES = ["num.partitions=2"]
 
@@ -195,7 +196,7 @@ def test_groups(broker):
         p = klamm(broker.bootstrap, "group", "list", check=False)
         assert p.returncode == 1 and b"ListGroups is not supported by the broker" in p.stderr
         return
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 
     topic = unique_topic("cli-group")
     group = unique_topic("g")
@@ -203,7 +204,17 @@ def test_groups(broker):
     recs = [Rec(i % 2, None, f"v{i}".encode()) for i in range(20)]
     cf_assert_delivered(cf_produce(broker.bootstrap, topic, recs), recs)
     c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "enable.auto.commit": False})
-    c.commit(offsets=[TopicPartition(topic, 0, 4), TopicPartition(topic, 1, 7)], asynchronous=False)
+    # A retriable error (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS while Kafka creates and
+    # loads __consumer_offsets on a group's first use) is retried, as Kafka's own clients do.
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            c.commit(offsets=[TopicPartition(topic, 0, 4), TopicPartition(topic, 1, 7)], asynchronous=False)
+            break
+        except KafkaException as e:
+            if not coordinator_retriable(e.args[0]) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     c.close()
 
     assert {"group": group, "state": "Empty", "protocol_type": "consumer"} in out_json(
