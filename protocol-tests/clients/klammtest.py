@@ -75,6 +75,8 @@ class Broker:
     """One `klamm serve` process (restartable on the same data dir)."""
 
     kind = "klamm"
+    # What SIGTERM must end with: exit code 0 (Klamm's shutdown flushes and exits 0).
+    CLEAN_EXIT_CODES = (0,)
 
     def __init__(self, overrides: Iterable[str] = (), name: str = "klamm", args: Iterable[str] = ()):
         self.overrides = list(overrides)

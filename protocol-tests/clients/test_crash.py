@@ -179,7 +179,8 @@ def test_sigterm_exits_zero_and_data_survives_restarts(make_broker):
     recs = gen_records(20, partitions=3, seed=33)
     cf_assert_delivered(cf_produce(b.bootstrap, topic, recs, acks="all", **{"compression.type": "zstd"}), recs)
     for _ in range(2):
-        b.restart()  # asserts SIGTERM -> exit code 0
+        b.restart()  # asserts a clean exit on SIGTERM
         got = cf_consume(b.bootstrap, topic, range(3), expected={p: 20 for p in range(3)})
         assert_same_records(recs, got, client="after restart")
-    assert all(rc == 0 for rc in b.exit_codes), b.exit_codes
+    # Klamm exits 0; Kafka's JVM 143 (128 + SIGTERM) after its controlled shutdown.
+    assert all(rc in b.CLEAN_EXIT_CODES for rc in b.exit_codes), b.exit_codes
