@@ -857,13 +857,20 @@ class KafkaBroker:
         self.exit_codes.append(p.returncode)
 
     def restart(self, kill: bool = False, same_port: bool = False) -> "KafkaBroker":
-        """Stops (SIGTERM, or kill -9) and starts the same configuration on the same data dir and
-        ports (Kafka's ports never change, so `same_port` is always true)."""
+        """Stops (SIGTERM, or kill -9) and starts the same configuration on the same data dir. As
+        `Broker.restart`: with `same_port` the client listeners keep their ports (running clients
+        reconnect by themselves), without it they move to fresh ones (a test may rely on running
+        clients not following); the controller listener always keeps its port (the KRaft voter
+        set names it)."""
         if kill:
             self.kill9()
         else:
             rc = self.stop()
             assert rc == 0, f"Kafka exited with code {rc} on SIGTERM\n{self.stderr_tail()}"
+        if not same_port:
+            self.listeners = [(n, p, free_port()) for n, p, _ in self.listeners]
+            self.bootstrap = self.advertised = f"127.0.0.1:{self.listeners[0][2]}"
+            self.props_path.write_text(self._properties())
         return self.start()
 
     def _mark(self, what: str) -> None:
