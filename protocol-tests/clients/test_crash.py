@@ -134,8 +134,8 @@ def torn_tail(variant: str, data: bytes, next_offset: int) -> bytes:
 
 @pytest.mark.klamm_only(
     "a torn tail after a clean SIGTERM: Klamm checks every segment tail at start; Kafka trusts its "
-    "clean-shutdown marker and recovers only after an unclean shutdown (it then serves the garbage, "
-    "or refuses to start on the zeros)"
+    "clean-shutdown marker and recovers only after an unclean shutdown (the torn bytes stay in its "
+    "log, and on the zeros it refuses to start)"
 )
 @pytest.mark.parametrize("variant", ["garbage", "half-batch", "header-only", "zeros"])
 def test_torn_tail_is_truncated_on_restart(make_broker, variant):
