@@ -34,6 +34,16 @@ READY_RE = re.compile(r"klamm listening on (\S+) \(advertised as (\S+)\)")
 HTTP_RE = re.compile(r"klamm http on (\S+)")
 
 
+# Kafka's retriable coordinator errors (RetriableException subclasses): NOT_COORDINATOR,
+# COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE. librdkafka's KafkaError.retriable() is
+# false for them when a synchronous call (commit, committed) gives up.
+COORDINATOR_RETRIABLE = {16, 14, 15}
+
+
+def coordinator_retriable(err) -> bool:
+    return err.retriable() or err.code() in COORDINATOR_RETRIABLE
+
+
 def klamm_bin() -> Path:
     return Path(os.environ.get("KLAMM_BIN", REPO_ROOT / "target" / "release" / "klamm"))
 
@@ -63,6 +73,10 @@ LIVE_BROKERS: list["Broker"] = []
 
 class Broker:
     """One `klamm serve` process (restartable on the same data dir)."""
+
+    kind = "klamm"
+    # What SIGTERM must end with: exit code 0 (Klamm's shutdown flushes and exits 0).
+    CLEAN_EXIT_CODES = (0,)
 
     def __init__(self, overrides: Iterable[str] = (), name: str = "klamm", args: Iterable[str] = ()):
         self.overrides = list(overrides)
@@ -590,3 +604,330 @@ def cf_roundtrip_smoke(bootstrap: str, n: int = 20) -> None:
     cf_assert_delivered(res, recs)
     got = cf_consume(bootstrap, topic, [0], expected={0: n})
     assert_same_records(recs, got, client="confluent-kafka smoke")
+
+
+# --------------------------------------------------------------------------------------
+# Apache Kafka as the broker under test (`pytest --broker=kafka`, KLAMM_TEST_BROKER=kafka)
+# --------------------------------------------------------------------------------------
+
+# Which broker the fixtures start: "klamm" (default) or "kafka". conftest.py sets it from
+# --broker; the environment variable is the default of that option.
+BROKER_KIND = os.environ.get("KLAMM_TEST_BROKER", "klamm")
+
+# Settings the tests pass that only Klamm has (Kafka has no such name): a test that needs one
+# asserts Klamm behaviour and is marked `klamm_only`; KafkaBroker refuses them rather than let
+# Kafka start without the setting the test relies on.
+KLAMM_ONLY_SETTINGS = {
+    "log.flush.before.ack",
+    "metrics.enable",
+    "metrics.partition.series.enable",
+}
+
+# What a single Kafka KRaft node needs beyond its defaults (its internal topics with one replica,
+# as Klamm's are by construction) and no initial rebalance delay (as the differential oracle,
+# protocol-tests/differential/oracle.rs, runs it). A test's overrides come after and win.
+KAFKA_BASE_SETTINGS = {
+    "offsets.topic.replication.factor": "1",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "share.coordinator.state.topic.replication.factor": "1",
+    "share.coordinator.state.topic.min.isr": "1",
+    "group.initial.rebalance.delay.ms": "0",
+}
+
+# Klamm's documented default for SASL listeners (config/klamm.toml): Kafka's default is GSSAPI,
+# which Klamm does not serve, so a SASL test that does not name its mechanisms gets Klamm's set.
+KLAMM_SASL_MECHANISMS = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+
+# The node id Kafka runs with: Klamm's default `node.id`.
+KAFKA_NODE_ID = 0
+
+
+def kafka_classpath_file() -> Path:
+    return Path(os.environ.get("KLAMM_KAFKA_CLASSPATH", REPO_ROOT / "target" / "kafka" / "kafka.classpath"))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class KafkaBroker:
+    """One Apache Kafka 4.1 KRaft combined-mode node (`process.roles=broker,controller`) with the
+    same interface as `Broker`: free loopback ports (kept across restarts), a data dir
+    (`log.dirs`) formatted once with `kafka-storage format --standalone`, a small heap, log4j2
+    writing to a file. The class path is the one protocol-tests/run-all resolves with Maven into
+    target/kafka/kafka.classpath (as for the differential tests)."""
+
+    kind = "kafka"
+    # Kafka's JVM ends on SIGTERM through its shutdown hook with the JVM's status for a
+    # terminating signal, 128 + 15, after a clean controlled shutdown.
+    CLEAN_EXIT_CODES = (0, 143)
+
+    def __init__(self, overrides: Iterable[str] = (), name: str = "kafka", args: Iterable[str] = ()):
+        if list(args):
+            raise AssertionError(f"`klamm serve` flags {list(args)} have no Kafka equivalent (mark the test klamm_only)")
+        self.overrides = list(overrides)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self.data_dir = self.root / "data"
+        self.logs_dir = self.root / "logs"
+        self.logs_dir.mkdir()
+        self.server_log = self.logs_dir / "server.log"
+        # The JVM's stdout+stderr and the harness marks; stderr_tail() adds server.log.
+        self.stderr_path = self.root / "kafka.stdout.log"
+        self.stdout_path = self.stderr_path
+        self.proc: Optional[subprocess.Popen] = None
+        self.http: Optional[str] = None  # Kafka has no /metrics or /health endpoint
+        self.starts = 0
+        self.exit_codes: list[int] = []
+        self.cluster_id = _kafka_uuid()
+        self.controller_port = free_port()
+        self.listeners = self._listeners()  # [(name, protocol, port)]
+        name0, _, port0 = self.listeners[0]
+        self.bootstrap = f"127.0.0.1:{port0}"
+        self.advertised = self.bootstrap
+        self.props_path = self.root / "server.properties"
+        self.props_path.write_text(self._properties())
+        self.log4j_path = self.root / "log4j2.properties"
+        self.log4j_path.write_text(
+            "rootLogger.level = INFO\n"
+            "rootLogger.appenderRef.f.ref = F\n"
+            "appender.f.type = File\n"
+            "appender.f.name = F\n"
+            f"appender.f.fileName = {self.server_log}\n"
+            "appender.f.layout.type = PatternLayout\n"
+            "appender.f.layout.pattern = [%d] %p %m (%c)%n\n"
+        )
+        self.formatted = False
+        LIVE_BROKERS.append(self)
+
+    # -- configuration -------------------------------------------------------------------
+    def _settings(self) -> dict:
+        out = {}
+        for o in self.overrides:
+            k, sep, v = o.partition("=")
+            assert sep, f"override {o!r} is not key=value"
+            if k in KLAMM_ONLY_SETTINGS:
+                raise AssertionError(f"{k} is a Klamm-only setting (mark the test klamm_only)")
+            out[k] = v
+        return out
+
+    def _listeners(self) -> list:
+        spec = self._settings().get("listeners", "PLAINTEXT://127.0.0.1:0")
+        out = []
+        for item in spec.split(","):
+            m = re.fullmatch(r"\s*([A-Za-z0-9_]+)://([^:]*):(\d+)\s*", item)
+            assert m, f"cannot read listener {item!r}"
+            name, port = m.group(1).upper(), int(m.group(3))
+            out.append((name, name, port or free_port()))
+        return out
+
+    def _properties(self) -> str:
+        settings = dict(KAFKA_BASE_SETTINGS)
+        user = self._settings()
+        user.pop("listeners", None)
+        user.pop("advertised.listeners", None)
+        protocols = {n: p for n, p, _ in self.listeners}
+        listeners = ",".join(f"{n}://127.0.0.1:{port}" for n, _, port in self.listeners)
+        pmap = ",".join(f"{n}:{p}" for n, p in protocols.items())
+        settings.update({
+            "process.roles": "broker,controller",
+            "node.id": str(KAFKA_NODE_ID),
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "listeners": f"{listeners},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": listeners,
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": self.listeners[0][0],
+            "listener.security.protocol.map": f"{pmap},CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir),
+        })
+        # Between Kafka's own listeners (inter-broker) a SASL listener would need client
+        # credentials of its own; a plaintext one, when there is one, is used instead.
+        for n, p, _ in self.listeners:
+            if p == "PLAINTEXT":
+                settings["inter.broker.listener.name"] = n
+                break
+        sasl = [n for n, p, _ in self.listeners if p.startswith("SASL_")]
+        if sasl:
+            mechs = user.get("sasl.enabled.mechanisms", KLAMM_SASL_MECHANISMS)
+            settings["sasl.enabled.mechanisms"] = mechs
+            for n in sasl:
+                low = n.lower()
+                for mech in mechs.split(","):
+                    mech = mech.strip().lower()
+                    jaas = {
+                        "scram-sha-256": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                        "scram-sha-512": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                        "oauthbearer": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+                    }.get(mech)
+                    if jaas:
+                        settings.setdefault(f"listener.name.{low}.{mech}.sasl.jaas.config", jaas)
+        for k, v in user.items():
+            settings[k] = v
+        # Klamm reads PEM files by their content; Kafka is told the store type.
+        for store in ("keystore", "truststore"):
+            loc = settings.get(f"ssl.{store}.location", "")
+            if loc.endswith(".pem"):
+                settings.setdefault(f"ssl.{store}.type", "PEM")
+        return "".join(f"{k}={v}\n" for k, v in settings.items())
+
+    def listener(self, name: str) -> str:
+        for n, _, port in self.listeners:
+            if n == name.upper():
+                return f"127.0.0.1:{port}"
+        raise AssertionError(f"no listener {name} (listeners: {self.listeners})")
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def _java(self, main: str) -> list:
+        cp_file = kafka_classpath_file()
+        if not cp_file.is_file():
+            raise AssertionError(
+                f"Apache Kafka's class path {cp_file} is missing: run `protocol-tests/run-all "
+                f"--install-only` first, which resolves Kafka with Maven"
+            )
+        return ["java", "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={self.log4j_path}",
+                f"-Dkafka.logs.dir={self.logs_dir}", "-cp", cp_file.read_text().strip(), main]
+
+    def start(self) -> "KafkaBroker":
+        assert self.proc is None or self.proc.poll() is not None, "broker already running"
+        if not self.formatted:
+            out = subprocess.run(
+                self._java("kafka.tools.StorageTool")
+                + ["format", "--standalone", "-t", self.cluster_id, "-c", str(self.props_path)],
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+            )
+            assert out.returncode == 0, (
+                f"kafka-storage format failed ({out.returncode}):\n{out.stdout.decode(errors='replace')}\n"
+                f"{out.stderr.decode(errors='replace')}"
+            )
+            self.formatted = True
+        self.starts += 1
+        with open(self.stderr_path, "ab") as err:
+            err.write(f"\n===== start #{self.starts}: kafka.Kafka {self.props_path}\n".encode())
+            err.flush()
+            self.proc = subprocess.Popen(
+                self._java("kafka.Kafka") + [str(self.props_path)],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        import socket
+
+        deadline = time.monotonic() + max(TIMEOUT, 120)
+        pending = [port for _, _, port in self.listeners]
+        while pending:
+            try:
+                with socket.create_connection(("127.0.0.1", pending[0]), timeout=0.2):
+                    pending.pop(0)
+                    continue
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise AssertionError(f"Kafka exited with {self.proc.returncode} at start-up:\n{self.stderr_tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Kafka did not listen on {pending} in time:\n{self.stderr_tail()}")
+            time.sleep(0.1)
+        return self
+
+    def stop(self, timeout: float = TIMEOUT) -> int:
+        """SIGTERM (Kafka's controlled shutdown) and wait; returns 0 for a clean shutdown
+        (exit code in CLEAN_EXIT_CODES), else the exit code."""
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return p.returncode if p is not None else 0
+        self._mark("SIGTERM")
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(max(timeout, 60))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+            raise AssertionError(f"Kafka did not exit within {timeout}s of SIGTERM")
+        self.exit_codes.append(rc)
+        return 0 if rc in self.CLEAN_EXIT_CODES else rc
+
+    def kill9(self) -> None:
+        p = self.proc
+        assert p is not None and p.poll() is None, "broker not running"
+        self._mark("SIGKILL (kill -9)")
+        p.send_signal(signal.SIGKILL)
+        p.wait(TIMEOUT)
+        self.exit_codes.append(p.returncode)
+
+    def restart(self, kill: bool = False, same_port: bool = False) -> "KafkaBroker":
+        """Stops (SIGTERM, or kill -9) and starts the same configuration on the same data dir. As
+        `Broker.restart`: with `same_port` the client listeners keep their ports (running clients
+        reconnect by themselves), without it they move to fresh ones (a test may rely on running
+        clients not following); the controller listener always keeps its port (the KRaft voter
+        set names it)."""
+        if kill:
+            self.kill9()
+        else:
+            rc = self.stop()
+            assert rc == 0, f"Kafka exited with code {rc} on SIGTERM\n{self.stderr_tail()}"
+        if not same_port:
+            self.listeners = [(n, p, free_port()) for n, p, _ in self.listeners]
+            self.bootstrap = self.advertised = f"127.0.0.1:{self.listeners[0][2]}"
+            self.props_path.write_text(self._properties())
+        return self.start()
+
+    def _mark(self, what: str) -> None:
+        with open(self.stderr_path, "ab") as err:
+            err.write(f"===== test harness: {what} -> pid {self.proc.pid}\n".encode())
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def cleanup(self) -> None:
+        if self.running():
+            self.proc.kill()
+            self.proc.wait(10)
+        if self in LIVE_BROKERS:
+            LIVE_BROKERS.remove(self)
+        if not os.environ.get("KLAMM_KEEP_TMP"):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def stderr_tail(self, lines: int = 80) -> str:
+        return (f"--- {self.server_log}\n{Broker._tail(self.server_log, lines)}\n"
+                f"--- {self.stderr_path}\n{Broker._tail(self.stderr_path, 20)}")
+
+    @property
+    def host(self) -> str:
+        return self.bootstrap.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bootstrap.rsplit(":", 1)[1])
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the test process dies, so a crashed pytest (a
+    client library's segfault skips every teardown) leaves no 512 MB JVM behind (Linux
+    PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except OSError:
+        pass
+
+
+def _kafka_uuid() -> str:
+    import base64
+
+    # As Kafka's Uuid.randomUuid: never one starting with "-" (a command line would read it as
+    # an option).
+    while True:
+        u = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not u.startswith("-"):
+            return u
+
+
+def new_broker(overrides: Iterable[str] = (), name: str = "klamm", args: Iterable[str] = ()):
+    """A `Broker` (klamm serve) or, under --broker=kafka, a `KafkaBroker`."""
+    if BROKER_KIND == "kafka":
+        return KafkaBroker(overrides, name=name.replace("klamm", "kafka", 1), args=args)
+    return Broker(overrides, name=name, args=args)

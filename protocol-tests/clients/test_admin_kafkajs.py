@@ -92,10 +92,10 @@ def test_create_describe_alter(broker):
     assert describe(bs, topic)["segment.ms"]["configValue"] == "3600000"
 
     # Broker configs, too.
-    r = run(bs, {"op": "describeConfigs", "resources": [{"type": "BROKER", "name": "0", "configNames": ["log.retention.hours", "listen"]}]})
+    r = run(bs, {"op": "describeConfigs", "resources": [{"type": "BROKER", "name": "0", "configNames": ["log.retention.hours", "node.id"]}]})
     got = configs_of(ok(r[0]))
     assert got["log.retention.hours"]["configValue"] == "168"
-    assert got["listen"]["readOnly"] is True
+    assert got["node.id"]["readOnly"] is True
 
 
 def test_partitions_records_and_delete(broker):

@@ -31,6 +31,7 @@ def crash_rec(seq: int, partitions: int = 3) -> Rec:
     )
 
 
+@pytest.mark.klamm_only("log.flush.before.ack is Klamm's setting (Kafka acknowledges before an fsync and relies on replicas)")
 def test_kill9_keeps_every_acknowledged_record(make_broker):
     b = make_broker(["log.flush.before.ack=true"])
     topic = unique_topic("crash")
@@ -131,6 +132,11 @@ def torn_tail(variant: str, data: bytes, next_offset: int) -> bytes:
     raise ValueError(variant)
 
 
+@pytest.mark.klamm_only(
+    "a torn tail after a clean SIGTERM: Klamm checks every segment tail at start; Kafka trusts its "
+    "clean-shutdown marker and recovers only after an unclean shutdown (the torn bytes stay in its "
+    "log, and on the zeros it refuses to start)"
+)
 @pytest.mark.parametrize("variant", ["garbage", "half-batch", "header-only", "zeros"])
 def test_torn_tail_is_truncated_on_restart(make_broker, variant):
     b = make_broker()
@@ -173,7 +179,8 @@ def test_sigterm_exits_zero_and_data_survives_restarts(make_broker):
     recs = gen_records(20, partitions=3, seed=33)
     cf_assert_delivered(cf_produce(b.bootstrap, topic, recs, acks="all", **{"compression.type": "zstd"}), recs)
     for _ in range(2):
-        b.restart()  # asserts SIGTERM -> exit code 0
+        b.restart()  # asserts a clean exit on SIGTERM
         got = cf_consume(b.bootstrap, topic, range(3), expected={p: 20 for p in range(3)})
         assert_same_records(recs, got, client="after restart")
-    assert all(rc == 0 for rc in b.exit_codes), b.exit_codes
+    # Klamm exits 0; Kafka's JVM 143 (128 + SIGTERM) after its controlled shutdown.
+    assert all(rc in b.CLEAN_EXIT_CODES for rc in b.exit_codes), b.exit_codes

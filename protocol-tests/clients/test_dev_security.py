@@ -15,6 +15,8 @@ from confluent_kafka.admin import NewTopic, ResourcePatternType, ResourceType
 
 from klammtest import TIMEOUT, Broker, unique_topic
 
+pytestmark = pytest.mark.klamm_only("`klamm serve --dev-security` (Klamm's generated users, CA and ACLs)")
+
 
 def props(path):
     out = {}

@@ -18,7 +18,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from klammtest import READY_RE, REPO_ROOT, TIMEOUT, wait_until
+
+pytestmark = pytest.mark.klamm_only("Klamm's container image and build script")
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 # The image is the stripped binary plus klamm.toml on `scratch`: keep well under 30 MB.

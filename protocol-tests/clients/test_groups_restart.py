@@ -10,7 +10,7 @@ from confluent_kafka import ConsumerGroupState, ConsumerGroupTopicPartitions, Ka
 from confluent_kafka.admin import AdminClient
 
 from groupstest import GROUP_OVERRIDES, Member, wait_assignment, wait_records
-from klammtest import TIMEOUT, Rec, cf_consumer, cf_create_topic, cf_produce, unique_topic, wait_until
+from klammtest import TIMEOUT, Rec, cf_consumer, coordinator_retriable, cf_create_topic, cf_produce, unique_topic, wait_until
 
 
 def java_partition(group: str, n: int) -> int:
@@ -41,6 +41,30 @@ def describe(bootstrap, group):
 def listed(bootstrap) -> dict:
     a = AdminClient({"bootstrap.servers": bootstrap})
     return {g.group_id: g for g in a.list_consumer_groups(request_timeout=TIMEOUT).result(timeout=TIMEOUT).valid}
+
+
+def coordinator_loaded(bootstrap, group, topic) -> None:
+    """Waits until GROUP's offsets can be fetched. librdkafka's AdminClient crashes the process
+    (SIGSEGV in rd_kafka_handle_OffsetFetch, which hands the retry to a consumer group the admin
+    client does not have) on a retriable OffsetFetch error such as COORDINATOR_LOAD_IN_PROGRESS,
+    which Kafka answers while it loads __consumer_offsets after a restart (Klamm loads it before
+    it listens). A consumer's committed() sends the same OffsetFetch and retries such errors."""
+    from confluent_kafka import KafkaException
+
+    c = cf_consumer(bootstrap, **{"group.id": group})
+    try:
+        def ok():
+            try:
+                c.committed([TopicPartition(topic, 0)], timeout=5)
+                return True
+            except KafkaException as e:
+                if not coordinator_retriable(e.args[0]):
+                    raise
+                return False
+
+        wait_until(ok, interval=0.2, what=f"the coordinator of {group} loaded")
+    finally:
+        c.close()
 
 
 @pytest.mark.parametrize("kill", [False, True], ids=["sigterm", "kill-9"])
@@ -74,6 +98,8 @@ def test_offsets_and_groups_survive_restart(make_broker, members, kill):
     assert before.state == ConsumerGroupState.STABLE
 
     b.restart(kill=kill)
+    for g in (left, simple, live):
+        coordinator_loaded(b.bootstrap, g, topic)
 
     assert offsets(b.bootstrap, left, topic, 3) == {0: 1, 1: 2, 2: 3}
     assert offsets(b.bootstrap, simple, topic, 3) == {0: 4, 1: -1001, 2: 5}

@@ -34,6 +34,8 @@ from klammtest import (
     wait_until,
 )
 
+pytestmark = pytest.mark.klamm_only("Klamm's /metrics and /health HTTP endpoint (Kafka has JMX, no HTTP endpoint)")
+
 
 def get(http: str, path: str, method: str = "GET") -> tuple[int, str, dict]:
     req = urllib.request.Request(f"http://{http}{path}", method=method)

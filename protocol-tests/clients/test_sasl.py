@@ -96,6 +96,7 @@ def test_kafka_python_plain_and_scram(make_broker):
         p.close()
 
 
+@pytest.mark.klamm_only("reads Klamm's own log lines (\"re-authentication\") to see that librdkafka re-authenticated")
 def test_confluent_kafka_reauthenticates_while_producing(make_broker):
     b = sasl_broker(make_broker, "connections.max.reauth.ms=2000")
     c = conf(b, "PLAIN", "alice", "alice-secret")

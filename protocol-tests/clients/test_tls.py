@@ -39,8 +39,10 @@ def _issue(name, subj, ext):
 
 _ca("ca")
 _ca("other-ca")
+# clientAuth too: Kafka checks at start-up that its keystore can also act as the client of its
+# own (inter-broker) listener.
 _issue("server", "/CN=localhost",
-       "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+       "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
 _issue("client", "/C=DE/O=Example/OU=eng/CN=client", "extendedKeyUsage=clientAuth\n")
 (PKI / "keystore.pem").write_text(
     (PKI / "server.key").read_text() + (PKI / "server.pem").read_text() + (PKI / "ca.pem").read_text()
