@@ -334,7 +334,9 @@ async fn process(
                 version: 0,
                 correlation_id: header.correlation_id,
             };
-            // The same request boundary as every other request.
+            // The same request boundary as every other request. ListOffsets v0 has its own
+            // request type (`max_num_offsets`), which the quota layer's `RequestKind` path does
+            // not take: its request-time quota (`request_percentage`) is not recorded.
             let answered =
                 catch_unwind(async { crate::handlers::list_offsets::handle_v0(&ctx, request) })
                     .await;
