@@ -1,5 +1,7 @@
 //! ApiVersions (key 18), v0-4: the advertised API list, client software validation (KIP-511)
-//! and the answer to a version newer than the broker knows.
+//! and the answer to a version newer than the broker knows; by default the list includes the
+//! versions Kafka 4.0 removed (KIP-896), and with `klamm.compat.kafka.version=4.1` it is
+//! exactly Kafka 4.1's.
 
 use bytes::{Buf, Bytes};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
@@ -24,7 +26,16 @@ fn api_list(resp: &ApiVersionsResponse) -> Vec<(i16, i16, i16)> {
         .collect()
 }
 
+/// The default (wide) list: Kafka 4.1's ranges plus the versions Kafka 4.0 removed.
 fn expected_list() -> Vec<(i16, i16, i16)> {
+    advertised_wide()
+        .iter()
+        .map(|(k, min, max)| (*k as i16, *min, *max))
+        .collect()
+}
+
+/// Kafka 4.1's list, advertised under `klamm.compat.kafka.version=4.1`.
+fn kafka_4_1_list() -> Vec<(i16, i16, i16)> {
     ADVERTISED
         .iter()
         .map(|(k, min, max)| (*k as i16, *min, *max))
@@ -43,6 +54,48 @@ fn every_version_lists_exactly_the_served_apis() {
         assert_eq!(got, expected_list(), "ApiVersions v{v} api list");
         assert_eq!(resp.throttle_time_ms, 0, "ApiVersions v{v} throttle");
     }
+}
+
+/// `klamm.compat.kafka.version=4.1`: exactly Kafka 4.1's ranges, in every ApiVersions version;
+/// the KIP-511 fallback lists ApiVersions' own range only, as in the default mode.
+#[test]
+fn compat_4_1_lists_exactly_kafka_4_1s_ranges() {
+    let broker = Broker::with_overrides(&[("klamm.compat.kafka.version", "4.1")]);
+    let mut c = broker.client();
+    for v in versions(ApiKey::ApiVersions) {
+        let resp = c.send(&request(v), v);
+        assert_eq!(resp.error_code, code::NONE, "ApiVersions v{v}");
+        let mut got = api_list(&resp);
+        got.sort();
+        assert_eq!(got, kafka_4_1_list(), "ApiVersions v{v} api list under 4.1");
+    }
+    let mut frame = encode_request(&request(4), 4, 77);
+    frame[6..8].copy_from_slice(&99i16.to_be_bytes());
+    let mut body = c.send_frame(&frame).expect("KIP-511 answer");
+    assert_eq!(body.get_i32(), 77);
+    let decoded = ApiVersionsResponse::decode(&mut body, 0).expect("a v0 ApiVersions response");
+    assert_eq!(decoded.error_code, code::UNSUPPORTED_VERSION);
+    let api_versions: Vec<_> = kafka_4_1_list()
+        .into_iter()
+        .filter(|(k, _, _)| *k == ApiKey::ApiVersions as i16)
+        .collect();
+    assert_eq!(api_versions.len(), 1);
+    assert_eq!(api_list(&decoded), api_versions);
+}
+
+/// Settings validation: only the empty string and `4.1` are accepted.
+#[test]
+fn compat_setting_rejects_other_versions() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .args(["serve", "--override", "klamm.compat.kafka.version=3.9"])
+        .output()
+        .expect("run klamm");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Invalid value 3.9 for configuration klamm.compat.kafka.version"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -29,6 +29,7 @@ mod listeners;
 mod metadata;
 mod produce;
 mod quotas;
+mod removed_versions;
 mod retention;
 mod sasl;
 mod scram_credentials;

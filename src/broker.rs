@@ -40,6 +40,8 @@ pub struct Broker {
     pub shutting_down: watch::Receiver<bool>,
     /// `fetch.max.bytes` (read-only in Kafka too), resolved once for the fetch path.
     pub fetch_max_bytes: usize,
+    /// `klamm.compat.kafka.version`, resolved once: the request versions served.
+    pub compat: crate::versions::Compat,
 }
 
 impl Broker {
@@ -59,6 +61,9 @@ impl Broker {
         Ok(Broker {
             node_id: settings.node_id(),
             fetch_max_bytes: settings.i32("fetch.max.bytes").max(1024) as usize,
+            compat: crate::versions::Compat::from_setting(
+                &settings.string("klamm.compat.kafka.version"),
+            ),
             producer_ids: ProducerIdManager::open(&data_dir)?,
             scram: ScramStore::open(&data_dir)?,
             authorizer: Authorizer::from_settings(&settings, &data_dir).map_err(|e| {

@@ -230,7 +230,7 @@ async fn process(
             Err(()) => (None, Err(())),
         };
     }
-    match protocol::decode(frame) {
+    match protocol::decode_for(broker.compat, frame) {
         Ok(Decoded::Request(req)) => {
             if let Some(id) = req.header.client_id.as_ref() {
                 if client_id.as_deref() != Some(id.as_str()) {
@@ -308,6 +308,53 @@ async fn process(
                 .map(|b| Some(ResponseSend::from_bytes(b)))
                 .map_err(|_| ());
             (api, response)
+        }
+        Ok(Decoded::ListOffsetsV0 { header, request }) => {
+            if let Some(id) = header.client_id.as_ref() {
+                if client_id.as_deref() != Some(id.as_str()) {
+                    *client_id = Some(id.to_string());
+                }
+            }
+            let api = Some((ApiKey::ListOffsets, 0));
+            if let Gate::Close(reason) = auth.gate(ApiKey::ListOffsets) {
+                info!(%peer, client_id = ?client_id, api = ?ApiKey::ListOffsets, "closing connection: {reason}");
+                crate::metrics::get().requests.rejected("sasl_state");
+                return (api, Err(()));
+            }
+            let ctx = RequestContext {
+                broker: broker.clone(),
+                peer,
+                session: session.clone(),
+                client_id: client_id.clone(),
+                api_key: ApiKey::ListOffsets,
+                version: 0,
+                correlation_id: header.correlation_id,
+            };
+            // The same request boundary as every other request. ListOffsets v0 has its own
+            // request type (`max_num_offsets`), which the quota layer's `RequestKind` path does
+            // not take: its request-time quota (`request_percentage`) is not recorded.
+            let answered =
+                catch_unwind(async { crate::handlers::list_offsets::handle_v0(&ctx, request) })
+                    .await;
+            match answered {
+                Ok(resp) => {
+                    for t in &resp.topics {
+                        for p in &t.partitions {
+                            errors.add(p.error_code);
+                        }
+                    }
+                    let response =
+                        protocol::legacy::encode_list_offsets_v0(ctx.correlation_id, &resp)
+                            .map(|b| Some(ResponseSend::from_bytes(b)))
+                            .map_err(|_| ());
+                    (api, response)
+                }
+                Err(_) => {
+                    crate::metrics::get().requests.panicked(ApiKey::ListOffsets);
+                    warn!(%peer, client_id = ?client_id, "ListOffsets v0 panicked, closing connection");
+                    (api, Err(()))
+                }
+            }
         }
         Ok(Decoded::LegacyProduce(p)) => {
             if let Gate::Close(reason) = auth.gate(ApiKey::Produce) {

@@ -1,5 +1,7 @@
 //! THE table of APIs Klamm serves and their version ranges. ApiVersions is built from it, the
 //! connection layer rejects anything outside it, and only fully implemented APIs appear here.
+//! [`SERVED`] holds Kafka 4.1's ranges; by default ([`Compat::Wide`]) Klamm also serves the
+//! versions Kafka 4.0 removed that [`REMOVED_IN_KAFKA_4`] lists (`klamm.compat.kafka.version`).
 
 use std::sync::OnceLock;
 
@@ -80,6 +82,46 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
+/// `klamm.compat.kafka.version`: which request versions Klamm advertises and accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compat {
+    /// `""` (the default): Kafka 4.1's ranges plus [`REMOVED_IN_KAFKA_4`].
+    #[default]
+    Wide,
+    /// `4.1`: exactly Kafka 4.1's ranges ([`SERVED`]); the removed versions are refused as
+    /// Kafka 4.1 refuses them.
+    Kafka41,
+}
+
+impl Compat {
+    /// The setting's value; the validator admits only `""` and `4.1`.
+    pub fn from_setting(value: &str) -> Compat {
+        match value.trim() {
+            "4.1" => Compat::Kafka41,
+            _ => Compat::Wide,
+        }
+    }
+}
+
+/// The request versions Kafka 4.0 removed (KIP-896) that Klamm serves under [`Compat::Wide`],
+/// with the semantics Kafka 3.9 gave them ([`crate::protocol::legacy`]): every removed version of
+/// an API whose records are message format v2 (Kafka 3.9's minimum to 4.x's minimum - 1).
+/// Produce v0-2 and Fetch v0-3 carry message format v0/v1 and stay refused; WriteTxnMarkers v0
+/// is broker-to-broker.
+pub static REMOVED_IN_KAFKA_4: &[ApiRange] = &[
+    api(ApiKey::ListOffsets, 0, 0),
+    api(ApiKey::OffsetCommit, 0, 1),
+    api(ApiKey::OffsetFetch, 0, 0),
+    api(ApiKey::CreateTopics, 0, 1),
+    api(ApiKey::DeleteTopics, 0, 0),
+    api(ApiKey::OffsetForLeaderEpoch, 0, 1),
+    api(ApiKey::DescribeAcls, 0, 0),
+    api(ApiKey::CreateAcls, 0, 0),
+    api(ApiKey::DeleteAcls, 0, 0),
+    api(ApiKey::DescribeConfigs, 0, 0),
+    api(ApiKey::DescribeLogDirs, 0, 0),
+];
+
 /// The KIP-848 APIs: left out of ApiVersions when `group.coordinator.rebalance.protocols`
 /// does not include `consumer` (Kafka advertises them only when the protocol is enabled).
 pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
@@ -92,14 +134,30 @@ pub const CONSUMER_PROTOCOL_APIS: &[ApiKey] = &[
 /// and the ACL APIs are served (SECURITY_DISABLED without an authorizer, as Kafka's).
 pub static ANSWERED_NOT_ADVERTISED: &[ApiRange] = &[];
 
-/// The advertised range of `key`, if Klamm advertises it.
+/// Kafka 4.1's advertised range of `key`, if Klamm advertises it.
 pub fn range(key: ApiKey) -> Option<ApiRange> {
     SERVED.iter().copied().find(|r| r.key == key)
 }
 
-/// The range Klamm answers for `key`: advertised, or answered as Kafka's PLAINTEXT listener.
-pub fn answered_range(key: ApiKey) -> Option<ApiRange> {
-    range(key).or_else(|| {
+/// The range Klamm advertises for `key` under `compat`: Kafka 4.1's, its minimum lowered to the
+/// removed versions Klamm serves under [`Compat::Wide`].
+pub fn range_for(compat: Compat, key: ApiKey) -> Option<ApiRange> {
+    let r = range(key)?;
+    if compat == Compat::Kafka41 {
+        return Some(r);
+    }
+    Some(
+        REMOVED_IN_KAFKA_4
+            .iter()
+            .find(|old| old.key == key && old.max + 1 == r.min)
+            .map_or(r, |old| api(key, old.min, r.max)),
+    )
+}
+
+/// The range Klamm answers for `key` under `compat`: advertised, or answered as Kafka's
+/// PLAINTEXT listener.
+pub fn answered_range(compat: Compat, key: ApiKey) -> Option<ApiRange> {
+    range_for(compat, key).or_else(|| {
         ANSWERED_NOT_ADVERTISED
             .iter()
             .copied()
@@ -107,9 +165,9 @@ pub fn answered_range(key: ApiKey) -> Option<ApiRange> {
     })
 }
 
-/// True when `version` of `key` is in the advertised range.
-pub fn is_served(key: ApiKey, version: i16) -> bool {
-    range(key).is_some_and(|r| version >= r.min && version <= r.max)
+/// True when `version` of `key` is in the range advertised under `compat`.
+pub fn is_served(compat: Compat, key: ApiKey, version: i16) -> bool {
+    range_for(compat, key).is_some_and(|r| version >= r.min && version <= r.max)
 }
 
 /// One feature flag (KIP-584) as Klamm advertises it in ApiVersions v3+: the range this broker
@@ -187,7 +245,7 @@ pub fn finalized_features_epoch() -> i64 {
 /// ApiVersions for request `version`, with the served ranges and the features. Below v4
 /// supported features whose minimum is 0 are left out, as Kafka does (KAFKA-17011: clients
 /// before 3.9 refuse a range starting at 0; `ApiVersionsResponse.setAlterFeatureLevel0`).
-pub fn supported_for(consumer_protocol: bool, version: i16) -> ApiVersionsResponse {
+pub fn supported_for(compat: Compat, consumer_protocol: bool, version: i16) -> ApiVersionsResponse {
     let feats = features(consumer_protocol);
     let supported_keys = feats
         .iter()
@@ -209,7 +267,7 @@ pub fn supported_for(consumer_protocol: bool, version: i16) -> ApiVersionsRespon
                 .with_max_version_level(f.finalized)
         })
         .collect();
-    supported(consumer_protocol)
+    supported(compat, consumer_protocol)
         .with_supported_features(supported_keys)
         .with_finalized_features(finalized)
         .with_finalized_features_epoch(finalized_features_epoch())
@@ -217,11 +275,12 @@ pub fn supported_for(consumer_protocol: bool, version: i16) -> ApiVersionsRespon
 
 /// The served API ranges with no error. Without the `consumer` rebalance protocol
 /// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, as Kafka advertises
-/// them only when the protocol is enabled.
-pub fn supported(consumer_protocol: bool) -> ApiVersionsResponse {
+/// them only when the protocol is enabled. `compat` chooses Kafka 4.1's ranges or the wide ones.
+pub fn supported(compat: Compat, consumer_protocol: bool) -> ApiVersionsResponse {
     let api_keys = SERVED
         .iter()
         .filter(|r| consumer_protocol || !CONSUMER_PROTOCOL_APIS.contains(&r.key))
+        .filter_map(|r| range_for(compat, r.key))
         .map(|r| {
             ApiVersion::default()
                 .with_api_key(r.key as i16)
@@ -273,6 +332,38 @@ mod tests {
         }
     }
 
+    /// Each removed range ends just below Kafka 4.1's minimum (so the wide range is contiguous),
+    /// starts at Kafka 3.9's minimum (0 for all of them), and is below the crate's codec, which
+    /// is why [`crate::protocol::legacy`] decodes it.
+    #[test]
+    fn removed_versions_extend_served_ranges() {
+        for old in REMOVED_IN_KAFKA_4 {
+            let r = range(old.key).unwrap_or_else(|| panic!("{:?} not served", old.key));
+            assert_eq!(old.max + 1, r.min, "{:?}", old.key);
+            assert_eq!(old.min, 0, "{:?}", old.key);
+            assert!(old.max < old.key.valid_versions().min, "{:?}", old.key);
+            let wide = range_for(Compat::Wide, old.key).unwrap();
+            assert_eq!((wide.min, wide.max), (0, r.max));
+            let narrow = range_for(Compat::Kafka41, old.key).unwrap();
+            assert_eq!((narrow.min, narrow.max), (r.min, r.max));
+        }
+        assert!(!REMOVED_IN_KAFKA_4.iter().any(|r| matches!(
+            r.key,
+            ApiKey::Produce | ApiKey::Fetch | ApiKey::WriteTxnMarkers
+        )));
+        // Under 4.1 the answer is exactly SERVED.
+        let narrow = supported(Compat::Kafka41, true);
+        assert_eq!(narrow.api_keys.len(), SERVED.len());
+        for (a, r) in narrow.api_keys.iter().zip(SERVED) {
+            assert_eq!(
+                (a.api_key, a.min_version, a.max_version),
+                (r.key as i16, r.min, r.max)
+            );
+        }
+        assert_eq!(Compat::from_setting("4.1"), Compat::Kafka41);
+        assert_eq!(Compat::from_setting(""), Compat::Wide);
+    }
+
     #[test]
     fn table_is_sorted_and_unique() {
         let keys: Vec<i16> = SERVED.iter().map(|r| r.key as i16).collect();
@@ -285,7 +376,7 @@ mod tests {
     /// Kafka 4.1's supported ranges and a fresh cluster's levels, minus what Klamm does not do.
     #[test]
     fn features_are_kafka_4_1s_without_tv2() {
-        let r = supported_for(true, 4);
+        let r = supported_for(Compat::Wide, true, 4);
         let sup: Vec<(String, i16, i16)> = r
             .supported_features
             .iter()
@@ -319,7 +410,7 @@ mod tests {
         assert!(r.finalized_features_epoch > 0);
         // v3: ranges starting at 0 are left out; without the consumer protocol group.version
         // is not finalized.
-        let v3 = supported_for(false, 3);
+        let v3 = supported_for(Compat::Wide, false, 3);
         assert_eq!(v3.supported_features.len(), 1);
         assert_eq!(v3.supported_features[0].name.as_str(), "metadata.version");
         assert!(!v3

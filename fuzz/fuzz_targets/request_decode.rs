@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let version = i16::from_be_bytes([data[2], data[3]]);
-    let Some(range) = klamm::versions::answered_range(key) else {
+    // The removed versions (klamm::protocol::legacy) have no shape; decode() above covers them.
+    let Some(range) = klamm::versions::answered_range(klamm::versions::Compat::Kafka41, key) else {
         return;
     };
     let min = if key == ApiKey::Produce {

@@ -52,7 +52,7 @@ const KAFKA_ONLY_SETTINGS: &[(&str, &str)] = &[
 ];
 
 /// Klamm-only settings: serve exactly Kafka 4.1's request versions.
-const KLAMM_ONLY_SETTINGS: &[(&str, &str)] = &[]; // TODO ("klamm.compat.kafka.version", "4.1") once served
+const KLAMM_ONLY_SETTINGS: &[(&str, &str)] = &[("klamm.compat.kafka.version", "4.1")];
 
 /// Which broker: index 0 is Kafka, 1 is Klamm, in every pair below.
 pub const KAFKA: usize = 0;

@@ -77,6 +77,44 @@ pub const ADVERTISED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
+/// The versions Kafka 4.0 removed (KIP-896) that Klamm serves by default
+/// (`klamm.compat.kafka.version` empty), as Kafka 3.9 served them: (API, min, max) below the
+/// minimum in [`ADVERTISED`]. With `klamm.compat.kafka.version=4.1` they are not served.
+pub const REMOVED_IN_KAFKA_4: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::ListOffsets, 0, 0),
+    (ApiKey::OffsetCommit, 0, 1),
+    (ApiKey::OffsetFetch, 0, 0),
+    (ApiKey::CreateTopics, 0, 1),
+    (ApiKey::DeleteTopics, 0, 0),
+    (ApiKey::OffsetForLeaderEpoch, 0, 1),
+    (ApiKey::DescribeAcls, 0, 0),
+    (ApiKey::CreateAcls, 0, 0),
+    (ApiKey::DeleteAcls, 0, 0),
+    (ApiKey::DescribeConfigs, 0, 0),
+    (ApiKey::DescribeLogDirs, 0, 0),
+];
+
+/// What a broker with default settings advertises: [`ADVERTISED`] with each minimum lowered to
+/// the removed versions of [`REMOVED_IN_KAFKA_4`].
+pub fn advertised_wide() -> Vec<(ApiKey, i16, i16)> {
+    ADVERTISED
+        .iter()
+        .map(
+            |&(k, min, max)| match REMOVED_IN_KAFKA_4.iter().find(|r| r.0 == k) {
+                Some(&(_, old_min, old_max)) => {
+                    assert_eq!(
+                        old_max + 1,
+                        min,
+                        "{k:?}: the removed range ends below 4.1's"
+                    );
+                    (k, old_min, max)
+                }
+                None => (k, min, max),
+            },
+        )
+        .collect()
+}
+
 /// The advertised version range of `key` (panics when the key is not in [`ADVERTISED`]).
 pub fn versions(key: ApiKey) -> std::ops::RangeInclusive<i16> {
     let (_, min, max) = ADVERTISED

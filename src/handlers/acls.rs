@@ -219,20 +219,25 @@ pub fn delete(ctx: &RequestContext, req: DeleteAclsRequest) -> Outcome {
         Ok(matched) => matched
             .into_iter()
             .map(|acls| {
-                DeleteAclsFilterResult::default().with_matching_acls(
-                    acls.iter()
-                        .map(|b| {
-                            DeleteAclsMatchingAcl::default()
-                                .with_resource_type(b.resource_type.code())
-                                .with_resource_name(sb(&b.resource_name))
-                                .with_pattern_type(b.pattern_type.code())
-                                .with_principal(sb(&b.principal))
-                                .with_host(sb(&b.host))
-                                .with_operation(b.operation.code())
-                                .with_permission_type(b.permission_type.code())
-                        })
-                        .collect(),
-                )
+                // Kafka's `DeleteAclsResponse.filterResult` sets `ApiError.NONE.message()`, a
+                // null, on success (the crate's default is "").
+                DeleteAclsFilterResult::default()
+                    .with_error_message(None)
+                    .with_matching_acls(
+                        acls.iter()
+                            .map(|b| {
+                                DeleteAclsMatchingAcl::default()
+                                    .with_error_message(None)
+                                    .with_resource_type(b.resource_type.code())
+                                    .with_resource_name(sb(&b.resource_name))
+                                    .with_pattern_type(b.pattern_type.code())
+                                    .with_principal(sb(&b.principal))
+                                    .with_host(sb(&b.host))
+                                    .with_operation(b.operation.code())
+                                    .with_permission_type(b.permission_type.code())
+                            })
+                            .collect(),
+                    )
             })
             .collect(),
         Err(e) => filters

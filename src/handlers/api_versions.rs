@@ -1,4 +1,5 @@
-//! ApiVersions (key 18), v0-4, built from [`crate::versions::SERVED`].
+//! ApiVersions (key 18), v0-4, built from [`crate::versions::SERVED`] and, unless
+//! `klamm.compat.kafka.version` is `4.1`, [`crate::versions::REMOVED_IN_KAFKA_4`].
 
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::ResponseError;
@@ -26,7 +27,11 @@ pub fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsRespo
             .with_error_code(ResponseError::InvalidRequest.code())
             .with_finalized_features_epoch(-1);
     }
-    versions::supported_for(ctx.broker.groups.config().consumer.enabled, ctx.version)
+    versions::supported_for(
+        ctx.broker.compat,
+        ctx.broker.groups.config().consumer.enabled,
+        ctx.version,
+    )
 }
 
 #[cfg(test)]

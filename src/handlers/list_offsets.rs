@@ -1,5 +1,7 @@
 //! ListOffsets (key 2), v1-10: earliest (-2), latest (-1), max timestamp (-3, KIP-734),
-//! earliest local (-4), latest tiered (-5), and lookup by timestamp via the time index.
+//! earliest local (-4), latest tiered (-5), and lookup by timestamp via the time index; and v0
+//! (removed in Kafka 4 by KIP-896, served unless `klamm.compat.kafka.version` is `4.1`), whose
+//! segment-based answer is Kafka 3.9's `handleListOffsetRequestV0`.
 
 use std::collections::HashSet;
 
@@ -12,6 +14,10 @@ use super::authz::{self, AclOperation};
 use super::RequestContext;
 use crate::error::Error;
 use crate::log::partition::LEADER_EPOCH;
+use crate::protocol::legacy::list_offsets::{
+    ListOffsetsPartitionResponseV0, ListOffsetsRequestV0, ListOffsetsResponseV0,
+    ListOffsetsTopicResponseV0,
+};
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
@@ -127,4 +133,130 @@ fn lookup(
         LATEST_TIERED if ctx.version >= 9 => (-1, -1),
         ts => fetchable(p.offset_for_timestamp(ts)?),
     })
+}
+
+/// `ListOffsetsRequest.CONSUMER_REPLICA_ID`: v0 caps a consumer's answer at the high watermark.
+const CONSUMER_REPLICA_ID: i32 = -1;
+
+/// ListOffsets v0 as Kafka 3.9's `KafkaApis.handleListOffsetRequestV0`: DESCRIBE on each topic
+/// (topics without it answer TOPIC_AUTHORIZATION_FAILED and come last, as Kafka appends them);
+/// a timestamp below EARLIEST (-2) answers UNSUPPORTED_VERSION; otherwise up to
+/// `max_num_offsets` offsets from [`legacy_offsets_before`].
+pub fn handle_v0(ctx: &RequestContext, req: ListOffsetsRequestV0) -> ListOffsetsResponseV0 {
+    let partition = |index, error: &Error| ListOffsetsPartitionResponseV0 {
+        partition_index: index,
+        error_code: error.code(),
+        old_style_offsets: Vec::new(),
+    };
+    let (authorized, denied): (Vec<_>, Vec<_>) = req
+        .topics
+        .into_iter()
+        .partition(|t| authz::topic(ctx, AclOperation::Describe, t.name.as_str()));
+    let mut topics: Vec<ListOffsetsTopicResponseV0> = authorized
+        .into_iter()
+        .map(|t| {
+            let topic = ctx.broker.logs.topic(t.name.as_str());
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    if p.timestamp < EARLIEST {
+                        return partition(
+                            p.partition_index,
+                            &Error::UnsupportedVersion(String::new()),
+                        );
+                    }
+                    let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition_index))
+                    else {
+                        return partition(p.partition_index, &Error::UnknownTopicOrPartition);
+                    };
+                    let from_consumer = req.replica_id == CONSUMER_REPLICA_ID;
+                    match legacy_offsets_before(log, p.timestamp, p.max_num_offsets, from_consumer)
+                    {
+                        Some(offsets) => ListOffsetsPartitionResponseV0 {
+                            partition_index: p.partition_index,
+                            error_code: 0,
+                            old_style_offsets: offsets,
+                        },
+                        // Kafka's `new Array[Long](n)` with a negative count throws, and the
+                        // handler answers the exception as UNKNOWN_SERVER_ERROR.
+                        None => partition(
+                            p.partition_index,
+                            &Error::Internal("negative max_num_offsets".into()),
+                        ),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponseV0 {
+                name: t.name,
+                partitions,
+            }
+        })
+        .collect();
+    topics.extend(denied.into_iter().map(|t| {
+        ListOffsetsTopicResponseV0 {
+            partitions: t
+                .partitions
+                .iter()
+                .map(|p| partition(p.partition_index, &Error::topic_denied()))
+                .collect(),
+            name: t.name,
+        }
+    }));
+    ListOffsetsResponseV0 { topics }
+}
+
+/// Kafka 3.9's `UnifiedLog.legacyFetchOffsetsBefore` and `Partition.legacyFetchOffsetsForTimestamp`:
+/// each segment stands for its base offset (at least the log start offset) at its file's
+/// modification time, and a non-empty active segment adds the log end offset at the current
+/// time. LATEST starts from the newest entry, EARLIEST from the oldest, a timestamp from the
+/// newest entry modified at or before it; up to `max_num_offsets` entries are taken from there
+/// towards older ones, newest first. A consumer's answer does not go past the high watermark
+/// (offsets above it are replaced by the high watermark). `None` for a negative
+/// `max_num_offsets`.
+fn legacy_offsets_before(
+    log: &crate::log::Partition,
+    timestamp: i64,
+    max_num_offsets: i32,
+    from_consumer: bool,
+) -> Option<Vec<i64>> {
+    let (segments, log_start_offset, log_end_offset) = log.segment_snapshot();
+    let modified = |f: &std::fs::File| {
+        f.metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as i64)
+    };
+    let mut entries: Vec<(i64, i64)> = segments
+        .iter()
+        .map(|s| (s.base_offset.max(log_start_offset), modified(&s.file)))
+        .collect();
+    if segments.last().is_some_and(|s| s.size > 0) {
+        entries.push((log_end_offset, crate::broker::now_ms()));
+    }
+    let start: i64 = match timestamp {
+        LATEST => entries.len() as i64 - 1,
+        EARLIEST => 0,
+        ts => entries
+            .iter()
+            .rposition(|&(_, mtime)| mtime <= ts)
+            .map_or(-1, |i| i as i64),
+    };
+    if max_num_offsets < 0 {
+        return None;
+    }
+    let take = i64::from(max_num_offsets).min(start + 1).max(0) as usize;
+    let take = take.min(entries.len());
+    let mut offsets: Vec<i64> = (0..take).map(|j| entries[(start as usize) - j].0).collect();
+    offsets.sort_by(|a, b| b.cmp(a));
+    if from_consumer {
+        let hw = log.high_watermark();
+        if offsets.iter().any(|&o| o > hw) {
+            let mut capped = vec![hw];
+            capped.extend(offsets.into_iter().skip_while(|&o| o > hw));
+            offsets = capped;
+        }
+    }
+    Some(offsets)
 }

@@ -427,7 +427,7 @@ mod tests {
         }
         let key = ApiKey::try_from(i16::from_be_bytes([frame[0], frame[1]])).ok()?;
         let version = i16::from_be_bytes([frame[2], frame[3]]);
-        let range = crate::versions::answered_range(key)?;
+        let range = crate::versions::answered_range(crate::versions::Compat::Kafka41, key)?;
         let min = if key == ApiKey::Produce {
             PRODUCE_MIN_ACCEPTED
         } else {

@@ -5,7 +5,8 @@
 //! as [`DecodeError`]; Kafka closes the connection for those, and so does Klamm. Two cases are
 //! answered instead, as Kafka does: an ApiVersions request newer than we serve (KIP-511: a v0
 //! response with UNSUPPORTED_VERSION and our ranges) and Produce v0-2 (advertised but removed
-//! in Kafka 4: UNSUPPORTED_VERSION per partition).
+//! in Kafka 4: UNSUPPORTED_VERSION per partition). The other versions Kafka 4 removed are
+//! decoded and encoded by [`legacy`], unless `klamm.compat.kafka.version` is `4.1`.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
@@ -15,6 +16,7 @@ use crate::versions;
 
 pub mod bounds;
 pub mod fetch_response;
+pub mod legacy;
 mod shapes;
 
 /// A decoded request.
@@ -37,6 +39,11 @@ pub enum Decoded {
     },
     /// Produce v0-2.
     LegacyProduce(LegacyProduce),
+    /// ListOffsets v0 (KIP-896 removed it; served by [`legacy::list_offsets`]).
+    ListOffsetsV0 {
+        header: RequestHeader,
+        request: legacy::list_offsets::ListOffsetsRequestV0,
+    },
 }
 
 /// The parts of a Produce v0-2 request needed to refuse it in its own response format.
@@ -97,8 +104,13 @@ impl DecodeError {
     }
 }
 
-/// Decodes one frame (size prefix already removed).
-pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
+/// Decodes one frame (size prefix already removed) with the default, wide version ranges.
+pub fn decode(frame: Bytes) -> Result<Decoded, DecodeError> {
+    decode_for(versions::Compat::default(), frame)
+}
+
+/// Decodes one frame (size prefix already removed), accepting the versions `compat` serves.
+pub fn decode_for(compat: versions::Compat, mut frame: Bytes) -> Result<Decoded, DecodeError> {
     if frame.len() < 8 {
         return Err(DecodeError::Truncated);
     }
@@ -106,7 +118,8 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
     let version = i16::from_be_bytes([frame[2], frame[3]]);
     let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
     let api_key = ApiKey::try_from(raw_key).map_err(|_| DecodeError::UnknownApiKey(raw_key))?;
-    let range = versions::answered_range(api_key).ok_or(DecodeError::UnknownApiKey(raw_key))?;
+    let range =
+        versions::answered_range(compat, api_key).ok_or(DecodeError::UnknownApiKey(raw_key))?;
     if api_key == ApiKey::ApiVersions && version > range.max {
         return Ok(Decoded::UnsupportedApiVersions {
             correlation_id,
@@ -123,6 +136,9 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
             client_id: None,
             reason,
         });
+    }
+    if legacy::is_legacy(api_key, version) {
+        return decode_legacy(api_key, version, frame);
     }
     let header_version = api_key.request_header_version(version);
     let out_of_bounds = |client_id: Option<String>, source| DecodeError::OutOfBounds {
@@ -175,6 +191,40 @@ pub fn decode(mut frame: Bytes) -> Result<Decoded, DecodeError> {
         version,
         body,
     })))
+}
+
+/// A removed version ([`legacy`]): header v1, then the old body, read with bounded counts.
+fn decode_legacy(api_key: ApiKey, version: i16, mut frame: Bytes) -> Result<Decoded, DecodeError> {
+    let malformed = |client_id: Option<String>, reason: String| DecodeError::Malformed {
+        api_key,
+        version,
+        client_id,
+        reason,
+    };
+    let header_version = legacy::REQUEST_HEADER_VERSION;
+    bounds::check(bounds::header_shape(), header_version, &frame).map_err(|e| {
+        DecodeError::OutOfBounds {
+            api_key,
+            version,
+            client_id: None,
+            source: e,
+        }
+    })?;
+    let header = RequestHeader::decode(&mut frame, header_version)
+        .map_err(|e| malformed(None, e.to_string()))?;
+    let client_id = header.client_id.as_ref().map(|c| c.to_string());
+    match legacy::decode_body(api_key, version, frame) {
+        Ok(legacy::LegacyBody::Kind(body)) => Ok(Decoded::Request(Box::new(Request {
+            header,
+            api_key,
+            version,
+            body: *body,
+        }))),
+        Ok(legacy::LegacyBody::ListOffsetsV0(request)) => {
+            Ok(Decoded::ListOffsetsV0 { header, request })
+        }
+        Err(reason) => Err(malformed(client_id, reason)),
+    }
 }
 
 fn get_string(buf: &mut Bytes) -> Result<Bytes, String> {
@@ -242,6 +292,9 @@ pub fn encode_response(
     correlation_id: i32,
     body: &ResponseKind,
 ) -> anyhow::Result<Bytes> {
+    if legacy::is_legacy(api_key, version) {
+        return legacy::encode_response(api_key, version, correlation_id, body);
+    }
     let header_version = api_key.response_header_version(version);
     let header = ResponseHeader::default().with_correlation_id(correlation_id);
     let size = header.compute_size(header_version)? + response_size(body, version)?;

@@ -80,6 +80,8 @@ pub static DEFS: &[Def] = &[
         "Requests read ahead of processing, broker-wide, before connections stop reading."),
     def("connections.max.idle.ms", Long, Some("600000"), V::None,
         "Close connections idle for longer than this."),
+    def("klamm.compat.kafka.version", String, Some(""), V::OneOf(&["", "4.1"]),
+        "Klamm: the request versions served. Empty (the default): Kafka 4.1's ranges plus the versions Kafka 4.0 removed (KIP-896) of every API whose records are message format v2, with Kafka 3.9's semantics, advertised in ApiVersions (ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0, CreateTopics v0-1, DeleteTopics v0, OffsetForLeaderEpoch v0-1, DescribeAcls/CreateAcls/DeleteAcls v0, DescribeConfigs v0, DescribeLogDirs v0), so old clients such as sarama 1.22 keep working. 4.1: exactly Kafka 4.1's ranges; the removed versions are refused as Kafka 4.1 refuses them."),
     // --- Log segments and indexes -------------------------------------------------------------
     def("log.segment.bytes", Int, Some("1073741824"), V::AtLeast(1048576),
         "Roll a new segment when the active one would exceed this size (topic segment.bytes)."),
