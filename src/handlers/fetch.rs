@@ -205,7 +205,9 @@ fn read_all(
     let mut records = Vec::with_capacity(targets.len());
     for t in targets {
         let fp = &t.request;
-        let mut pd = PartitionData::default().with_partition_index(fp.partition);
+        let mut pd = PartitionData::default()
+            .with_partition_index(fp.partition)
+            .with_aborted_transactions(None);
         let result = t.partition.as_ref().map_err(Clone::clone).and_then(|p| {
             let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
             if v >= 12
@@ -236,19 +238,17 @@ fn read_all(
                 pd.last_stable_offset = data.last_stable_offset;
                 pd.log_start_offset = data.log_start_offset;
                 records.push(Some(data.records));
-                if read_committed {
-                    pd.aborted_transactions = Some(
-                        aborted
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|a| {
-                                AbortedTransaction::default()
-                                    .with_producer_id(ProducerId(a.producer_id))
-                                    .with_first_offset(a.first_offset)
-                            })
-                            .collect(),
-                    );
-                }
+                // `FetchDataInfo.abortedTransactions`: a list only for read_committed reads
+                // that returned records, null otherwise (read_uncommitted, nothing read).
+                pd.aborted_transactions = aborted.map(|list| {
+                    list.iter()
+                        .map(|a| {
+                            AbortedTransaction::default()
+                                .with_producer_id(ProducerId(a.producer_id))
+                                .with_first_offset(a.first_offset)
+                        })
+                        .collect()
+                });
             }
             Ok(Diverging(end)) => {
                 pd.high_watermark = end;

@@ -15,6 +15,11 @@ mod api_versions;
 mod topics;
 // admin (configs, group configs, DeleteRecords, DescribeCluster, framing)
 // data (produce, fetch, list_offsets, transactions, producers)
+mod data_support;
+mod fetch;
+mod list_offsets;
+mod produce;
+mod transactions;
 // groups (classic, offsets, consumer, coordinators)
 
 pub type Scenario = (&'static str, fn(&mut Ctx));
@@ -26,6 +31,10 @@ pub fn all() -> Vec<Scenario> {
     v.extend_from_slice(topics::SCENARIOS);
     // admin
     // data
+    v.extend_from_slice(produce::SCENARIOS);
+    v.extend_from_slice(fetch::SCENARIOS);
+    v.extend_from_slice(list_offsets::SCENARIOS);
+    v.extend_from_slice(transactions::SCENARIOS);
     // groups
     v
 }
