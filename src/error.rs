@@ -37,6 +37,9 @@ pub enum Error {
     MessageTooLarge(String),
     #[error("{0}")]
     InvalidTimestamp(String),
+    /// KIP-890: a transaction error a Produce v11+ client answers by aborting.
+    #[error("The server encountered an error with the transaction. The client can abort the transaction to continue using this transactional ID.")]
+    TransactionAbortable,
     /// KIP-467: records of a batch refused one by one (Kafka's `RecordValidationException`).
     #[error("{}", .0.summary())]
     RecordErrors(RecordErrors),
@@ -176,6 +179,7 @@ impl Error {
             Error::InvalidRecord(_) => E::InvalidRecord,
             Error::MessageTooLarge(_) => E::MessageTooLarge,
             Error::InvalidTimestamp(_) => E::InvalidTimestamp,
+            Error::TransactionAbortable => E::TransactionAbortable,
             Error::RecordErrors(r) if r.invalid_timestamp => E::InvalidTimestamp,
             Error::RecordErrors(_) => E::InvalidRecord,
             Error::UnsupportedCompressionType(_) => E::UnsupportedCompressionType,

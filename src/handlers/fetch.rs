@@ -205,9 +205,7 @@ fn read_all(
     let mut records = Vec::with_capacity(targets.len());
     for t in targets {
         let fp = &t.request;
-        let mut pd = PartitionData::default()
-            .with_partition_index(fp.partition)
-            .with_aborted_transactions(None);
+        let mut pd = PartitionData::default().with_partition_index(fp.partition);
         let result = t.partition.as_ref().map_err(Clone::clone).and_then(|p| {
             let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
             if v >= 12
@@ -239,7 +237,8 @@ fn read_all(
                 pd.log_start_offset = data.log_start_offset;
                 records.push(Some(data.records));
                 // `FetchDataInfo.abortedTransactions`: a list only for read_committed reads
-                // that returned records, null otherwise (read_uncommitted, nothing read).
+                // that returned records, null otherwise (read_uncommitted, nothing read);
+                // error answers keep the empty list (`FetchResponse.partitionResponse`).
                 pd.aborted_transactions = aborted.map(|list| {
                     list.iter()
                         .map(|a| {

@@ -250,19 +250,32 @@ async fn verify_transaction(
     {
         return Ok(());
     }
-    let verified = ctx
-        .broker
-        .txn
-        .verify_partition(tid, producer_id, h.producer_epoch(), &topic.name, index)
-        .await;
-    verified.map_err(|error| {
-        let message = matches!(error, Error::InvalidTxnState)
-            .then(|| "Partition was not added to the transaction".to_string());
-        Failure {
+    // `KafkaApis.handleProduceRequest`'s `transactionSupportedOperation`: Produce v12+
+    // (`addPartition`) adds the partition to the transaction itself (as Kafka 4.1 does at
+    // transaction.version 1 too); v11 (`genericErrorSupported`) answers a partition not added
+    // with TRANSACTION_ABORTABLE; older versions with INVALID_TXN_STATE and its message.
+    let txn = &ctx.broker.txn;
+    let epoch = h.producer_epoch();
+    let verified = if ctx.version >= 12 {
+        let partitions = [(topic.name.to_string(), index)];
+        txn.add_partitions(tid, producer_id, epoch, &partitions)
+            .await
+    } else {
+        txn.verify_partition(tid, producer_id, epoch, &topic.name, index)
+            .await
+    };
+    verified.map_err(|error| match error {
+        Error::InvalidTxnState if ctx.version == 11 => {
+            Failure::before_append(Error::TransactionAbortable)
+        }
+        Error::InvalidTxnState => Failure {
             error,
             log_start_offset: -1,
-            message,
-        }
+            message: Some("Partition was not added to the transaction".to_string()),
+        },
+        // `AddPartitionsToTxnManager`: a fenced epoch is INVALID_PRODUCER_EPOCH to producers.
+        Error::ProducerFenced(m) => Failure::before_append(Error::InvalidProducerEpoch(m)),
+        error => Failure::before_append(error),
     })
 }
 
@@ -279,8 +292,16 @@ fn append_one(
         .cloned()
         .ok_or(Failure::before_append(Error::UnknownTopicOrPartition))?;
     let records = records.unwrap_or_default();
-    validator::check_produce_records(&records, ctx.version, &partition.name())
-        .map_err(Failure::before_append)?;
+    // A batch the iterator cannot frame fails in `RequestUtils.flag` (Kafka fails the whole
+    // request there), answered with the exception's message; the rest without one.
+    validator::check_produce_records(&records, ctx.version, &partition.name()).map_err(|e| {
+        let message = matches!(e, Error::CorruptMessage(_)).then(|| e.message());
+        Failure {
+            error: e,
+            log_start_offset: -1,
+            message,
+        }
+    })?;
     let failed = |e: Error| Failure::in_append(e, &partition);
     if topic.internal {
         return Err(failed(Error::InvalidTopic(format!(

@@ -85,8 +85,9 @@ pub fn validate(
 ) -> Result<ValidBatch, Error> {
     let first = check_produce_records(records, produce_version, topic_partition)?;
     let h = BatchHeader::new(&records[..first]).ok_or_else(|| corrupt_header(topic_partition))?;
+    // `CompressionType.forId` throws IllegalArgumentException: UNKNOWN_SERVER_ERROR.
     let compression = h.compression().ok_or_else(|| {
-        Error::CorruptMessage(format!(
+        Error::Internal(format!(
             "Unknown compression type id {} in topic partition {topic_partition}",
             h.attributes() & 0x07
         ))

@@ -75,11 +75,13 @@ fn specs(ctx: &mut Ctx) {
                 v,
             );
         }
-        ctx.send(
-            "read_committed_latest",
-            &list_request(&t.name, &[(0, -1)], 1),
-            v,
-        );
+        if v >= 2 {
+            ctx.send(
+                "read_committed_latest",
+                &list_request(&t.name, &[(0, -1)], 1),
+                v,
+            );
+        }
         ctx.send(
             "unknown_partition",
             &list_request(&t.name, &[(9, -1)], 0),
