@@ -182,7 +182,7 @@ pub fn compressed(batch: &Bytes, codec: i16) -> Bytes {
     out.extend_from_slice(&body);
     let len = (out.len() - 12) as i32;
     out[8..12].copy_from_slice(&len.to_be_bytes());
-    let attrs = i16::from_be_bytes([out[ATTRIBUTES], out[ATTRIBUTES + 1]]) & !0x07 | codec;
+    let attrs = (i16::from_be_bytes([out[ATTRIBUTES], out[ATTRIBUTES + 1]]) & !0x07) | codec;
     out[ATTRIBUTES..ATTRIBUTES + 2].copy_from_slice(&attrs.to_be_bytes());
     fix_crc(&mut out);
     Bytes::from(out)
