@@ -91,8 +91,11 @@ fn describe(c: &mut Client, id: &str) -> describe_transactions_response::Transac
     st
 }
 
+/// Produces a transactional batch for `id` (Produce v9; Kafka refuses transactional records
+/// in a request without the transactional id: TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 fn txn_produce(
     c: &mut Client,
+    id: &str,
     topic: &TopicRef,
     partition: i32,
     (pid, epoch): (i64, i16),
@@ -107,7 +110,8 @@ fn txn_produce(
             base_sequence: seq,
         },
     );
-    produce(c, topic, partition, b, 9).error_code
+    let req = produce_request(topic, partition, b, -1).with_transactional_id(Some(tid(id)));
+    single_produce_response(c.send(&req, 9), topic, 9).error_code
 }
 
 fn fetch_isolated(
@@ -192,7 +196,7 @@ fn transactions_at_every_version() {
             "AddPartitionsToTxn v{v}"
         );
         assert_eq!(
-            txn_produce(&mut c, &topic, 0, producer, 0, &recs("t", 3)),
+            txn_produce(&mut c, &id, &topic, 0, producer, 0, &recs("t", 3)),
             code::NONE
         );
 
@@ -475,7 +479,7 @@ fn fencing_and_error_codes() {
         vec![(0, code::NONE)]
     );
     assert_eq!(
-        txn_produce(&mut c, &topic, 0, second, 0, &recs("z", 2)),
+        txn_produce(&mut c, "fence", &topic, 0, second, 0, &recs("z", 2)),
         code::NONE
     );
     assert_eq!(
@@ -485,7 +489,7 @@ fn fencing_and_error_codes() {
     let third = init_ok(&mut c, "fence", 60_000);
     assert_eq!(third, (second.0, second.1 + 2));
     assert_eq!(
-        txn_produce(&mut c, &topic, 0, second, 2, &recs("z", 1)),
+        txn_produce(&mut c, "fence", &topic, 0, second, 2, &recs("z", 1)),
         code::INVALID_PRODUCER_EPOCH
     );
     let d = fetch_isolated(&mut c, &topic, 0, 0, true, 12);
@@ -567,7 +571,7 @@ fn timeout_abort_and_kill_9_mid_transaction() {
     let p = init_ok(&mut c, "abandoned", 300);
     add_partitions(&mut c, "abandoned", p, &topic.name, &[0], 3);
     assert_eq!(
-        txn_produce(&mut c, &topic, 0, p, 0, &recs("a", 2)),
+        txn_produce(&mut c, "abandoned", &topic, 0, p, 0, &recs("a", 2)),
         code::NONE
     );
     assert_eq!(latest(&mut c, &topic.name, 0, true), 0);
@@ -585,7 +589,7 @@ fn timeout_abort_and_kill_9_mid_transaction() {
     let q = init_ok(&mut c, "survivor", 60_000);
     add_partitions(&mut c, "survivor", q, &topic.name, &[0], 3);
     assert_eq!(
-        txn_produce(&mut c, &topic, 0, q, 0, &recs("s", 2)),
+        txn_produce(&mut c, "survivor", &topic, 0, q, 0, &recs("s", 2)),
         code::NONE
     );
     let resp = c.send(
@@ -670,7 +674,7 @@ fn expired_transactional_ids_are_removed() {
     let idle = init_ok(&mut c, "idle", 60_000);
     add_partitions(&mut c, "idle", idle, &topic.name, &[0], 3);
     assert_eq!(
-        txn_produce(&mut c, &topic, 0, idle, 0, &recs("i", 1)),
+        txn_produce(&mut c, "idle", &topic, 0, idle, 0, &recs("i", 1)),
         code::NONE
     );
     assert_eq!(end_txn(&mut c, "idle", idle, true, 3), code::NONE);
@@ -800,7 +804,15 @@ fn compaction_removes_markers_of_transactions_without_data() {
     {
         add_partitions(&mut c, "compacted-txns", p, &topic.name, &[0], 3);
         assert_eq!(
-            txn_produce(&mut c, &topic, 0, p, seq as i32, &[rec(key, value)]),
+            txn_produce(
+                &mut c,
+                "compacted-txns",
+                &topic,
+                0,
+                p,
+                seq as i32,
+                &[rec(key, value)]
+            ),
             code::NONE
         );
         assert_eq!(end_txn(&mut c, "compacted-txns", p, commit, 3), code::NONE);
@@ -925,7 +937,7 @@ fn write_txn_markers_aborts_a_hanging_transaction() {
     let p = init_ok(&mut c, "hanging", 600_000);
     add_partitions(&mut c, "hanging", p, &topic.name, &[0, 1], 3);
     assert_eq!(
-        txn_produce(&mut c, &topic, 0, p, 0, &recs("h", 2)),
+        txn_produce(&mut c, "hanging", &topic, 0, p, 0, &recs("h", 2)),
         code::NONE
     );
     assert_eq!(
@@ -964,7 +976,7 @@ fn write_txn_markers_aborts_a_hanging_transaction() {
     let q = init_ok(&mut c, "hanging-2", 600_000);
     add_partitions(&mut c, "hanging-2", q, &topic.name, &[1], 3);
     assert_eq!(
-        txn_produce(&mut c, &topic, 1, q, 0, &recs("q", 1)),
+        txn_produce(&mut c, "hanging-2", &topic, 1, q, 0, &recs("q", 1)),
         code::NONE
     );
     assert_eq!(

@@ -41,6 +41,12 @@ pub enum Error {
     MessageTooLarge(String),
     #[error("{0}")]
     InvalidTimestamp(String),
+    /// KIP-890: a transaction error a Produce v11+ client answers by aborting.
+    #[error("The server encountered an error with the transaction. The client can abort the transaction to continue using this transactional ID.")]
+    TransactionAbortable,
+    /// KIP-467: records of a batch refused one by one (Kafka's `RecordValidationException`).
+    #[error("{}", .0.summary())]
+    RecordErrors(RecordErrors),
     #[error("{0}")]
     UnsupportedCompressionType(String),
     #[error("{0}")]
@@ -179,6 +185,9 @@ impl Error {
             Error::InvalidRecord(_) => E::InvalidRecord,
             Error::MessageTooLarge(_) => E::MessageTooLarge,
             Error::InvalidTimestamp(_) => E::InvalidTimestamp,
+            Error::TransactionAbortable => E::TransactionAbortable,
+            Error::RecordErrors(r) if r.invalid_timestamp => E::InvalidTimestamp,
+            Error::RecordErrors(_) => E::InvalidRecord,
             Error::UnsupportedCompressionType(_) => E::UnsupportedCompressionType,
             Error::UnsupportedForMessageFormat(_) => E::UnsupportedForMessageFormat,
             Error::OffsetOutOfRange { .. } => E::OffsetOutOfRange,
@@ -241,6 +250,38 @@ impl Error {
     /// The message to put in a response's `error_message` field, where the API has one.
     pub fn message(&self) -> String {
         self.to_string()
+    }
+}
+
+/// The records of one batch that `LogValidator` refused (KIP-467): Produce v8+ answers each
+/// one's index in the batch and message in `record_errors`, and `summary` as `error_message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordErrors {
+    /// Some record's timestamp is out of range: the batch is INVALID_TIMESTAMP, else
+    /// INVALID_RECORD (`LogValidator.processRecordErrors`).
+    pub invalid_timestamp: bool,
+    /// `(batch index, message)` of every refused record, in batch order.
+    pub errors: Vec<(i32, String)>,
+}
+
+impl RecordErrors {
+    /// `LogValidator.processRecordErrors`' message: a fixed sentence for timestamps, else the
+    /// count and the first three errors as Java's `RecordError.toString` writes them.
+    pub fn summary(&self) -> String {
+        if self.invalid_timestamp {
+            return "One or more records have been rejected due to invalid timestamp".to_string();
+        }
+        let shown: Vec<String> = self
+            .errors
+            .iter()
+            .take(3)
+            .map(|(i, m)| format!("RecordError(batchIndex={i}, message='{m}')"))
+            .collect();
+        format!(
+            "One or more records have been rejected due to {} record errors in total, and only showing the first three errors at most: [{}]",
+            self.errors.len(),
+            shown.join(", ")
+        )
     }
 }
 

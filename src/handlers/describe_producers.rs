@@ -8,7 +8,7 @@ use kafka_protocol::messages::describe_producers_response::{
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse, ProducerId};
 
 use super::authz::{self, AclOperation};
-use super::{sb, RequestContext};
+use super::RequestContext;
 use crate::error::Error;
 
 pub fn handle(ctx: &RequestContext, req: DescribeProducersRequest) -> DescribeProducersResponse {
@@ -32,8 +32,9 @@ pub fn handle(ctx: &RequestContext, req: DescribeProducersRequest) -> DescribePr
                             } else {
                                 Error::topic_denied()
                             };
+                            // Kafka answers these errors without a message.
                             r.error_code = e.code();
-                            r.error_message = Some(sb(&e.message()));
+                            r.error_message = None;
                         }
                         Some(p) => {
                             r.error_code = 0;

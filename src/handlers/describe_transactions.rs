@@ -19,9 +19,10 @@ pub async fn handle(
         let base = TransactionState::default()
             .with_transactional_id(tid.clone())
             .with_transaction_state(sb(""))
-            .with_producer_id(ProducerId(-1))
-            .with_producer_epoch(-1)
-            .with_transaction_start_time_ms(-1);
+            // Kafka's error entries keep the schema defaults (0), not -1.
+            .with_producer_id(ProducerId(0))
+            .with_producer_epoch(0)
+            .with_transaction_start_time_ms(0);
         // DESCRIBE on the transactional id; the transaction's topics are listed only with
         // DESCRIBE on them (`KafkaApis.handleDescribeTransactionsRequest`).
         if !authz::transactional_id(ctx, AclOperation::Describe, tid.as_str()) {

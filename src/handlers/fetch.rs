@@ -236,19 +236,18 @@ fn read_all(
                 pd.last_stable_offset = data.last_stable_offset;
                 pd.log_start_offset = data.log_start_offset;
                 records.push(Some(data.records));
-                if read_committed {
-                    pd.aborted_transactions = Some(
-                        aborted
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|a| {
-                                AbortedTransaction::default()
-                                    .with_producer_id(ProducerId(a.producer_id))
-                                    .with_first_offset(a.first_offset)
-                            })
-                            .collect(),
-                    );
-                }
+                // `FetchDataInfo.abortedTransactions`: a list only for read_committed reads
+                // that returned records, null otherwise (read_uncommitted, nothing read);
+                // error answers keep the empty list (`FetchResponse.partitionResponse`).
+                pd.aborted_transactions = aborted.map(|list| {
+                    list.iter()
+                        .map(|a| {
+                            AbortedTransaction::default()
+                                .with_producer_id(ProducerId(a.producer_id))
+                                .with_first_offset(a.first_offset)
+                        })
+                        .collect()
+                });
             }
             Ok(Diverging(end)) => {
                 pd.high_watermark = end;

@@ -15,6 +15,9 @@ pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitPro
     let resp = InitProducerIdResponse::default()
         .with_producer_id(ProducerId(-1))
         .with_producer_epoch(-1);
+    // `KafkaApis.handleInitProducerIdRequest`: a producer id without an epoch, or an epoch
+    // without an id, is INVALID_REQUEST (checked after authorization).
+    let half_known = (req.producer_id.0 == -1) != (req.producer_epoch == -1);
     let Some(tid) = req.transactional_id else {
         // An idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
         // (KIP-679, `authorizeByResourceType`).
@@ -32,6 +35,9 @@ pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitPro
             authz::cluster(ctx, AclOperation::IdempotentWrite);
             return resp.with_error_code(Error::ClusterAuthorizationFailed.code());
         }
+        if half_known {
+            return resp.with_error_code(ResponseError::InvalidRequest.code());
+        }
         return match ctx.broker.producer_ids.next_id() {
             Ok(id) => resp
                 .with_error_code(0)
@@ -45,6 +51,9 @@ pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitPro
     };
     if !authz::transactional_id(ctx, AclOperation::Write, tid.as_str()) {
         return resp.with_error_code(Error::TransactionalIdAuthorizationFailed.code());
+    }
+    if half_known {
+        return resp.with_error_code(ResponseError::InvalidRequest.code());
     }
     // KIP-360 (v3+): the producer's current id and epoch, when it has one.
     let expected = (ctx.version >= 3 && req.producer_id.0 != -1)

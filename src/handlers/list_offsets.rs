@@ -107,6 +107,22 @@ fn lookup(
     timestamp: i64,
     read_committed: bool,
 ) -> Result<(i64, i64), Error> {
+    // `ReplicaManager.isListOffsetsTimestampUnsupported`: a negative timestamp is a spec only
+    // from the version that introduced it (-3 v7, KIP-734; -4 v8 and -5 v9, KIP-405); any
+    // other negative one is UNSUPPORTED_VERSION. Checked before the partition is looked up.
+    let min_version = match timestamp {
+        LATEST | EARLIEST => Some(1),
+        MAX_TIMESTAMP => Some(7),
+        EARLIEST_LOCAL => Some(8),
+        LATEST_TIERED => Some(9),
+        _ => None,
+    };
+    if timestamp < 0 && min_version.is_none_or(|min| ctx.version < min) {
+        return Err(Error::UnsupportedVersion(format!(
+            "ListOffsets v{} does not support timestamp {timestamp}",
+            ctx.version
+        )));
+    }
     let p = topic
         .and_then(|t| t.partition(index))
         .ok_or(Error::UnknownTopicOrPartition)?;
@@ -129,8 +145,8 @@ fn lookup(
     Ok(match timestamp {
         EARLIEST | EARLIEST_LOCAL => (-1, p.log_start_offset()),
         LATEST => (-1, last_fetchable),
-        MAX_TIMESTAMP if ctx.version >= 7 => fetchable(p.max_timestamp_offset()?),
-        LATEST_TIERED if ctx.version >= 9 => (-1, -1),
+        MAX_TIMESTAMP => fetchable(p.max_timestamp_offset()?),
+        LATEST_TIERED => (-1, -1),
         ts => fetchable(p.offset_for_timestamp(ts)?),
     })
 }

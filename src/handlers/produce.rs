@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
 use tracing::{debug, warn};
 
@@ -26,18 +28,14 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
     let fsync_before_ack = acks == -1 && ctx.broker.settings.bool("log.flush.before.ack");
     let now = now_ms();
 
-    // `KafkaApis.handleProduceRequest`: transactional records need WRITE on the transactional
-    // id, or the whole request fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
-    // (Kafka also refuses transactional records without a transactional id when no authorizer
-    // is set; Klamm keeps accepting them then, as before.) Without an authorizer the batches
-    // are not scanned at all.
-    let authorizing = ctx.broker.authorizer.is_enabled();
-    let transactional = authorizing
-        && req
-            .topic_data
-            .iter()
-            .flat_map(|t| t.partition_data.iter())
-            .any(|p| p.records.as_ref().is_some_and(is_transactional));
+    // `KafkaApis.handleProduceRequest`: transactional records need a transactional id with
+    // WRITE on it (always allowed without an authorizer), or the whole request fails with
+    // TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+    let transactional = req
+        .topic_data
+        .iter()
+        .flat_map(|t| t.partition_data.iter())
+        .any(|p| p.records.as_ref().is_some_and(is_transactional));
     if transactional
         && !req
             .transactional_id
@@ -47,12 +45,14 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
         return fail_all(v, acks, req, &Error::TransactionalIdAuthorizationFailed);
     }
 
+    let tid: Option<String> = req.transactional_id.as_ref().map(|t| t.to_string());
     let mut any_error = false;
     let mut to_flush: Vec<(Arc<Partition>, i64)> = Vec::new();
     let mut responses = Vec::with_capacity(req.topic_data.len());
     for td in req.topic_data {
         // WRITE on the topic (`filterByAuthorized(WRITE, TOPIC)`); a topic that does not exist
-        // is auto-created only when CREATE is allowed too (cluster or topic, as Metadata).
+        // is UNKNOWN_TOPIC_OR_PARTITION: Produce never creates topics (`KafkaApis` checks the
+        // metadata cache; clients auto-create through Metadata).
         let topic: Result<Arc<Topic>, Error> = if v >= 13 {
             logs.topic_by_id(td.topic_id)
                 .ok_or(Error::UnknownTopicId)
@@ -67,23 +67,25 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
             let name = td.name.as_str();
             if !authz::topic(ctx, AclOperation::Write, name) {
                 Err(Error::topic_denied())
-            } else if authorizing
-                && logs.topic(name).is_none()
-                && !authz::may_create_topic(ctx, name)
-            {
-                Err(Error::UnknownTopicOrPartition)
             } else {
-                logs.get_or_auto_create(name)
+                logs.topic(name).ok_or(Error::UnknownTopicOrPartition)
             }
         };
         let mut parts = Vec::with_capacity(td.partition_data.len());
         for pd in td.partition_data {
             let result = if !matches!(acks, -1..=1) {
-                Err(Error::InvalidRequiredAcks)
+                Err(Failure::before_append(Error::InvalidRequiredAcks))
             } else {
                 match &topic {
-                    Err(e) => Err(e.clone()),
-                    Ok(t) => append_one(ctx, t, pd.index, pd.records, acks, now),
+                    Err(e) => Err(Failure::before_append(e.clone())),
+                    Ok(t) => {
+                        match verify_transaction(ctx, tid.as_deref(), t, pd.index, &pd.records)
+                            .await
+                        {
+                            Err(f) => Err(f),
+                            Ok(()) => append_one(ctx, t, pd.index, pd.records, acks, now),
+                        }
+                    }
                 }
             };
             parts.push(match result {
@@ -102,10 +104,10 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
                     }
                     ok_response(v, pd.index, &info)
                 }
-                Err(e) => {
+                Err(f) => {
                     any_error = true;
-                    debug!(peer = %ctx.peer, client_id = ?ctx.client_id, "produce to {} partition {} failed: {e}", td.name.as_str(), pd.index);
-                    error_response(v, pd.index, &e)
+                    debug!(peer = %ctx.peer, client_id = ?ctx.client_id, "produce to {} partition {} failed: {}", td.name.as_str(), pd.index, f.error);
+                    error_response(v, pd.index, &f)
                 }
             });
         }
@@ -157,7 +159,7 @@ fn fail_all(v: i16, acks: i16, req: ProduceRequest, e: &Error) -> Outcome {
             let parts = td
                 .partition_data
                 .iter()
-                .map(|pd| error_response(v, pd.index, e))
+                .map(|pd| error_response(v, pd.index, &Failure::before_append(e.clone())))
                 .collect();
             let mut tr = TopicProduceResponse::default().with_partition_responses(parts);
             if v >= 13 {
@@ -173,6 +175,110 @@ fn fail_all(v: i16, acks: i16, req: ProduceRequest, e: &Error) -> Outcome {
     )))
 }
 
+/// A partition's failed append and the log start offset answered with it.
+struct Failure {
+    error: Error,
+    log_start_offset: i64,
+    /// The message Kafka gives the error (`LogAppendResult.hasCustomErrorMessage`), if any.
+    message: Option<String>,
+}
+
+impl Failure {
+    /// Refused before the log was asked (`KafkaApis`' checks, `ProduceRequest.validateRecords`,
+    /// acks): no log start offset.
+    fn before_append(error: Error) -> Failure {
+        Failure {
+            error,
+            log_start_offset: -1,
+            message: None,
+        }
+    }
+
+    /// Refused by the log (`ReplicaManager.appendToLocalLog`): Kafka answers the partition's
+    /// log start offset (`processFailedRecord`) except for the exceptions it lists as known
+    /// (unknown partition, not leader, too large, corrupt, storage), which get -1.
+    fn in_append(error: Error, partition: &Partition) -> Failure {
+        let known = matches!(
+            error,
+            Error::UnknownTopicOrPartition
+                | Error::NotLeaderOrFollower
+                | Error::MessageTooLarge(_)
+                | Error::CorruptMessage(_)
+                | Error::KafkaStorage(_)
+        );
+        let log_start_offset = if known {
+            -1
+        } else {
+            partition.log_start_offset()
+        };
+        let message = match &error {
+            Error::RecordErrors(_) => Some(error.message()),
+            _ => None,
+        };
+        Failure {
+            error,
+            log_start_offset,
+            message,
+        }
+    }
+}
+
+/// Transaction verification before a transactional batch is appended
+/// (`ReplicaManager.appendRecordsWithTransactionVerification`, KIP-890 part 1): only the first
+/// batch of a producer's transaction on a partition is checked against the coordinator.
+async fn verify_transaction(
+    ctx: &RequestContext,
+    transactional_id: Option<&str>,
+    topic: &Arc<Topic>,
+    index: i32,
+    records: &Option<Bytes>,
+) -> Result<(), Failure> {
+    let (Some(tid), Some(records), Some(partition)) =
+        (transactional_id, records.as_ref(), topic.partition(index))
+    else {
+        return Ok(());
+    };
+    let Some(h) = BatchHeader::new(records).filter(|h| h.magic() == 2 && h.is_transactional())
+    else {
+        return Ok(());
+    };
+    let producer_id = h.producer_id();
+    if partition
+        .ongoing_transactions()
+        .iter()
+        .any(|&(_, pid)| pid == producer_id)
+    {
+        return Ok(());
+    }
+    // `KafkaApis.handleProduceRequest`'s `transactionSupportedOperation`: Produce v12+
+    // (`addPartition`) adds the partition to the transaction itself (as Kafka 4.1 does at
+    // transaction.version 1 too); v11 (`genericErrorSupported`) answers a partition not added
+    // with TRANSACTION_ABORTABLE; older versions with INVALID_TXN_STATE and its message.
+    let txn = &ctx.broker.txn;
+    let epoch = h.producer_epoch();
+    let verified = if ctx.version >= 12 {
+        let partitions = [(topic.name.to_string(), index)];
+        txn.add_partitions(tid, producer_id, epoch, &partitions)
+            .await
+    } else {
+        txn.verify_partition(tid, producer_id, epoch, &topic.name, index)
+            .await
+    };
+    verified.map_err(|error| match error {
+        Error::InvalidTxnState if ctx.version == 11 => {
+            Failure::before_append(Error::TransactionAbortable)
+        }
+        Error::InvalidTxnState => Failure {
+            error,
+            log_start_offset: -1,
+            message: Some("Partition was not added to the transaction".to_string()),
+        },
+        // `AddPartitionsToTxnManager`: a fenced epoch is INVALID_PRODUCER_EPOCH to producers.
+        Error::ProducerFenced(m) => Failure::before_append(Error::InvalidProducerEpoch(m)),
+        error => Failure::before_append(error),
+    })
+}
+
 fn append_one(
     ctx: &RequestContext,
     topic: &Arc<Topic>,
@@ -180,26 +286,37 @@ fn append_one(
     records: Option<Bytes>,
     acks: i16,
     now: i64,
-) -> Result<(Arc<Partition>, AppendInfo), Error> {
+) -> Result<(Arc<Partition>, AppendInfo), Failure> {
     let partition = topic
         .partition(index)
         .cloned()
-        .ok_or(Error::UnknownTopicOrPartition)?;
+        .ok_or(Failure::before_append(Error::UnknownTopicOrPartition))?;
+    let records = records.unwrap_or_default();
+    // A batch the iterator cannot frame fails in `RequestUtils.flag` (Kafka fails the whole
+    // request there), answered with the exception's message; the rest without one.
+    validator::check_produce_records(&records, ctx.version, &partition.name()).map_err(|e| {
+        let message = matches!(e, Error::CorruptMessage(_)).then(|| e.message());
+        Failure {
+            error: e,
+            log_start_offset: -1,
+            message,
+        }
+    })?;
+    let failed = |e: Error| Failure::in_append(e, &partition);
     if topic.internal {
-        return Err(Error::InvalidTopic(format!(
+        return Err(failed(Error::InvalidTopic(format!(
             "Cannot append to internal topic {}",
             topic.name
-        )));
+        ))));
     }
     let config = partition.config();
     if acks == -1 && config.min_insync_replicas > 1 {
-        return Err(Error::NotEnoughReplicas(format!(
+        return Err(failed(Error::NotEnoughReplicas(format!(
             "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of {} for partition {}",
             config.min_insync_replicas,
             partition.name()
-        )));
+        ))));
     }
-    let records = records.unwrap_or_default();
     let batch = validator::validate(
         &records,
         ctx.version,
@@ -207,8 +324,11 @@ fn append_one(
         AppendOrigin::Client,
         now,
         &partition.name(),
-    )?;
-    let info = partition.append(&batch, AppendOrigin::Client)?;
+    )
+    .map_err(failed)?;
+    let info = partition
+        .append(&batch, AppendOrigin::Client)
+        .map_err(failed)?;
     if !info.duplicate {
         crate::metrics::get()
             .topics
@@ -229,17 +349,32 @@ fn ok_response(v: i16, index: i32, info: &AppendInfo) -> PartitionProduceRespons
     r
 }
 
-fn error_response(v: i16, index: i32, e: &Error) -> PartitionProduceResponse {
+/// A partition's error answer. `error_message` (v8+) carries only what Kafka's
+/// `LogAppendResult.errorMessage` does: the messages of a `RecordValidationException` (KIP-467,
+/// with `record_errors`) and of transaction verification; every other error goes without.
+fn error_response(v: i16, index: i32, f: &Failure) -> PartitionProduceResponse {
+    let e = &f.error;
     let mut r = PartitionProduceResponse::default()
         .with_index(index)
         .with_error_code(e.code())
         .with_base_offset(-1)
         .with_log_append_time_ms(-1);
     if v >= 5 {
-        r.log_start_offset = -1;
+        r.log_start_offset = f.log_start_offset;
     }
     if v >= 8 {
-        r.error_message = Some(sb(&e.message()));
+        r.error_message = f.message.as_deref().map(sb);
+    }
+    if let (true, Error::RecordErrors(refused)) = (v >= 8, e) {
+        r.record_errors = refused
+            .errors
+            .iter()
+            .map(|(i, m)| {
+                BatchIndexAndErrorMessage::default()
+                    .with_batch_index(*i)
+                    .with_batch_index_error_message(Some(sb(m)))
+            })
+            .collect();
     }
     r
 }
@@ -259,7 +394,7 @@ fn mark_flush_failure(responses: &mut [TopicProduceResponse], p: &Partition, e: 
             .iter_mut()
             .filter(|r| r.index == p.index)
         {
-            *pr = error_response(v, p.index, e);
+            *pr = error_response(v, p.index, &Failure::before_append(e.clone()));
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::error::Error;
+use crate::error::{Error, RecordErrors};
 use crate::log::batch::{self, BatchHeader, Compression, HEADER_LEN, LOG_OVERHEAD};
 use crate::log::batch_rewrite::{self, BatchSpec};
 use crate::log::compression::Levels;
@@ -30,35 +30,32 @@ pub struct ValidBatch {
     pub log_append_time: Option<i64>,
 }
 
-/// Validates the records of one partition in a Produce request (v3+: exactly one batch).
-pub fn validate(
+/// `ProduceRequest.validateRecords`, which `KafkaApis` runs before the log sees the batch
+/// (its failures are answered without the partition's log start offset): one v2 batch that
+/// the batch iterator can frame, not zstd below Produce v7, nothing after it. Returns the
+/// batch's size.
+pub fn check_produce_records(
     records: &Bytes,
     produce_version: i16,
-    config: &LogConfig,
-    origin: AppendOrigin,
-    now_ms: i64,
     topic_partition: &str,
-) -> Result<ValidBatch, Error> {
+) -> Result<usize, Error> {
     // ByteBufferLogInputStream: a frame shorter than the log overhead, or a batch that runs past
     // the buffer, ends iteration; an implausibly small batch length is corruption.
     let first = first_batch(records, produce_version)?;
-    let h = BatchHeader::new(&records[..first]).ok_or_else(|| {
-        Error::CorruptMessage(format!(
-            "Record is corrupt in topic partition {topic_partition}."
-        ))
-    })?;
+    let h = BatchHeader::new(&records[..first]).ok_or_else(|| corrupt_header(topic_partition))?;
+    // `ByteBufferLogInputStream.nextBatch`: a magic above the current one is corruption.
+    if !(0..=2).contains(&h.magic()) {
+        return Err(Error::CorruptMessage(format!(
+            "Invalid magic found in record: {}",
+            h.magic()
+        )));
+    }
     if h.magic() != 2 {
         return Err(Error::InvalidRecord(format!(
             "Produce requests with version {produce_version} are only allowed to contain record batches with magic version 2"
         )));
     }
-    let compression = h.compression().ok_or_else(|| {
-        Error::CorruptMessage(format!(
-            "Unknown compression type id {} in topic partition {topic_partition}",
-            h.attributes() & 0x07
-        ))
-    })?;
-    if produce_version < 7 && compression == Compression::Zstd {
+    if produce_version < 7 && h.compression() == Some(Compression::Zstd) {
         return Err(Error::UnsupportedCompressionType(format!(
             "Produce requests with version {produce_version} are not allowed to use ZStandard compression"
         )));
@@ -68,6 +65,33 @@ pub fn validate(
             "Produce requests with version {produce_version} are only allowed to contain exactly one record batch per partition"
         )));
     }
+    Ok(first)
+}
+
+fn corrupt_header(topic_partition: &str) -> Error {
+    Error::CorruptMessage(format!(
+        "Record is corrupt in topic partition {topic_partition}."
+    ))
+}
+
+/// Validates the records of one partition in a Produce request (v3+: exactly one batch).
+pub fn validate(
+    records: &Bytes,
+    produce_version: i16,
+    config: &LogConfig,
+    origin: AppendOrigin,
+    now_ms: i64,
+    topic_partition: &str,
+) -> Result<ValidBatch, Error> {
+    let first = check_produce_records(records, produce_version, topic_partition)?;
+    let h = BatchHeader::new(&records[..first]).ok_or_else(|| corrupt_header(topic_partition))?;
+    // `CompressionType.forId` throws IllegalArgumentException: UNKNOWN_SERVER_ERROR.
+    let compression = h.compression().ok_or_else(|| {
+        Error::Internal(format!(
+            "Unknown compression type id {} in topic partition {topic_partition}",
+            h.attributes() & 0x07
+        ))
+    })?;
     if origin == AppendOrigin::Client && h.base_offset() != 0 {
         return Err(Error::InvalidRecord(format!(
             "The baseOffset of the record batch in the append to {topic_partition} should be 0, but it is {}",
@@ -126,11 +150,6 @@ pub fn validate(
         )));
     }
 
-    if !config.log_append_time && origin == AppendOrigin::Client {
-        for ts in [h.base_timestamp(), h.max_timestamp()] {
-            check_timestamp(ts, now_ms, config, topic_partition)?;
-        }
-    }
     // LogValidator walks every record of every produced batch (decompressing it when needed),
     // so nothing stored is malformed: a batch whose records do not match its header would
     // break every later reader of the partition.
@@ -277,21 +296,29 @@ fn walk_records(
     let mut iter = RecordIter::new(section, count);
     let mut index: i32 = 0;
     let mut sequential = true;
+    // `LogValidator.validateRecord` of every record: the batch fails if any does, with each
+    // bad record's index (KIP-467). A key error hides the same record's timestamp error.
+    let mut refused = RecordErrors {
+        invalid_timestamp: false,
+        errors: Vec::new(),
+    };
     for r in iter.by_ref() {
         let r = r.map_err(|e| record_error(e, tp))?;
         sequential &= r.offset_delta == index;
         if checks.keys && r.key.is_none() {
-            return Err(Error::InvalidRecord(format!(
-                "Compacted topic cannot accept message without key in topic partition {tp}."
-            )));
-        }
-        if let Some((config, now_ms)) = checks.timestamps {
-            check_timestamp(
-                h.base_timestamp().wrapping_add(r.timestamp_delta),
-                now_ms,
-                config,
-                tp,
-            )?;
+            refused.errors.push((
+                index,
+                format!(
+                    "Compacted topic cannot accept message without key in topic partition {tp}"
+                ),
+            ));
+        } else if let Some((config, now_ms)) = checks.timestamps {
+            let ts = h.base_timestamp().wrapping_add(r.timestamp_delta);
+            let offset = h.base_offset().wrapping_add(i64::from(r.offset_delta));
+            if let Some(message) = timestamp_error(ts, offset, now_ms, config) {
+                refused.invalid_timestamp = true;
+                refused.errors.push((index, message));
+            }
         }
         index += 1;
     }
@@ -302,6 +329,9 @@ fn walk_records(
         return Err(Error::InvalidRecord(format!(
             "Incorrect declared batch size, records still remaining in file in topic partition {tp}"
         )));
+    }
+    if !refused.errors.is_empty() {
+        return Err(Error::RecordErrors(refused));
     }
     Ok(sequential)
 }
@@ -379,21 +409,21 @@ fn first_batch(records: &Bytes, produce_version: i16) -> Result<usize, Error> {
     Ok(size)
 }
 
-/// `LogValidator.validateTimestamp` for CreateTime topics (KIP-937 bounds).
-fn check_timestamp(ts: i64, now: i64, config: &LogConfig, tp: &str) -> Result<(), Error> {
+/// `LogValidator.validateTimestamp` for CreateTime topics (KIP-937 bounds): the message of a
+/// record whose timestamp is out of range, `None` when it is in range or absent.
+fn timestamp_error(ts: i64, offset: i64, now: i64, config: &LogConfig) -> Option<String> {
     if ts == batch::NO_TIMESTAMP {
-        return Ok(());
+        return None;
     }
     let too_old = now.saturating_sub(ts) > config.timestamp_before_max_ms;
     let too_new = ts.saturating_sub(now) > config.timestamp_after_max_ms;
-    if too_old || too_new {
-        return Err(Error::InvalidTimestamp(format!(
-            "Timestamp {ts} of message with offset 0 is out of range. The timestamp should be within [{}, {}] in partition {tp}",
+    (too_old || too_new).then(|| {
+        format!(
+            "Timestamp {ts} of message with offset {offset} is out of range. The timestamp should be within [{}, {}]",
             now.saturating_sub(config.timestamp_before_max_ms),
             now.saturating_add(config.timestamp_after_max_ms)
-        )));
-    }
-    Ok(())
+        )
+    })
 }
 
 /// Rewrites the batch for a LogAppendTime topic: timestamp type bit and maxTimestamp set to

@@ -372,6 +372,32 @@ impl TransactionCoordinator {
         Ok(())
     }
 
+    /// `handleVerifyPartitionsInTransaction` (KIP-890 part 1, Kafka's default
+    /// `transaction.partition.verification.enable=true`): a transactional Produce to a
+    /// partition the producer has no open transaction on is accepted only when the partition
+    /// was added to its ongoing transaction (else INVALID_TXN_STATE).
+    pub async fn verify_partition(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        topic: &str,
+        partition: i32,
+    ) -> Result<()> {
+        let entry = self
+            .entry(transactional_id)
+            .ok_or(Error::InvalidProducerIdMapping)?;
+        let m = entry.meta.lock().await;
+        if m.state == TxnState::Dead {
+            return Err(Error::InvalidProducerIdMapping);
+        }
+        check_producer(&m, producer_id, producer_epoch)?;
+        if m.state != TxnState::Ongoing || !m.partitions.contains(&(topic.to_string(), partition)) {
+            return Err(Error::InvalidTxnState);
+        }
+        Ok(())
+    }
+
     /// The `__consumer_offsets` partition AddOffsetsToTxn adds for `group_id`.
     pub fn offsets_partition(&self, group_id: &str) -> (String, i32) {
         (

@@ -18,6 +18,11 @@ mod admin;
 mod configs;
 mod framing;
 // data (produce, fetch, list_offsets, transactions, producers)
+mod data_support;
+mod fetch;
+mod list_offsets;
+mod produce;
+mod transactions;
 // groups (classic, offsets, consumer, coordinators)
 
 pub type Scenario = (&'static str, fn(&mut Ctx));
@@ -32,6 +37,10 @@ pub fn all() -> Vec<Scenario> {
     v.extend_from_slice(admin::SCENARIOS);
     v.extend_from_slice(framing::SCENARIOS);
     // data
+    v.extend_from_slice(produce::SCENARIOS);
+    v.extend_from_slice(fetch::SCENARIOS);
+    v.extend_from_slice(list_offsets::SCENARIOS);
+    v.extend_from_slice(transactions::SCENARIOS);
     // groups
     v
 }

@@ -536,7 +536,9 @@ impl Partition {
                 return Ok(AppendInfo {
                     base_offset: dup.first_offset,
                     last_offset: dup.last_offset,
-                    log_append_time: -1,
+                    // `UnifiedLog.append`: a duplicate is answered with the original batch's
+                    // timestamp (`BatchMetadata.timestamp`, its max timestamp).
+                    log_append_time: dup.timestamp,
                     log_start_offset: st.log_start_offset,
                     record_count: batch.record_count,
                     duplicate: true,
