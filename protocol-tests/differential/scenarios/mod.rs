@@ -16,6 +16,11 @@ mod topics;
 // admin (configs, group configs, DeleteRecords, DescribeCluster, framing)
 // data (produce, fetch, list_offsets, transactions, producers)
 // groups (classic, offsets, consumer, coordinators)
+mod groups_classic;
+mod groups_consumer;
+mod groups_coordinator;
+mod groups_offsets;
+mod groups_support;
 
 pub type Scenario = (&'static str, fn(&mut Ctx));
 
@@ -27,6 +32,10 @@ pub fn all() -> Vec<Scenario> {
     // admin
     // data
     // groups
+    v.extend_from_slice(groups_coordinator::SCENARIOS);
+    v.extend_from_slice(groups_classic::SCENARIOS);
+    v.extend_from_slice(groups_offsets::SCENARIOS);
+    v.extend_from_slice(groups_consumer::SCENARIOS);
     v
 }
 
