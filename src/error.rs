@@ -131,6 +131,10 @@ pub enum Error {
     MemberIdRequired,
     #[error("The broker rejected this static consumer since another consumer with the same group.instance.id has registered with a different member.id.")]
     FencedInstanceId,
+    /// FENCED_INSTANCE_ID with Kafka's message naming both members (KIP-848 paths:
+    /// `GroupMetadataManager.throwIfInstanceIdIsFenced`).
+    #[error("{0}")]
+    FencedStaticMember(String),
     #[error("The group member's supported protocols are incompatible with those of existing members or first group member tried to join with empty protocol type or empty protocol list.")]
     InconsistentGroupProtocol,
     #[error("The session timeout is not within the range allowed by the broker (as configured by group.min.session.timeout.ms and group.max.session.timeout.ms).")]
@@ -223,7 +227,7 @@ impl Error {
             Error::IllegalGeneration => E::IllegalGeneration,
             Error::RebalanceInProgress => E::RebalanceInProgress,
             Error::MemberIdRequired => E::MemberIdRequired,
-            Error::FencedInstanceId => E::FencedInstanceId,
+            Error::FencedInstanceId | Error::FencedStaticMember(_) => E::FencedInstanceId,
             Error::InconsistentGroupProtocol => E::InconsistentGroupProtocol,
             Error::InvalidSessionTimeout => E::InvalidSessionTimeout,
             Error::GroupMaxSizeReached => E::GroupMaxSizeReached,
@@ -286,6 +290,14 @@ impl RecordErrors {
 }
 
 impl Error {
+    /// FENCED_INSTANCE_ID for a KIP-848 static member whose instance id `owner` now holds,
+    /// worded as Kafka's `throwIfInstanceIdIsFenced`.
+    pub fn static_member_fenced(member_id: &str, instance_id: &str, owner: &str) -> Error {
+        Error::FencedStaticMember(format!(
+            "Static member {member_id} with instance id {instance_id} was fenced by member {owner}."
+        ))
+    }
+
     /// TOPIC_AUTHORIZATION_FAILED with `Errors`' default message.
     pub fn topic_denied() -> Error {
         Error::TopicAuthorizationFailed("Topic authorization failed.".into())

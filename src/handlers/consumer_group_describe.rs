@@ -58,6 +58,11 @@ pub fn handle(
         .into_iter()
         .map(|d| {
             let mut g = DescribedGroup::default().with_group_id(GroupId(sb(&d.group_id)));
+            // An empty group id is INVALID_GROUP_ID without a message
+            // (`GroupCoordinatorService.consumerGroupDescribe` checks it before any lookup).
+            if d.group_id.is_empty() {
+                return g.with_error_code(Error::InvalidGroupId.code());
+            }
             if let Some(e) = d.error {
                 return g
                     .with_error_code(e.code())
@@ -85,9 +90,12 @@ pub fn handle(
                                         .map(|t| topic_name(t))
                                         .collect(),
                                 )
-                                .with_subscribed_topic_regex(
-                                    m.subscribed_topic_regex.as_deref().map(sb),
-                                )
+                                // Kafka's `ConsumerGroupMember` holds "" for no regex,
+                                // and describes it so (never null).
+                                .with_subscribed_topic_regex(Some(sb(m
+                                    .subscribed_topic_regex
+                                    .as_deref()
+                                    .unwrap_or_default())))
                                 .with_assignment(assignment(m.assignment))
                                 .with_target_assignment(assignment(m.target_assignment));
                             if ctx.version >= 1 {

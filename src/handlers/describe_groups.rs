@@ -76,12 +76,14 @@ pub fn handle(ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroup
                     g.error_code = e.code();
                     g.error_message = Some(sb(&e.message()));
                 }
-                Some(_) => {}
-                None if v >= 3 && req.include_authorized_operations => {
+                // Every group answered without an error gets its operations, a Dead one
+                // before v6 included (`KafkaApis.handleDescribeGroupsRequest` checks the
+                // answer's error code, which is NONE for an unknown group before KIP-1043).
+                _ if v >= 3 && req.include_authorized_operations => {
                     g.authorized_operations =
                         authz::operations(ctx, true, ResourceType::Group, &d.group_id);
                 }
-                None => {}
+                _ => {}
             }
             g
         })

@@ -36,13 +36,12 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
                 .txn
                 .ensure_topic()
                 .map_err(|_| Error::CoordinatorNotAvailable),
-            // No share-group coordinator (KIP-932) runs here: Kafka answers INVALID_REQUEST.
-            SHARE => Err(Error::InvalidRequest(
-                "Share coordinator is not available.".into(),
-            )),
-            other => Err(Error::InvalidRequest(format!(
-                "Unknown coordinator type received: {other}"
-            ))),
+            // No share-group coordinator (KIP-932) runs here: Kafka answers INVALID_REQUEST
+            // (`getCoordinator` returns the bare error, so its message is the default one).
+            SHARE => Err(invalid_request()),
+            // `CoordinatorType.forId` throws for an unknown type: the whole request fails and
+            // its error answer carries INVALID_REQUEST's default message (`Errors.message()`).
+            _ => Err(invalid_request()),
         }
     };
     let node = |r: &Result<(), Error>| match r {
@@ -80,8 +79,25 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
                 .with_host(host)
                 .with_port(port)
                 .with_error_code(r.as_ref().err().map_or(0, Error::code))
-                .with_error_message(r.err().map(|e| sb(&e.message())))
+                .with_error_message(Some(sb(&batched_message(req.key_type, &r))))
         })
         .collect();
     FindCoordinatorResponse::default().with_coordinators(coordinators)
+}
+
+/// A batched (v4+) coordinator's `error_message`: Kafka's
+/// `handleFindCoordinatorRequestV4AndAbove` never sets it, so it keeps the schema default "",
+/// success or error; only an unknown key type, which fails the whole request
+/// (`FindCoordinatorRequest.getErrorResponse`), carries `Errors.message()`.
+fn batched_message(key_type: i8, r: &Result<(), Error>) -> String {
+    match r {
+        Err(e) if !matches!(key_type, GROUP | TRANSACTION | SHARE) => e.message(),
+        _ => String::new(),
+    }
+}
+
+/// INVALID_REQUEST with `Errors.INVALID_REQUEST.message()`, the text Kafka's error answers carry.
+fn invalid_request() -> Error {
+    let code = Error::InvalidRequest(String::new()).code();
+    Error::InvalidRequest(crate::error_names::description(code).into())
 }

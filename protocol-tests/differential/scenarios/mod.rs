@@ -24,6 +24,11 @@ mod list_offsets;
 mod produce;
 mod transactions;
 // groups (classic, offsets, consumer, coordinators)
+mod groups_classic;
+mod groups_consumer;
+mod groups_coordinator;
+mod groups_offsets;
+mod groups_support;
 
 pub type Scenario = (&'static str, fn(&mut Ctx));
 
@@ -42,6 +47,10 @@ pub fn all() -> Vec<Scenario> {
     v.extend_from_slice(list_offsets::SCENARIOS);
     v.extend_from_slice(transactions::SCENARIOS);
     // groups
+    v.extend_from_slice(groups_coordinator::SCENARIOS);
+    v.extend_from_slice(groups_classic::SCENARIOS);
+    v.extend_from_slice(groups_offsets::SCENARIOS);
+    v.extend_from_slice(groups_consumer::SCENARIOS);
     v
 }
 

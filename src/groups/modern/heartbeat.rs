@@ -285,7 +285,11 @@ impl ShardState {
                 Some(existing) => {
                     info!(group = %gid, member = %member_id, %instance, current = %existing.member_id,
                         "static member is fenced by the member that owns its instance id");
-                    return Err(Error::FencedInstanceId);
+                    return Err(Error::static_member_fenced(
+                        &member_id,
+                        instance,
+                        &existing.member_id,
+                    ));
                 }
             },
         };
@@ -656,7 +660,11 @@ impl ShardState {
                     )));
                 };
                 if member.member_id != req.member_id {
-                    return Err(Error::FencedInstanceId);
+                    return Err(Error::static_member_fenced(
+                        &req.member_id,
+                        instance,
+                        &member.member_id,
+                    ));
                 }
                 if req.member_epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH {
                     info!(group = %gid, member = %req.member_id, %instance,
