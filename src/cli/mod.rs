@@ -92,32 +92,51 @@ pub fn list_offsets(
         by_leader.entry(*leader).or_default().push(*p);
     }
     let mut out = BTreeMap::new();
-    for (leader, parts) in by_leader {
-        let req = ListOffsetsRequest::default()
-            .with_replica_id(BrokerId(-1))
-            .with_topics(vec![ListOffsetsTopic::default()
-                .with_name(topic_name(topic))
-                .with_partitions(
-                    parts
-                        .iter()
-                        .map(|p| {
-                            ListOffsetsPartition::default()
-                                .with_partition_index(*p)
-                                .with_current_leader_epoch(-1)
-                                .with_timestamp(timestamp)
-                        })
-                        .collect(),
-                )]);
-        let (resp, _) = client.broker(leader)?.send(&req)?;
-        for t in resp.topics {
-            for p in t.partitions {
-                let r = CliError::check(
-                    p.error_code,
-                    None,
-                    &format!("listing offsets of {topic}-{}", p.partition_index),
-                )
-                .map(|()| (p.offset >= 0).then_some(p.offset));
-                out.insert(p.partition_index, r);
+    // LEADER_NOT_AVAILABLE and NOT_LEADER_OR_FOLLOWER are retriable (Kafka answers them for a
+    // moment after partitions are created): those partitions are asked again after a short
+    // backoff, until the request timeout.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for (leader, mut parts) in by_leader {
+        while !parts.is_empty() {
+            let req = ListOffsetsRequest::default()
+                .with_replica_id(BrokerId(-1))
+                .with_topics(vec![ListOffsetsTopic::default()
+                    .with_name(topic_name(topic))
+                    .with_partitions(
+                        parts
+                            .iter()
+                            .map(|p| {
+                                ListOffsetsPartition::default()
+                                    .with_partition_index(*p)
+                                    .with_current_leader_epoch(-1)
+                                    .with_timestamp(timestamp)
+                            })
+                            .collect(),
+                    )]);
+            let (resp, _) = client.broker(leader)?.send(&req)?;
+            let mut retry = Vec::new();
+            for t in resp.topics {
+                for p in t.partitions {
+                    let retriable = p.error_code
+                        == kafka_protocol::ResponseError::LeaderNotAvailable.code()
+                        || p.error_code
+                            == kafka_protocol::ResponseError::NotLeaderOrFollower.code();
+                    if retriable && std::time::Instant::now() < deadline {
+                        retry.push(p.partition_index);
+                        continue;
+                    }
+                    let r = CliError::check(
+                        p.error_code,
+                        None,
+                        &format!("listing offsets of {topic}-{}", p.partition_index),
+                    )
+                    .map(|()| (p.offset >= 0).then_some(p.offset));
+                    out.insert(p.partition_index, r);
+                }
+            }
+            parts = retry;
+            if !parts.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }
     }

@@ -227,14 +227,17 @@ fn send(
                     .with_records(Some(buf.freeze())),
             );
         }
-        let req = ProduceRequest::default()
-            .with_acks(args.acks)
-            .with_timeout_ms(30_000)
-            .with_topic_data(vec![TopicProduceData::default()
-                .with_name(topic_name(&args.topic))
-                .with_partition_data(data)]);
+        let request = |data: Vec<PartitionProduceData>| {
+            ProduceRequest::default()
+                .with_acks(args.acks)
+                .with_timeout_ms(30_000)
+                .with_topic_data(vec![TopicProduceData::default()
+                    .with_name(topic_name(&args.topic))
+                    .with_partition_data(data)])
+        };
         let conn = client.broker(leader)?;
         if args.acks == 0 {
+            let req = request(data);
             // No response comes back for acks=0; write the request and go on.
             let v = conn.version_for::<ProduceRequest>()?;
             conn.send_no_response(&req, v)?;
@@ -243,17 +246,38 @@ fn send(
             }
             continue;
         }
-        let (resp, _) = conn.send(&req)?;
-        for t in resp.responses {
-            for pr in t.partition_responses {
-                CliError::check(
-                    pr.error_code,
-                    pr.error_message.as_ref(),
-                    &format!("producing to {}-{}", args.topic, pr.index),
-                )?;
-                let n = counts.get(&pr.index).copied().unwrap_or(0);
-                let e = results.entry(pr.index).or_insert((pr.base_offset, 0));
-                e.1 += n;
+        // A partition whose leader is not ready yet (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER:
+        // retriable, as the Java producer treats them; Kafka answers them for a moment after a
+        // topic is created) is sent again, alone, after a short backoff, until the request
+        // timeout; the partitions that were appended are not.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(30_000);
+        let mut data = data;
+        while !data.is_empty() {
+            let (resp, _) = conn.send(&request(data.clone()))?;
+            let mut retry = Vec::new();
+            for t in resp.responses {
+                for pr in t.partition_responses {
+                    let retriable = pr.error_code
+                        == kafka_protocol::ResponseError::LeaderNotAvailable.code()
+                        || pr.error_code
+                            == kafka_protocol::ResponseError::NotLeaderOrFollower.code();
+                    if retriable && std::time::Instant::now() < deadline {
+                        retry.push(pr.index);
+                        continue;
+                    }
+                    CliError::check(
+                        pr.error_code,
+                        pr.error_message.as_ref(),
+                        &format!("producing to {}-{}", args.topic, pr.index),
+                    )?;
+                    let n = counts.get(&pr.index).copied().unwrap_or(0);
+                    let e = results.entry(pr.index).or_insert((pr.base_offset, 0));
+                    e.1 += n;
+                }
+            }
+            data.retain(|d| retry.contains(&d.index));
+            if !data.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }
     }

@@ -156,6 +156,9 @@ fn create(
         )?;
     }
     let created = !exists;
+    if created {
+        wait_for_leaders(&mut client, topic);
+    }
     // v5+ returns the partitions and replication factor used; for an existing topic (or an
     // older broker) metadata tells.
     let (parts, rf, topic_id) = if created && r.num_partitions > 0 {
@@ -191,6 +194,26 @@ fn create(
         println!("Topic {topic} already exists.");
     }
     Ok(())
+}
+
+/// Waits (up to the request timeout) until Metadata names a leader for every partition of a
+/// topic just created. Kafka's controller creates a topic before its broker leads the
+/// partitions, so a command run right after `topic create` could get LEADER_NOT_AVAILABLE;
+/// Klamm answers at once. A topic still without leaders at the deadline is reported as created
+/// all the same (the create succeeded).
+fn wait_for_leaders(client: &mut super::client::Client, topic: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(TIMEOUT_MS as u64);
+    while std::time::Instant::now() < deadline {
+        let ready = client
+            .metadata(Some(&[topic.to_string()]))
+            .ok()
+            .and_then(|md| partitions_of(&md, topic).ok())
+            .is_some_and(|p| !p.is_empty() && p.values().all(|&leader| leader >= 0));
+        if ready {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 fn list(c: &Common, exclude_internal: bool) -> Result<(), CliError> {
