@@ -71,7 +71,28 @@ def wait_until(pred, timeout: float = TIMEOUT, interval: float = 0.05, what: str
 LIVE_BROKERS: list["Broker"] = []
 
 
-class Broker:
+class _BrokerProcess:
+    """What Broker (Klamm) and KafkaBroker share: a child process with a stderr log and a
+    temporary root directory (`proc`, `stderr_path`, `root`)."""
+
+    def _mark(self, what: str) -> None:
+        with open(self.stderr_path, "ab") as err:
+            err.write(f"===== test harness: {what} -> pid {self.proc.pid}\n".encode())
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def cleanup(self) -> None:
+        if self.running():
+            self.proc.kill()
+            self.proc.wait(10)
+        if self in LIVE_BROKERS:
+            LIVE_BROKERS.remove(self)
+        if not os.environ.get("KLAMM_KEEP_TMP"):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Broker(_BrokerProcess):
     """One `klamm serve` process (restartable on the same data dir)."""
 
     kind = "klamm"
@@ -211,22 +232,6 @@ class Broker:
             return self.start()
         finally:
             self.listen_port = 0
-
-    def _mark(self, what: str) -> None:
-        with open(self.stderr_path, "ab") as err:
-            err.write(f"===== test harness: {what} -> pid {self.proc.pid}\n".encode())
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def cleanup(self) -> None:
-        if self.running():
-            self.proc.kill()
-            self.proc.wait(10)
-        if self in LIVE_BROKERS:
-            LIVE_BROKERS.remove(self)
-        if not os.environ.get("KLAMM_KEEP_TMP"):
-            shutil.rmtree(self.root, ignore_errors=True)
 
     # -- logs ----------------------------------------------------------------------------
     @staticmethod
@@ -655,7 +660,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class KafkaBroker:
+class KafkaBroker(_BrokerProcess):
     """One Apache Kafka 4.1 KRaft combined-mode node (`process.roles=broker,controller`) with the
     same interface as `Broker`: free loopback ports (kept across restarts), a data dir
     (`log.dirs`) formatted once with `kafka-storage format --standalone`, a small heap, log4j2
@@ -873,22 +878,6 @@ class KafkaBroker:
             self.bootstrap = self.advertised = f"127.0.0.1:{self.listeners[0][2]}"
             self.props_path.write_text(self._properties())
         return self.start()
-
-    def _mark(self, what: str) -> None:
-        with open(self.stderr_path, "ab") as err:
-            err.write(f"===== test harness: {what} -> pid {self.proc.pid}\n".encode())
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def cleanup(self) -> None:
-        if self.running():
-            self.proc.kill()
-            self.proc.wait(10)
-        if self in LIVE_BROKERS:
-            LIVE_BROKERS.remove(self)
-        if not os.environ.get("KLAMM_KEEP_TMP"):
-            shutil.rmtree(self.root, ignore_errors=True)
 
     def stderr_tail(self, lines: int = 80) -> str:
         return (f"--- {self.server_log}\n{Broker._tail(self.server_log, lines)}\n"

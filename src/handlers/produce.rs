@@ -243,11 +243,7 @@ async fn verify_transaction(
         return Ok(());
     };
     let producer_id = h.producer_id();
-    if partition
-        .ongoing_transactions()
-        .iter()
-        .any(|&(_, pid)| pid == producer_id)
-    {
+    if partition.has_ongoing_transaction(producer_id) {
         return Ok(());
     }
     // `KafkaApis.handleProduceRequest`'s `transactionSupportedOperation`: Produce v12+

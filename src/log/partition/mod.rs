@@ -450,6 +450,15 @@ impl Partition {
         self.lock().producers.ongoing_transactions().collect()
     }
 
+    /// True when `producer_id` has a transaction open on this partition (Produce's transaction
+    /// verification asks this for every transactional batch: no list is built).
+    pub fn has_ongoing_transaction(&self, producer_id: i64) -> bool {
+        self.lock()
+            .producers
+            .ongoing_transactions()
+            .any(|(_, pid)| pid == producer_id)
+    }
+
     /// Refuses a write on behalf of `producer_id` at an epoch older than the partition last
     /// saw (Kafka's `ProducerAppendInfo.checkProducerEpoch`).
     pub fn check_producer_epoch(&self, producer_id: i64, epoch: i16) -> Result<()> {
