@@ -308,6 +308,11 @@ fn main() {
         .iter()
         .filter(|(n, _)| filter.as_ref().is_none_or(|f| n.contains(f.as_str())))
         .collect();
+    // A filter that names no scenario would report a green run that compared nothing.
+    if chosen.is_empty() {
+        println!("differential: no scenario name contains {filter:?}");
+        std::process::exit(1);
+    }
     let allowed_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("protocol-tests/differential/allowed-differences.txt");
     let mut allowed = allowed::load(&allowed_path).unwrap_or_else(|e| panic!("{e}"));

@@ -469,10 +469,7 @@ fn online_migration(ctx: &mut Ctx) {
     create_assignable(ctx, t, 2);
     let names = topic_names(ctx, &[t]);
     let v = latest(ctx, ApiKey::ConsumerGroupHeartbeat);
-    let (jv, sv) = (
-        latest(ctx, ApiKey::JoinGroup),
-        latest(ctx, ApiKey::SyncGroup),
-    );
+    let jv = latest(ctx, ApiKey::JoinGroup);
 
     // A consumer group with one member; a classic member asks to join it.
     let cg = "dg-cg-migration-consumer";
