@@ -640,6 +640,10 @@ KAFKA_BASE_SETTINGS = {
     "group.initial.rebalance.delay.ms": "0",
 }
 
+# Features `kafka-storage format` turns on beyond the release's defaults: share groups (KIP-932,
+# a preview in 4.1 that is off unless formatted with share.version=1), which Klamm serves.
+KAFKA_FORMAT_FEATURES = ["share.version=1"]
+
 # Klamm's documented default for SASL listeners (config/klamm.toml): Kafka's default is GSSAPI,
 # which Klamm does not serve, so a SASL test that does not name its mechanisms gets Klamm's set.
 KLAMM_SASL_MECHANISMS = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
@@ -802,7 +806,8 @@ class KafkaBroker(_BrokerProcess):
         if not self.formatted:
             out = subprocess.run(
                 self._java("kafka.tools.StorageTool")
-                + ["format", "--standalone", "-t", self.cluster_id, "-c", str(self.props_path)],
+                + ["format", "--standalone", "-t", self.cluster_id, "-c", str(self.props_path)]
+                + [a for f in KAFKA_FORMAT_FEATURES for a in ("--feature", f)],
                 stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
             )
             assert out.returncode == 0, (
