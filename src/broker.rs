@@ -36,6 +36,8 @@ pub struct Broker {
     pub groups: Arc<GroupCoordinator>,
     /// Transactional producers' state and markers.
     pub txn: Arc<TransactionCoordinator>,
+    /// Share partitions and sessions (KIP-932).
+    pub share: Arc<crate::share::ShareManager>,
     /// Flips to true when shutdown starts, so long-polling requests return at once.
     pub shutting_down: watch::Receiver<bool>,
     /// `fetch.max.bytes` (read-only in Kafka too), resolved once for the fetch path.
@@ -50,6 +52,7 @@ impl Broker {
         logs: Arc<LogManager>,
         groups: Arc<GroupCoordinator>,
         txn: Arc<TransactionCoordinator>,
+        share: Arc<crate::share::ShareManager>,
         listeners: Vec<Arc<Listener>>,
         shutting_down: watch::Receiver<bool>,
     ) -> std::io::Result<Broker> {
@@ -75,6 +78,7 @@ impl Broker {
             logs,
             groups,
             txn,
+            share,
             meta,
             listeners,
             shutting_down,

@@ -182,6 +182,8 @@ pub async fn serve(
         }
     }
     drop(reader_task);
+    // KIP-932: the share sessions this connection opened end with it.
+    broker.share.on_connection_closed(peer).await;
     writer.shutdown().await;
     debug!(%peer, client_id = ?client_id, "connection closed");
 }

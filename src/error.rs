@@ -164,6 +164,15 @@ pub enum Error {
     InvalidRegularExpression(String),
     #[error("{0}")]
     UnsupportedVersion(String),
+    // --- KIP-932 share groups ---
+    #[error("{0}")]
+    InvalidRecordState(String),
+    #[error("The share session was not found.")]
+    ShareSessionNotFound,
+    #[error("The share session epoch is invalid.")]
+    InvalidShareSessionEpoch,
+    #[error("The limit of share sessions has been reached.")]
+    ShareSessionLimitReached,
     #[error("{0}")]
     Internal(String),
 }
@@ -242,6 +251,10 @@ impl Error {
             Error::UnsupportedAssignor(_) => E::UnsupportedAssignor,
             Error::InvalidRegularExpression(_) => E::InvalidRegularExpression,
             Error::UnsupportedVersion(_) => E::UnsupportedVersion,
+            Error::InvalidRecordState(_) => E::InvalidRecordState,
+            Error::ShareSessionNotFound => E::ShareSessionNotFound,
+            Error::InvalidShareSessionEpoch => E::InvalidShareSessionEpoch,
+            Error::ShareSessionLimitReached => E::ShareSessionLimitReached,
             Error::Internal(_) => E::UnknownServerError,
         }
     }

@@ -24,6 +24,7 @@ pub mod security;
 pub mod send;
 pub mod server;
 pub mod settings;
+pub mod share;
 pub mod transport;
 pub mod txn;
 pub mod versions;

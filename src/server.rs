@@ -70,6 +70,12 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || TransactionCoordinator::load(l, g, &s)).await??,
         )
     };
+    let share = {
+        let (l, s) = (logs.clone(), settings.clone());
+        Arc::new(
+            tokio::task::spawn_blocking(move || crate::share::ShareManager::load(l, &s)).await??,
+        )
+    };
     // Transactions a crash left prepared get their markers before any client is served.
     txn.complete_in_doubt().await;
     let mut bound_listeners = Vec::with_capacity(specs.len());
@@ -94,6 +100,7 @@ pub async fn run(settings: Arc<Settings>) -> anyhow::Result<()> {
         logs.clone(),
         groups.clone(),
         txn.clone(),
+        share,
         bound_listeners.iter().map(|(l, _)| l.clone()).collect(),
         stopping_rx,
     )?);

@@ -80,6 +80,20 @@ pub static SERVED: &[ApiRange] = &[
     api(ApiKey::ConsumerGroupHeartbeat, 0, 1),
     api(ApiKey::ConsumerGroupDescribe, 0, 1),
     api(ApiKey::DescribeTopicPartitions, 0, 0),
+    // KIP-932 share groups, Kafka 4.1's stable v1 (left out with `group.share.enable=false`).
+    api(ApiKey::ShareGroupHeartbeat, 1, 1),
+    api(ApiKey::ShareGroupDescribe, 1, 1),
+    api(ApiKey::ShareFetch, 1, 1),
+    api(ApiKey::ShareAcknowledge, 1, 1),
+];
+
+/// The KIP-932 share-group APIs Klamm serves: advertised only with `group.share.enable` (on by
+/// default), together with the `share.version` feature at level 1.
+pub const SHARE_GROUP_APIS: &[ApiKey] = &[
+    ApiKey::ShareGroupHeartbeat,
+    ApiKey::ShareGroupDescribe,
+    ApiKey::ShareFetch,
+    ApiKey::ShareAcknowledge,
 ];
 
 /// `klamm.compat.kafka.version`: which request versions Klamm advertises and accepts.
@@ -198,13 +212,13 @@ pub const METADATA_VERSION_4_1_IV1: i16 = 27;
 /// - `group.version` 1 (the KIP-848 consumer protocol) only while
 ///   `group.coordinator.rebalance.protocols` includes `consumer`, as Kafka's coordinator needs
 ///   group.version 1 to serve it.
-/// - `share.version` stays 0, as in Kafka 4.1's defaults (share groups are not served), and its
-///   supported range ends at 0, so, as Kafka does for such features, it is not listed.
+/// - `share.version` 0-1, finalized at 1 while `group.share.enable` is on (Klamm's default; a
+///   fresh Kafka 4.1 cluster finalizes 0 unless formatted with `--feature share.version=1`).
 /// - `streams.version` (KIP-1071) is not listed by Kafka 4.1 (`latestProduction` 0) nor served.
 /// - `kraft.version` 1 and `eligible.leader.replicas.version` 1 as a fresh 4.1 cluster: a single
 ///   node has no voters to change and no replicas to leave the ISR (DescribeTopicPartitions answers
 ///   the empty ELR lists ELR 1 gives).
-pub fn features(consumer_protocol: bool) -> [FeatureLevel; 5] {
+pub fn features(consumer_protocol: bool, share: bool) -> [FeatureLevel; 6] {
     let f = |name, min, max, finalized| FeatureLevel {
         name,
         min,
@@ -222,6 +236,7 @@ pub fn features(consumer_protocol: bool) -> [FeatureLevel; 5] {
         f("transaction.version", 0, 1, 1),
         f("group.version", 0, 1, i16::from(consumer_protocol)),
         f("eligible.leader.replicas.version", 0, 1, 1),
+        f("share.version", 0, 1, i16::from(share)),
     ]
 }
 
@@ -245,8 +260,13 @@ pub fn finalized_features_epoch() -> i64 {
 /// ApiVersions for request `version`, with the served ranges and the features. Below v4
 /// supported features whose minimum is 0 are left out, as Kafka does (KAFKA-17011: clients
 /// before 3.9 refuse a range starting at 0; `ApiVersionsResponse.setAlterFeatureLevel0`).
-pub fn supported_for(compat: Compat, consumer_protocol: bool, version: i16) -> ApiVersionsResponse {
-    let feats = features(consumer_protocol);
+pub fn supported_for(
+    compat: Compat,
+    consumer_protocol: bool,
+    share: bool,
+    version: i16,
+) -> ApiVersionsResponse {
+    let feats = features(consumer_protocol, share);
     let supported_keys = feats
         .iter()
         .filter(|f| version >= 4 || f.min > 0)
@@ -267,7 +287,7 @@ pub fn supported_for(compat: Compat, consumer_protocol: bool, version: i16) -> A
                 .with_max_version_level(f.finalized)
         })
         .collect();
-    supported(compat, consumer_protocol)
+    supported(compat, consumer_protocol, share)
         .with_supported_features(supported_keys)
         .with_finalized_features(finalized)
         .with_finalized_features_epoch(finalized_features_epoch())
@@ -276,10 +296,11 @@ pub fn supported_for(compat: Compat, consumer_protocol: bool, version: i16) -> A
 /// The served API ranges with no error. Without the `consumer` rebalance protocol
 /// (`group.coordinator.rebalance.protocols`) the KIP-848 APIs are left out, as Kafka advertises
 /// them only when the protocol is enabled. `compat` chooses Kafka 4.1's ranges or the wide ones.
-pub fn supported(compat: Compat, consumer_protocol: bool) -> ApiVersionsResponse {
+pub fn supported(compat: Compat, consumer_protocol: bool, share: bool) -> ApiVersionsResponse {
     let api_keys = SERVED
         .iter()
         .filter(|r| consumer_protocol || !CONSUMER_PROTOCOL_APIS.contains(&r.key))
+        .filter(|r| share || !SHARE_GROUP_APIS.contains(&r.key))
         .filter_map(|r| range_for(compat, r.key))
         .map(|r| {
             ApiVersion::default()
@@ -352,7 +373,7 @@ mod tests {
             ApiKey::Produce | ApiKey::Fetch | ApiKey::WriteTxnMarkers
         )));
         // Under 4.1 the answer is exactly SERVED.
-        let narrow = supported(Compat::Kafka41, true);
+        let narrow = supported(Compat::Kafka41, true, true);
         assert_eq!(narrow.api_keys.len(), SERVED.len());
         for (a, r) in narrow.api_keys.iter().zip(SERVED) {
             assert_eq!(
@@ -376,7 +397,7 @@ mod tests {
     /// Kafka 4.1's supported ranges and a fresh cluster's levels, minus what Klamm does not do.
     #[test]
     fn features_are_kafka_4_1s_without_tv2() {
-        let r = supported_for(Compat::Wide, true, 4);
+        let r = supported_for(Compat::Wide, true, true, 4);
         let sup: Vec<(String, i16, i16)> = r
             .supported_features
             .iter()
@@ -390,6 +411,7 @@ mod tests {
                 ("transaction.version".to_string(), 0, 1),
                 ("group.version".to_string(), 0, 1),
                 ("eligible.leader.replicas.version".to_string(), 0, 1),
+                ("share.version".to_string(), 0, 1),
             ]
         );
         let fin: Vec<(String, i16, i16)> = r
@@ -405,12 +427,13 @@ mod tests {
                 ("transaction.version".to_string(), 1, 1),
                 ("group.version".to_string(), 1, 1),
                 ("eligible.leader.replicas.version".to_string(), 1, 1),
+                ("share.version".to_string(), 1, 1),
             ]
         );
         assert!(r.finalized_features_epoch > 0);
         // v3: ranges starting at 0 are left out; without the consumer protocol group.version
         // is not finalized.
-        let v3 = supported_for(Compat::Wide, false, 3);
+        let v3 = supported_for(Compat::Wide, false, true, 3);
         assert_eq!(v3.supported_features.len(), 1);
         assert_eq!(v3.supported_features[0].name.as_str(), "metadata.version");
         assert!(!v3

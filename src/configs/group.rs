@@ -117,40 +117,28 @@ pub static GROUP_DEFS: &[GroupDef] = &[
     },
     GroupDef {
         name: "share.session.timeout.ms",
-        bound: Bound::Fixed(
-            45000,
-            45000,
-            60000,
-            [
-                "group.share.min.session.timeout.ms",
-                "group.share.max.session.timeout.ms",
-            ],
+        bound: Bound::Setting(
+            "group.share.session.timeout.ms",
+            "group.share.min.session.timeout.ms",
+            "group.share.max.session.timeout.ms",
         ),
         doc: "The timeout to detect client failures when using the share group protocol.",
     },
     GroupDef {
         name: "share.heartbeat.interval.ms",
-        bound: Bound::Fixed(
-            5000,
-            5000,
-            15000,
-            [
-                "group.share.min.heartbeat.interval.ms",
-                "group.share.max.heartbeat.interval.ms",
-            ],
+        bound: Bound::Setting(
+            "group.share.heartbeat.interval.ms",
+            "group.share.min.heartbeat.interval.ms",
+            "group.share.max.heartbeat.interval.ms",
         ),
         doc: "The heartbeat interval given to the members of a share group.",
     },
     GroupDef {
         name: "share.record.lock.duration.ms",
-        bound: Bound::Fixed(
-            30000,
-            15000,
-            60000,
-            [
-                "group.share.min.record.lock.duration.ms",
-                "group.share.max.record.lock.duration.ms",
-            ],
+        bound: Bound::Setting(
+            "group.share.record.lock.duration.ms",
+            "group.share.min.record.lock.duration.ms",
+            "group.share.max.record.lock.duration.ms",
         ),
         doc: "The record acquisition lock duration in milliseconds for share groups.",
     },

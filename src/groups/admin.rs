@@ -54,6 +54,11 @@ impl ShardState {
                 .into_iter()
                 .map(CoordinatorRecord::Consumer)
                 .collect(),
+            Some(Group::Share(g)) => g
+                .tombstones()
+                .into_iter()
+                .map(CoordinatorRecord::Share)
+                .collect(),
             _ => vec![CoordinatorRecord::group_tombstone(group_id)],
         }
     }

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::{broadcast, oneshot, Notify};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -26,10 +25,13 @@ use crate::groups::modern::{heartbeat, HeartbeatRequest, HeartbeatResponse, Topi
 use crate::groups::offset_manager::{CommitRequest, FetchedOffset, TopicErrors};
 use crate::groups::records::CoordinatorRecord;
 use crate::groups::shard::{Completion, GroupConfig, ShardState};
+use crate::groups::share::describe::DescribedShareGroup;
+use crate::groups::share::heartbeat::{
+    self as share_heartbeat, ShareHeartbeatRequest, ShareHeartbeatResponse,
+};
 use crate::groups::{partition_for, GROUP_METADATA_TOPIC_NAME};
 use crate::log::batch::NO_PRODUCER_ID;
-use crate::log::batch_builder::{self, Producer};
-use crate::log::validator::{self, AppendOrigin};
+use crate::log::batch_builder::Producer;
 use crate::log::{LogManager, NewTopic, Partition};
 use crate::settings::Settings;
 
@@ -338,25 +340,7 @@ impl GroupCoordinator {
             // producer-state epoch check on the coordinator's append).
             partition.check_producer_epoch(producer.id, producer.epoch)?;
         }
-        let bytes = Bytes::from(batch_builder::build(&simple, now, producer));
-        let config = partition.config();
-        let batch = validator::validate(
-            &bytes,
-            i16::MAX,
-            &config,
-            AppendOrigin::Coordinator,
-            now,
-            &partition.name(),
-        )?;
-        let info = partition.append(&batch, AppendOrigin::Coordinator)?;
-        if let Some(rolled) = info.rolled_at {
-            let p = partition.clone();
-            tokio::spawn(async move {
-                if let Err(e) = p.flush_to(rolled).await {
-                    warn!(partition = %p.name(), "flush after roll failed: {e}");
-                }
-            });
-        }
+        let info = crate::log::internal_append::append_records(&partition, &simple, now, producer)?;
         let flush = (info.needs_flush || self.config.flush_before_ack)
             .then(|| (partition, info.last_offset + 1));
         Ok(Appended {
@@ -478,6 +462,49 @@ impl GroupCoordinator {
                 st.consumer_group_describe(id)
             })
             .collect())
+    }
+
+    // --- KIP-932 share groups -------------------------------------------------------------------
+
+    /// ShareGroupHeartbeat: answers once the records it produced are written.
+    pub async fn share_group_heartbeat(
+        &self,
+        req: ShareHeartbeatRequest,
+    ) -> Result<ShareHeartbeatResponse> {
+        self.check_active()?;
+        share_heartbeat::validate(&req)?;
+        let image = self.topics_image();
+        let idx = self.shard_index(&req.group_id);
+        self.run_request(idx, |st| {
+            st.core.topics = image;
+            st.share_group_heartbeat(req)
+        })
+        .await
+    }
+
+    /// ShareGroupDescribe of each group.
+    pub fn share_group_describe(&self, group_ids: &[String]) -> Result<Vec<DescribedShareGroup>> {
+        self.check_active()?;
+        let image = self.topics_image();
+        Ok(group_ids
+            .iter()
+            .map(|id| {
+                let mut st = self.shards[self.shard_index(id)].lock();
+                st.core.topics = image.clone();
+                st.share_group_describe(id)
+            })
+            .collect())
+    }
+
+    /// Whether `group_id` is a share group, and whether it has members (the share-group offset
+    /// APIs check both).
+    pub fn share_group_status(&self, group_id: &str) -> Result<Option<bool>> {
+        self.check_active()?;
+        let st = self.shards[self.shard_index(group_id)].lock();
+        Ok(match st.groups.get(group_id) {
+            Some(crate::groups::group::Group::Share(g)) => Some(!g.members.is_empty()),
+            _ => None,
+        })
     }
 
     // --- offsets -----------------------------------------------------------------------------------

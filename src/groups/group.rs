@@ -6,12 +6,14 @@ use crate::error::Error;
 use crate::groups::classic::{ClassicGroup, ExpirationBase, GroupState};
 use crate::groups::consumer_protocol::PROTOCOL_TYPE;
 use crate::groups::modern::group::ConsumerGroup;
+use crate::groups::share::ShareGroup;
 
 /// `Group.GroupType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupType {
     Classic,
     Consumer,
+    Share,
 }
 
 impl GroupType {
@@ -20,6 +22,7 @@ impl GroupType {
         match self {
             GroupType::Classic => "classic",
             GroupType::Consumer => "consumer",
+            GroupType::Share => "share",
         }
     }
 }
@@ -29,6 +32,7 @@ impl GroupType {
 pub enum Group {
     Classic(ClassicGroup),
     Consumer(ConsumerGroup),
+    Share(ShareGroup),
 }
 
 impl Group {
@@ -36,6 +40,7 @@ impl Group {
         match self {
             Group::Classic(_) => GroupType::Classic,
             Group::Consumer(_) => GroupType::Consumer,
+            Group::Share(_) => GroupType::Share,
         }
     }
 
@@ -43,6 +48,7 @@ impl Group {
         match self {
             Group::Classic(g) => &g.group_id,
             Group::Consumer(g) => &g.group_id,
+            Group::Share(g) => &g.group_id,
         }
     }
 
@@ -51,6 +57,7 @@ impl Group {
         match self {
             Group::Classic(g) => g.state().name(),
             Group::Consumer(g) => g.state().name(),
+            Group::Share(g) => g.state().name(),
         }
     }
 
@@ -58,6 +65,7 @@ impl Group {
         match self {
             Group::Classic(g) => g.protocol_type().unwrap_or_default(),
             Group::Consumer(_) => PROTOCOL_TYPE,
+            Group::Share(_) => "share",
         }
     }
 
@@ -65,13 +73,14 @@ impl Group {
         match self {
             Group::Classic(g) => g.is_empty(),
             Group::Consumer(g) => g.is_empty(),
+            Group::Share(g) => g.members.is_empty(),
         }
     }
 
     pub fn is_dead(&self) -> bool {
         match self {
             Group::Classic(g) => g.is_in(GroupState::Dead),
-            Group::Consumer(_) => false,
+            Group::Consumer(_) | Group::Share(_) => false,
         }
     }
 
@@ -80,34 +89,35 @@ impl Group {
         match self {
             Group::Classic(g) => g.num_members(),
             Group::Consumer(g) => g.num_members(),
+            Group::Share(g) => g.members.len(),
         }
     }
 
     pub fn classic(&self) -> Option<&ClassicGroup> {
         match self {
             Group::Classic(g) => Some(g),
-            Group::Consumer(_) => None,
+            Group::Consumer(_) | Group::Share(_) => None,
         }
     }
 
     pub fn classic_mut(&mut self) -> Option<&mut ClassicGroup> {
         match self {
             Group::Classic(g) => Some(g),
-            Group::Consumer(_) => None,
+            Group::Consumer(_) | Group::Share(_) => None,
         }
     }
 
     pub fn consumer(&self) -> Option<&ConsumerGroup> {
         match self {
             Group::Consumer(g) => Some(g),
-            Group::Classic(_) => None,
+            Group::Classic(_) | Group::Share(_) => None,
         }
     }
 
     pub fn consumer_mut(&mut self) -> Option<&mut ConsumerGroup> {
         match self {
             Group::Consumer(g) => Some(g),
-            Group::Classic(_) => None,
+            Group::Classic(_) | Group::Share(_) => None,
         }
     }
 
@@ -152,6 +162,11 @@ impl Group {
                     other => other,
                 }
             }
+            // Share groups have no committed offsets (`shareGroup` is not a consumer group).
+            Group::Share(g) => Err(Error::GroupIdNotFound(format!(
+                "Group {} is not a consumer group.",
+                g.group_id
+            ))),
         }
     }
 
@@ -170,6 +185,10 @@ impl Group {
         match self {
             Group::Classic(g) => g.validate_offset_delete(),
             Group::Consumer(_) => Ok(()),
+            Group::Share(g) => Err(Error::GroupIdNotFound(format!(
+                "Group {} is not a consumer group.",
+                g.group_id
+            ))),
         }
     }
 
@@ -177,6 +196,8 @@ impl Group {
         match self {
             Group::Classic(g) => g.validate_delete_group(),
             Group::Consumer(g) => g.validate_delete_group(),
+            Group::Share(g) if g.members.is_empty() => Ok(()),
+            Group::Share(_) => Err(Error::NonEmptyGroup),
         }
     }
 
@@ -184,6 +205,7 @@ impl Group {
         match self {
             Group::Classic(g) => g.is_subscribed_to_topic(topic),
             Group::Consumer(g) => g.is_subscribed_to_topic(topic),
+            Group::Share(g) => g.is_subscribed_to_topic(topic),
         }
     }
 
@@ -192,6 +214,9 @@ impl Group {
         match self {
             Group::Classic(g) => g.offset_expiration(),
             Group::Consumer(_) => Some(ExpirationBase::CommitTimestamp),
+            // Share groups keep no offsets here, and an empty one is not expired (Kafka
+            // deletes share groups only by DeleteGroups).
+            Group::Share(_) => None,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - `offset_manager`: OffsetCommit/OffsetFetch/OffsetDelete over `offsets`.
 //! - `admin`: ListGroups/DescribeGroups/DeleteGroups and offset expiration.
 //! - `modern`: KIP-848 consumer groups (ConsumerGroupHeartbeat, ConsumerGroupDescribe).
+//! - `share`: KIP-932 share groups (ShareGroupHeartbeat, ShareGroupDescribe).
 //! - `records`: the `__consumer_offsets` key/value schemas; `codec` their primitives;
 //!   `consumer_protocol` the subscription format; `timer` keyed deadlines.
 
@@ -29,6 +30,7 @@ pub mod records;
 #[cfg(test)]
 mod scenario_tests;
 pub mod shard;
+pub mod share;
 pub mod timer;
 
 pub use coordinator::GroupCoordinator;

@@ -3,14 +3,17 @@
 //! serialised as Kafka's `CoordinatorRecordSerde` does: an `int16` version, then the fields).
 //!
 //! The key's version says the record type: 0 and 1 are `OffsetCommitKey`, 2 is
-//! `GroupMetadataKey`; 3-8 and 16 are KIP-848 consumer-group records ([`consumer`]); the share
-//! and streams group types are skipped, as Kafka skips types it does not know. A null value is
+//! `GroupMetadataKey`; 3-8 and 16 are KIP-848 consumer-group records ([`consumer`]); 10, 11
+//! and 14 are KIP-932 share-group records ([`crate::groups::share::records`]); the other share
+//! and the streams group types are skipped, as Kafka skips types it does not know. A null value is
 //! a tombstone. Values are written at the versions Kafka 4 writes: `OffsetCommitValue` v3 (v1 when
 //! the commit carries an explicit expire timestamp) and `GroupMetadataValue` v3. Any version up to
 //! 4 (the first flexible one) is read, and a newer value version is read as the newest known one
 //! (KIP-915).
 
 pub mod consumer;
+
+use crate::groups::share::records::ShareRecord;
 
 use crate::groups::codec::{CodecError, Reader, Writer};
 use crate::log::batch_builder::SimpleRecord;
@@ -87,6 +90,8 @@ pub enum CoordinatorRecord {
     },
     /// A KIP-848 consumer-group record.
     Consumer(ConsumerRecord),
+    /// A KIP-932 share-group record (types 10, 11, 14).
+    Share(ShareRecord),
 }
 
 impl CoordinatorRecord {
@@ -141,6 +146,7 @@ impl CoordinatorRecord {
             CoordinatorRecord::OffsetCommit { key, .. } => &key.group,
             CoordinatorRecord::GroupMetadata { key, .. } => &key.group,
             CoordinatorRecord::Consumer(r) => r.group_id(),
+            CoordinatorRecord::Share(r) => r.group_id(),
         }
     }
 
@@ -168,6 +174,7 @@ impl CoordinatorRecord {
                 }
             }
             CoordinatorRecord::Consumer(r) => r.encode(),
+            CoordinatorRecord::Share(r) => r.encode(),
         }
     }
 
@@ -193,6 +200,7 @@ impl CoordinatorRecord {
                 let value = value.map(decode_group_metadata_value).transpose()?;
                 Ok(Some(CoordinatorRecord::GroupMetadata { key, value }))
             }
+            v @ 10..=15 => Ok(ShareRecord::decode(v, &mut k, value)?.map(CoordinatorRecord::Share)),
             v if v >= 3 => {
                 Ok(ConsumerRecord::decode(v, &mut k, value)?.map(CoordinatorRecord::Consumer))
             }
@@ -454,11 +462,13 @@ mod tests {
             CoordinatorRecord::decode(&key, None).unwrap(),
             Some(CoordinatorRecord::offset_tombstone("g", "t", 0))
         );
-        // Share-group records (key version 9+, other than 16) are skipped; garbage is an error.
+        // Share-group records Klamm does not keep (target assignment, state partitions) are
+        // skipped; a truncated share member record is an error; garbage is an error.
         assert_eq!(
-            CoordinatorRecord::decode(&[0, 10, 0, 1, b'g'], Some(&[0, 0])).unwrap(),
+            CoordinatorRecord::decode(&[0, 12, 0, 1, b'g'], Some(&[0, 0])).unwrap(),
             None
         );
+        assert!(CoordinatorRecord::decode(&[0, 10, 0, 1, b'g'], Some(&[0, 0])).is_err());
         assert!(CoordinatorRecord::decode(&[0, 1, 0], None).is_err());
         assert!(CoordinatorRecord::decode(&key, Some(&v0[..5])).is_err());
     }

@@ -46,6 +46,8 @@ pub struct GroupConfig {
     pub flush_before_ack: bool,
     /// KIP-848 consumer groups (`group.consumer.*`).
     pub consumer: ConsumerGroupConfig,
+    /// KIP-932 share groups (`group.share.*`).
+    pub share: crate::groups::share::ShareGroupConfig,
 }
 
 impl GroupConfig {
@@ -67,6 +69,7 @@ impl GroupConfig {
             offsets_load_buffer_size: s.i32("offsets.load.buffer.size").max(1) as usize,
             flush_before_ack: s.bool("log.flush.before.ack"),
             consumer: ConsumerGroupConfig::from_settings(s),
+            share: crate::groups::share::ShareGroupConfig::from_settings(s),
         }
     }
 }
@@ -186,7 +189,7 @@ impl ShardState {
         let ShardState { groups, core, .. } = self;
         match groups.get_mut(group_id) {
             Some(Group::Classic(g)) => Some((g, core)),
-            Some(Group::Consumer(_)) | None => None,
+            Some(Group::Consumer(_)) | Some(Group::Share(_)) | None => None,
         }
     }
 
@@ -194,9 +197,9 @@ impl ShardState {
     pub fn get_or_create_classic(&mut self, group_id: &str) -> Result<(), Error> {
         match self.groups.get(group_id) {
             Some(Group::Classic(_)) => Ok(()),
-            Some(Group::Consumer(_)) => Err(Error::GroupIdNotFound(format!(
-                "Group {group_id} is not a classic group."
-            ))),
+            Some(Group::Consumer(_)) | Some(Group::Share(_)) => Err(Error::GroupIdNotFound(
+                format!("Group {group_id} is not a classic group."),
+            )),
             None => {
                 let g = ClassicGroup::new(group_id, self.core.now);
                 self.groups.insert(group_id.to_string(), Group::Classic(g));
@@ -234,6 +237,7 @@ impl ShardState {
                 self.groups.insert(key.group.clone(), Group::Classic(g));
             }
             CoordinatorRecord::Consumer(r) => self.replay_consumer(r),
+            CoordinatorRecord::Share(r) => self.replay_share(r),
         }
     }
 
@@ -284,6 +288,7 @@ impl ShardState {
             }
         }
         self.on_loaded_consumer_groups();
+        self.on_loaded_share_groups();
         self.schedule_expiration();
     }
 
@@ -333,6 +338,9 @@ impl ShardState {
             }
             TimerTask::ConsumerSessionExpired { group, member } => {
                 self.expire_consumer_member(&group, &member, None);
+            }
+            TimerTask::ShareSessionExpired { group, member } => {
+                self.remove_share_member(&group, &member, "its session expired");
             }
             TimerTask::ConsumerRebalanceExpired {
                 group,

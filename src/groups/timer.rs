@@ -48,6 +48,11 @@ pub enum TimerTask {
         group: String,
         member: String,
     },
+    /// A share-group member's session expired (scheduled under [`TimerKey::Heartbeat`]).
+    ShareSessionExpired {
+        group: String,
+        member: String,
+    },
     /// A consumer-group member did not revoke its partitions within its rebalance timeout.
     ConsumerRebalanceExpired {
         group: String,

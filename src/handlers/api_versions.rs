@@ -30,6 +30,7 @@ pub fn handle(ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsRespo
     versions::supported_for(
         ctx.broker.compat,
         ctx.broker.groups.config().consumer.enabled,
+        ctx.broker.groups.config().share.enabled,
         ctx.version,
     )
 }

@@ -23,6 +23,13 @@ pub async fn handle(ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGro
         Ok(r) => r,
         Err(e) => ids.into_iter().map(|id| (id, Some(e.clone()))).collect(),
     };
+    // A deleted share group's share-partition state goes with it (Kafka deletes it through the
+    // share coordinator before the group's tombstones).
+    for (id, e) in &results {
+        if e.is_none() {
+            ctx.broker.share.delete_group(id).await;
+        }
+    }
     results.extend(
         denied
             .into_iter()

@@ -46,6 +46,10 @@ pub mod offset_for_leader_epoch;
 pub mod produce;
 pub mod sasl;
 pub mod scram_credentials;
+pub mod share_acknowledge;
+pub mod share_fetch;
+pub mod share_group_describe;
+pub mod share_group_heartbeat;
 pub mod sync_group;
 pub mod txn_offset_commit;
 pub mod unsupported_security;
@@ -198,6 +202,18 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         )),
         RequestKind::DescribeTopicPartitions(r) => Respond(ResponseKind::DescribeTopicPartitions(
             describe_topic_partitions::handle(ctx, r),
+        )),
+        RequestKind::ShareGroupHeartbeat(r) => Respond(ResponseKind::ShareGroupHeartbeat(
+            share_group_heartbeat::handle(ctx, r).await,
+        )),
+        RequestKind::ShareGroupDescribe(r) => Respond(ResponseKind::ShareGroupDescribe(
+            share_group_describe::handle(ctx, r),
+        )),
+        RequestKind::ShareFetch(r) => {
+            Respond(ResponseKind::ShareFetch(share_fetch::handle(ctx, r).await))
+        }
+        RequestKind::ShareAcknowledge(r) => Respond(ResponseKind::ShareAcknowledge(
+            share_acknowledge::handle(ctx, r).await,
         )),
         RequestKind::ConsumerGroupHeartbeat(r) => Respond(ResponseKind::ConsumerGroupHeartbeat(
             consumer_group_heartbeat::handle(ctx, r).await,

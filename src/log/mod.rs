@@ -17,6 +17,7 @@ pub mod control;
 pub mod deletion;
 mod file_slice;
 pub mod index;
+pub mod internal_append;
 pub mod manager;
 pub mod partition;
 pub mod producer_state;

@@ -173,6 +173,10 @@ pub fn request_shape(key: ApiKey) -> Option<&'static Shape> {
         ApiKey::DescribeTopicPartitions => {
             &describe_topic_partitions::DESCRIBE_TOPIC_PARTITIONS_REQUEST
         }
+        ApiKey::ShareGroupHeartbeat => &share_group_heartbeat::SHARE_GROUP_HEARTBEAT_REQUEST,
+        ApiKey::ShareGroupDescribe => &share_group_describe::SHARE_GROUP_DESCRIBE_REQUEST,
+        ApiKey::ShareFetch => &share_fetch::SHARE_FETCH_REQUEST,
+        ApiKey::ShareAcknowledge => &share_acknowledge::SHARE_ACKNOWLEDGE_REQUEST,
         ApiKey::SaslHandshake => &sasl_handshake::SASL_HANDSHAKE_REQUEST,
         ApiKey::DescribeAcls => &describe_acls::DESCRIBE_ACLS_REQUEST,
         ApiKey::CreateAcls => &create_acls::CREATE_ACLS_REQUEST,

@@ -1703,3 +1703,148 @@ pub mod request_header {
         tags: &[],
     };
 }
+
+// --- KIP-932 share groups: version 1 only (Kafka 4.1's stable share protocol) -----------------
+
+pub mod share_group_heartbeat {
+    use super::*;
+
+    pub static SHARE_GROUP_HEARTBEAT_REQUEST: Shape = Shape {
+        name: "ShareGroupHeartbeatRequest",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr),                    // group_id
+            Field(0x2, Ty::CompactStr),                    // member_id
+            Field(0x2, Ty::Fixed(4)),                      // member_epoch
+            Field(0x2, Ty::CompactStr),                    // rack_id
+            Field(0x2, Ty::CompactArray(&Ty::CompactStr)), // subscribed_topic_names
+        ],
+        tags: &[],
+    };
+}
+
+pub mod share_group_describe {
+    use super::*;
+
+    pub static SHARE_GROUP_DESCRIBE_REQUEST: Shape = Shape {
+        name: "ShareGroupDescribeRequest",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactArray(&Ty::CompactStr)), // group_ids
+            Field(0x2, Ty::Fixed(1)),                      // include_authorized_operations
+        ],
+        tags: &[],
+    };
+}
+
+pub mod share_fetch {
+    use super::*;
+
+    pub static SHARE_FETCH_REQUEST: Shape = Shape {
+        name: "ShareFetchRequest",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr),                                  // group_id
+            Field(0x2, Ty::CompactStr),                                  // member_id
+            Field(0x2, Ty::Fixed(4)),                                    // share_session_epoch
+            Field(0x2, Ty::Fixed(4)),                                    // max_wait_ms
+            Field(0x2, Ty::Fixed(4)),                                    // min_bytes
+            Field(0x2, Ty::Fixed(4)),                                    // max_bytes
+            Field(0x2, Ty::Fixed(4)),                                    // max_records
+            Field(0x2, Ty::Fixed(4)),                                    // batch_size
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&FETCH_TOPIC))),     // topics
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&FORGOTTEN_TOPIC))), // forgotten_topics_data
+        ],
+        tags: &[],
+    };
+
+    pub static FETCH_TOPIC: Shape = Shape {
+        name: "FetchTopic",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(16)),                                   // topic_id
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&FETCH_PARTITION))), // partitions
+        ],
+        tags: &[],
+    };
+
+    pub static FETCH_PARTITION: Shape = Shape {
+        name: "FetchPartition",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(4)), // partition_index
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&ACKNOWLEDGEMENT_BATCH))), // acknowledgement_batches
+        ],
+        tags: &[],
+    };
+
+    pub static ACKNOWLEDGEMENT_BATCH: Shape = Shape {
+        name: "AcknowledgementBatch",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(8)),                    // first_offset
+            Field(0x2, Ty::Fixed(8)),                    // last_offset
+            Field(0x2, Ty::CompactArray(&Ty::Fixed(1))), // acknowledge_types
+        ],
+        tags: &[],
+    };
+
+    pub static FORGOTTEN_TOPIC: Shape = Shape {
+        name: "ForgottenTopic",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(16)),                   // topic_id
+            Field(0x2, Ty::CompactArray(&Ty::Fixed(4))), // partitions
+        ],
+        tags: &[],
+    };
+}
+
+pub mod share_acknowledge {
+    use super::*;
+
+    pub static SHARE_ACKNOWLEDGE_REQUEST: Shape = Shape {
+        name: "ShareAcknowledgeRequest",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::CompactStr),                                    // group_id
+            Field(0x2, Ty::CompactStr),                                    // member_id
+            Field(0x2, Ty::Fixed(4)),                                      // share_session_epoch
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&ACKNOWLEDGE_TOPIC))), // topics
+        ],
+        tags: &[],
+    };
+
+    pub static ACKNOWLEDGE_TOPIC: Shape = Shape {
+        name: "AcknowledgeTopic",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(16)), // topic_id
+            Field(0x2, Ty::CompactArray(&Ty::Struct(&ACKNOWLEDGE_PARTITION))), // partitions
+        ],
+        tags: &[],
+    };
+
+    pub static ACKNOWLEDGE_PARTITION: Shape = Shape {
+        name: "AcknowledgePartition",
+        versions: 0x2,
+        flexible: 0x2,
+        fields: &[
+            Field(0x2, Ty::Fixed(4)), // partition_index
+            Field(
+                0x2,
+                Ty::CompactArray(&Ty::Struct(&super::share_fetch::ACKNOWLEDGEMENT_BATCH)),
+            ), // acknowledgement_batches
+        ],
+        tags: &[],
+    };
+}

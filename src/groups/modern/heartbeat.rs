@@ -209,7 +209,7 @@ impl ShardState {
                 self.emit_classic_group_tombstone(txn);
                 self.ensure_consumer_group(txn);
             }
-            Some(Group::Classic(_)) => {
+            Some(Group::Classic(_)) | Some(Group::Share(_)) => {
                 return Err(Error::GroupIdNotFound(format!(
                     "Group {gid} is not a consumer group"
                 )))

@@ -22,6 +22,7 @@ enum Snapshot {
     Absent,
     Classic(GroupMetadataValue),
     Consumer(Box<ConsumerGroup>),
+    Share(Box<crate::groups::share::ShareGroup>),
 }
 
 /// The records one operation on one group produced, and how to undo them.
@@ -63,6 +64,9 @@ impl ShardState {
                     debug!(group = %gid, "consumer group removed");
                 }
             }
+            Some(Group::Share(_)) => {
+                warn!(group = %gid, "consumer-group record for a share group; skipped");
+            }
             Some(Group::Classic(c)) => {
                 if record.is_tombstone() {
                     return;
@@ -90,6 +94,7 @@ impl ShardState {
         match self.groups.get(group_id) {
             None => Snapshot::Absent,
             Some(Group::Consumer(g)) => Snapshot::Consumer(Box::new(g.clone())),
+            Some(Group::Share(g)) => Snapshot::Share(Box::new(g.clone())),
             Some(Group::Classic(c)) => Snapshot::Classic(c.to_record(&c.assignments())),
         }
     }
@@ -204,6 +209,9 @@ impl ShardState {
             Snapshot::Consumer(g) => {
                 self.groups
                     .insert(group_id.to_string(), Group::Consumer(*g));
+            }
+            Snapshot::Share(g) => {
+                self.groups.insert(group_id.to_string(), Group::Share(*g));
             }
             Snapshot::Classic(v) => {
                 let g = ClassicGroup::from_record(group_id, &v);

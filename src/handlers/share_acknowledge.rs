@@ -1,0 +1,96 @@
+//! ShareAcknowledge (key 79), v1 (KIP-932): acknowledgements outside a fetch (ACCEPT, RELEASE,
+//! REJECT per offset range), on the member's share session.
+
+use std::collections::BTreeMap;
+
+use kafka_protocol::messages::share_acknowledge_response::{
+    PartitionData, ShareAcknowledgeTopicResponse,
+};
+use kafka_protocol::messages::{ShareAcknowledgeRequest, ShareAcknowledgeResponse};
+use uuid::Uuid;
+
+use super::share_fetch::{check_request, topic_allowed};
+use super::{sb, RequestContext};
+use crate::error::Error;
+use crate::share::manager::{PartitionResult, RequestPartition};
+
+pub async fn handle(
+    ctx: &RequestContext,
+    req: ShareAcknowledgeRequest,
+) -> ShareAcknowledgeResponse {
+    let group_id = req
+        .group_id
+        .as_ref()
+        .map(|g| g.to_string())
+        .unwrap_or_default();
+    let member_id = req
+        .member_id
+        .as_ref()
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    if let Some(e) = check_request(ctx, &group_id, &member_id) {
+        return error(e);
+    }
+    let mut denied = Vec::new();
+    let mut partitions = Vec::new();
+    for t in req.topics {
+        let allowed = topic_allowed(ctx, t.topic_id);
+        for p in t.partitions {
+            match &allowed {
+                Err(e) => denied.push(PartitionResult {
+                    topic_id: t.topic_id,
+                    partition: p.partition_index,
+                    error: Some(e.clone()),
+                    ..Default::default()
+                }),
+                Ok(()) => partitions.push(RequestPartition {
+                    topic_id: t.topic_id,
+                    partition: p.partition_index,
+                    acks: p
+                        .acknowledgement_batches
+                        .into_iter()
+                        .map(|b| (b.first_offset, b.last_offset, b.acknowledge_types))
+                        .collect(),
+                }),
+            }
+        }
+    }
+    let result = ctx
+        .broker
+        .share
+        .acknowledge(&group_id, &member_id, req.share_session_epoch, &partitions)
+        .await;
+    if let Some(e) = result.error {
+        return error(e);
+    }
+    let mut by_topic: BTreeMap<Uuid, Vec<PartitionData>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for p in result.partitions.into_iter().chain(denied) {
+        if !by_topic.contains_key(&p.topic_id) {
+            order.push(p.topic_id);
+        }
+        let mut pd = PartitionData::default().with_partition_index(p.partition);
+        if let Some(e) = p.error {
+            pd = pd
+                .with_error_code(e.code())
+                .with_error_message(Some(sb(&e.message())));
+        }
+        by_topic.entry(p.topic_id).or_default().push(pd);
+    }
+    ShareAcknowledgeResponse::default().with_responses(
+        order
+            .into_iter()
+            .map(|id| {
+                ShareAcknowledgeTopicResponse::default()
+                    .with_topic_id(id)
+                    .with_partitions(by_topic.remove(&id).unwrap_or_default())
+            })
+            .collect(),
+    )
+}
+
+fn error(e: Error) -> ShareAcknowledgeResponse {
+    ShareAcknowledgeResponse::default()
+        .with_error_code(e.code())
+        .with_error_message(Some(sb(&e.message())))
+}
