@@ -33,6 +33,7 @@ mod removed_versions;
 mod retention;
 mod sasl;
 mod scram_credentials;
+mod share_groups;
 mod tls;
 mod topics;
 mod transactions;

@@ -7,6 +7,7 @@ pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
 pub mod alter_client_quotas;
 pub mod alter_configs;
+pub mod alter_share_group_offsets;
 pub mod api_versions;
 pub mod authz;
 pub mod commit_partitions;
@@ -16,6 +17,7 @@ pub mod create_partitions;
 pub mod create_topics;
 pub mod delete_groups;
 pub mod delete_records;
+pub mod delete_share_group_offsets;
 pub mod delete_topics;
 pub mod describe_client_quotas;
 pub mod describe_cluster;
@@ -23,6 +25,7 @@ pub mod describe_configs;
 pub mod describe_groups;
 pub mod describe_log_dirs;
 pub mod describe_producers;
+pub mod describe_share_group_offsets;
 pub mod describe_topic_partitions;
 pub mod describe_transactions;
 pub mod elect_leaders;
@@ -214,6 +217,15 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
         }
         RequestKind::ShareAcknowledge(r) => Respond(ResponseKind::ShareAcknowledge(
             share_acknowledge::handle(ctx, r).await,
+        )),
+        RequestKind::DescribeShareGroupOffsets(r) => Respond(
+            ResponseKind::DescribeShareGroupOffsets(describe_share_group_offsets::handle(ctx, r)),
+        ),
+        RequestKind::AlterShareGroupOffsets(r) => Respond(ResponseKind::AlterShareGroupOffsets(
+            alter_share_group_offsets::handle(ctx, r).await,
+        )),
+        RequestKind::DeleteShareGroupOffsets(r) => Respond(ResponseKind::DeleteShareGroupOffsets(
+            delete_share_group_offsets::handle(ctx, r).await,
         )),
         RequestKind::ConsumerGroupHeartbeat(r) => Respond(ResponseKind::ConsumerGroupHeartbeat(
             consumer_group_heartbeat::handle(ctx, r).await,

@@ -177,6 +177,11 @@ pub fn request_shape(key: ApiKey) -> Option<&'static Shape> {
         ApiKey::ShareGroupDescribe => &share_group_describe::SHARE_GROUP_DESCRIBE_REQUEST,
         ApiKey::ShareFetch => &share_fetch::SHARE_FETCH_REQUEST,
         ApiKey::ShareAcknowledge => &share_acknowledge::SHARE_ACKNOWLEDGE_REQUEST,
+        ApiKey::DescribeShareGroupOffsets => {
+            &share_group_offsets::DESCRIBE_SHARE_GROUP_OFFSETS_REQUEST
+        }
+        ApiKey::AlterShareGroupOffsets => &share_group_offsets::ALTER_SHARE_GROUP_OFFSETS_REQUEST,
+        ApiKey::DeleteShareGroupOffsets => &share_group_offsets::DELETE_SHARE_GROUP_OFFSETS_REQUEST,
         ApiKey::SaslHandshake => &sasl_handshake::SASL_HANDSHAKE_REQUEST,
         ApiKey::DescribeAcls => &describe_acls::DESCRIBE_ACLS_REQUEST,
         ApiKey::CreateAcls => &create_acls::CREATE_ACLS_REQUEST,

@@ -1848,3 +1848,94 @@ pub mod share_acknowledge {
         tags: &[],
     };
 }
+
+/// DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets: version 0 only.
+pub mod share_group_offsets {
+    use super::*;
+
+    pub static DESCRIBE_SHARE_GROUP_OFFSETS_REQUEST: Shape = Shape {
+        name: "DescribeShareGroupOffsetsRequest",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactArray(&Ty::Struct(&DESCRIBE_GROUP))), // groups
+        ],
+        tags: &[],
+    };
+
+    pub static DESCRIBE_GROUP: Shape = Shape {
+        name: "DescribeShareGroupOffsetsRequestGroup",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactStr),                                 // group_id
+            Field(0x1, Ty::CompactArray(&Ty::Struct(&DESCRIBE_TOPIC))), // topics
+        ],
+        tags: &[],
+    };
+
+    pub static DESCRIBE_TOPIC: Shape = Shape {
+        name: "DescribeShareGroupOffsetsRequestTopic",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactStr),                  // topic_name
+            Field(0x1, Ty::CompactArray(&Ty::Fixed(4))), // partitions
+        ],
+        tags: &[],
+    };
+
+    pub static ALTER_SHARE_GROUP_OFFSETS_REQUEST: Shape = Shape {
+        name: "AlterShareGroupOffsetsRequest",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactStr),                              // group_id
+            Field(0x1, Ty::CompactArray(&Ty::Struct(&ALTER_TOPIC))), // topics
+        ],
+        tags: &[],
+    };
+
+    pub static ALTER_TOPIC: Shape = Shape {
+        name: "AlterShareGroupOffsetsRequestTopic",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactStr),                                  // topic_name
+            Field(0x1, Ty::CompactArray(&Ty::Struct(&ALTER_PARTITION))), // partitions
+        ],
+        tags: &[],
+    };
+
+    pub static ALTER_PARTITION: Shape = Shape {
+        name: "AlterShareGroupOffsetsRequestPartition",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::Fixed(4)), // partition_index
+            Field(0x1, Ty::Fixed(8)), // start_offset
+        ],
+        tags: &[],
+    };
+
+    pub static DELETE_SHARE_GROUP_OFFSETS_REQUEST: Shape = Shape {
+        name: "DeleteShareGroupOffsetsRequest",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactStr),                               // group_id
+            Field(0x1, Ty::CompactArray(&Ty::Struct(&DELETE_TOPIC))), // topics
+        ],
+        tags: &[],
+    };
+
+    pub static DELETE_TOPIC: Shape = Shape {
+        name: "DeleteShareGroupOffsetsRequestTopic",
+        versions: 0x1,
+        flexible: 0x1,
+        fields: &[
+            Field(0x1, Ty::CompactStr), // topic_name
+        ],
+        tags: &[],
+    };
+}

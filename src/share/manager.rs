@@ -89,6 +89,14 @@ pub struct PartitionResult {
     pub acquired: Vec<AcquiredRange>,
 }
 
+/// One topic of a DescribeShareGroupOffsets answer: `(partition, start offset, leader epoch)`.
+#[derive(Clone, Debug)]
+pub struct DescribedTopicOffsets {
+    pub name: String,
+    pub topic_id: Uuid,
+    pub partitions: Vec<(i32, i64, i32)>,
+}
+
 /// A whole response: a top-level error, or the partitions.
 #[derive(Clone, Debug, Default)]
 pub struct FetchResult {
@@ -782,6 +790,150 @@ impl ShareManager {
         out
     }
 
+    /// DescribeShareGroupOffsets of one group: for each topic partition asked (or, with `None`,
+    /// every partition the group has state for), its share-partition start offset, -1 when the
+    /// group has none there (Kafka's `ReadShareGroupStateSummary`). Topics unknown to the broker
+    /// come back with the zero topic id and start offset -1, as in Kafka.
+    pub fn describe_offsets(
+        &self,
+        group: &str,
+        topics: Option<&[(String, Vec<i32>)]>,
+    ) -> Vec<DescribedTopicOffsets> {
+        let known: HashMap<(Uuid, i32), i64> = self
+            .group_offsets(group)
+            .into_iter()
+            .map(|(k, start, _)| ((k.topic_id, k.partition), start))
+            .collect();
+        let asked: Vec<(String, Vec<i32>)> = match topics {
+            Some(t) => t.to_vec(),
+            None => {
+                let mut by_topic: std::collections::BTreeMap<String, Vec<i32>> = Default::default();
+                for (id, p) in known.keys() {
+                    if let Some(t) = self.logs.topic_by_id(*id) {
+                        by_topic.entry(t.name.to_string()).or_default().push(*p);
+                    }
+                }
+                by_topic
+                    .into_iter()
+                    .map(|(n, mut ps)| {
+                        ps.sort();
+                        (n, ps)
+                    })
+                    .collect()
+            }
+        };
+        asked
+            .into_iter()
+            .map(|(name, partitions)| {
+                let id = self.logs.topic(&name).map(|t| t.id);
+                DescribedTopicOffsets {
+                    topic_id: id.unwrap_or_else(Uuid::nil),
+                    partitions: partitions
+                        .into_iter()
+                        .map(|p| {
+                            let start = id.and_then(|id| known.get(&(id, p)).copied());
+                            (p, start.unwrap_or(-1), if start.is_some() { 0 } else { -1 })
+                        })
+                        .collect(),
+                    name,
+                }
+            })
+            .collect()
+    }
+
+    /// AlterShareGroupOffsets of an empty group: each share partition starts again at the given
+    /// offset with nothing in flight and a new state epoch (Kafka's `InitializeShareGroupState`
+    /// with the requested start offset).
+    pub async fn alter_offsets(
+        &self,
+        group: &str,
+        offsets: &[(Uuid, i32, i64)],
+    ) -> Vec<Option<Error>> {
+        let mut out = Vec::with_capacity(offsets.len());
+        for (topic_id, partition, start) in offsets {
+            let key = StateKey {
+                group: group.to_string(),
+                topic_id: *topic_id,
+                partition: *partition,
+            };
+            let r = (|| {
+                let log = self.log_partition(*topic_id, *partition)?;
+                if *start < 0 {
+                    return Err(Error::InvalidRequest(format!(
+                        "Invalid start offset {start}."
+                    )));
+                }
+                let start = (*start).clamp(log.log_start_offset(), log.high_watermark());
+                let sp = self.share_partition(&key)?;
+                let mut sp = lock(&sp);
+                sp.reset_to(start);
+                sp.state_epoch += 1;
+                self.persister
+                    .snapshot(&key, start, sp.state_epoch, now_ms())
+            })();
+            out.push(match r {
+                Ok(flush) => persister::complete(flush).await.err(),
+                Err(e) => Some(e),
+            });
+        }
+        out
+    }
+
+    /// DeleteShareGroupOffsets of an empty group: the state of every partition of each topic
+    /// goes; a topic the group has no state for is UNKNOWN_TOPIC_OR_PARTITION. The next fetch
+    /// starts the partition again at `share.auto.offset.reset`.
+    pub async fn delete_offsets(&self, group: &str, topics: &[Uuid]) -> Vec<Option<Error>> {
+        let mut out = Vec::with_capacity(topics.len());
+        let all = self.group_keys(group);
+        for t in topics {
+            let keys: Vec<&StateKey> = all.iter().filter(|k| k.topic_id == *t).collect();
+            if keys.is_empty() {
+                out.push(Some(Error::UnknownTopicOrPartition));
+                continue;
+            }
+            let mut err = None;
+            for k in keys {
+                self.partitions.remove(k);
+                self.loaded
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(k);
+                match self.persister.delete(k, now_ms()) {
+                    Ok(f) => {
+                        if let Err(e) = persister::complete(f).await {
+                            err = Some(e);
+                        }
+                    }
+                    Err(e) => err = Some(e),
+                }
+            }
+            out.push(err);
+        }
+        out
+    }
+
+    /// Every key of `group` in memory, replayed or written.
+    fn group_keys(&self, group: &str) -> Vec<StateKey> {
+        let mut keys: Vec<StateKey> = self
+            .partitions
+            .iter()
+            .filter(|e| e.key().group == group)
+            .map(|e| e.key().clone())
+            .collect();
+        keys.extend(
+            self.loaded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .keys()
+                .filter(|k| k.group == group)
+                .cloned(),
+        );
+        keys.extend(self.persister.keys_of_group(group));
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Every share partition in memory, for the metrics: (key, in-flight acquired, lag, events).
     pub fn snapshot_metrics(&self) -> Vec<(StateKey, usize, i64, crate::share::partition::Events)> {
         let mut out = Vec::new();
@@ -799,28 +951,11 @@ impl ShareManager {
     /// A share group was deleted: its state goes too (Kafka's `DeleteShareGroupState` from
     /// DeleteGroups), and its sessions end.
     pub async fn delete_group(&self, group: &str) {
-        let keys: Vec<StateKey> = {
-            let mut keys: Vec<StateKey> = self
-                .partitions
-                .iter()
-                .filter(|e| e.key().group == group)
-                .map(|e| e.key().clone())
-                .collect();
-            let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-            let gone: Vec<StateKey> = loaded
-                .keys()
-                .filter(|k| k.group == group)
-                .cloned()
-                .collect();
-            for k in gone {
-                loaded.remove(&k);
-                keys.push(k);
-            }
-            keys.extend(self.persister.keys_of_group(group));
-            keys.sort();
-            keys.dedup();
-            keys
-        };
+        let keys = self.group_keys(group);
+        self.loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| k.group != group);
         self.sessions().retain(|(g, _), _| g != group);
         let mut flushes = Vec::new();
         for k in keys {

@@ -159,6 +159,41 @@ impl Persister {
         Ok(flush)
     }
 
+    /// Writes `key`'s whole state as a new snapshot (AlterShareGroupOffsets: a new start offset
+    /// and state epoch, nothing in flight), as Kafka's `InitializeShareGroupState` does.
+    pub fn snapshot(
+        &self,
+        key: &StateKey,
+        start_offset: i64,
+        state_epoch: i32,
+        now: i64,
+    ) -> Result<Flush> {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let snapshot_epoch = keys.get(key).map_or(0, |m| m.snapshot_epoch + 1);
+        let record = StateRecord::Snapshot(
+            key.clone(),
+            Some(Snapshot {
+                snapshot_epoch,
+                state_epoch,
+                leader_epoch: 0,
+                start_offset,
+                create_timestamp: now,
+                write_timestamp: now,
+                batches: Vec::new(),
+            }),
+        );
+        let flush = self.append(key, &record, now)?;
+        keys.insert(
+            key.clone(),
+            KeyMeta {
+                snapshot_epoch,
+                updates: 0,
+                create_timestamp: now,
+            },
+        );
+        Ok(flush)
+    }
+
     /// Deletes `key`'s state (DeleteShareGroupOffsets, DeleteGroups): a snapshot tombstone.
     pub fn delete(&self, key: &StateKey, now: i64) -> Result<Flush> {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());

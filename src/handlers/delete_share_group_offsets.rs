@@ -1,0 +1,56 @@
+//! DeleteShareGroupOffsets (key 92), v0 (KIP-932): removes an empty share group's state for whole
+//! topics (`kafka-share-groups --delete-offsets`); the next fetch starts those partitions again at
+//! `share.auto.offset.reset`. A topic the group has no state for is UNKNOWN_TOPIC_OR_PARTITION.
+
+use kafka_protocol::messages::delete_share_group_offsets_response::DeleteShareGroupOffsetsResponseTopic;
+use kafka_protocol::messages::{DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse};
+
+use super::alter_share_group_offsets::check_empty_share_group;
+use super::authz::{self, AclOperation};
+use super::{sb, RequestContext};
+use crate::error::Error;
+
+pub async fn handle(
+    ctx: &RequestContext,
+    req: DeleteShareGroupOffsetsRequest,
+) -> DeleteShareGroupOffsetsResponse {
+    let group = req.group_id.to_string();
+    if let Err(e) = check_empty_share_group(ctx, &group, AclOperation::Delete) {
+        return DeleteShareGroupOffsetsResponse::default()
+            .with_error_code(e.code())
+            .with_error_message(Some(sb(&e.message())));
+    }
+    let mut out = Vec::new();
+    for t in req.topics {
+        let name = t.topic_name.to_string();
+        let topic = if authz::topic(ctx, AclOperation::Read, &name) {
+            ctx.broker
+                .logs
+                .topic(&name)
+                .ok_or(Error::UnknownTopicOrPartition)
+        } else {
+            Err(Error::topic_denied())
+        };
+        let mut r = DeleteShareGroupOffsetsResponseTopic::default().with_topic_name(t.topic_name);
+        let e = match topic {
+            Err(e) => Some(e),
+            Ok(topic) => {
+                r.topic_id = topic.id;
+                ctx.broker
+                    .share
+                    .delete_offsets(&group, &[topic.id])
+                    .await
+                    .into_iter()
+                    .next()
+                    .flatten()
+            }
+        };
+        if let Some(e) = e {
+            r = r
+                .with_error_code(e.code())
+                .with_error_message(Some(sb(&e.message())));
+        }
+        out.push(r);
+    }
+    DeleteShareGroupOffsetsResponse::default().with_responses(out)
+}
