@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from confluent_kafka import AcknowledgeType, ConsumerGroupState, ShareConsumer
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
@@ -470,3 +472,147 @@ def test_consumer_group_admin_apis_do_not_show_a_share_group(bootstrap):
         assert desc.state == ConsumerGroupState.DEAD and desc.members == [], vars(desc)
     finally:
         c.close()
+
+
+def test_broker_kill9_keeps_acknowledgements_and_redelivers_the_rest(make_broker):
+    # The share-partition state is in __share_group_state: after kill -9 of the broker, the
+    # accepted records are never handed out again and every one not acknowledged is.
+    b = make_broker(KLAMM_OVERRIDES)
+    topic, group = new_topic_group(b.bootstrap, "share-crash", share_auto_offset_reset="earliest")
+    n = 10
+    produce_values(b.bootstrap, topic, [b"v-%d" % i for i in range(n)], one_batch_each=True)
+    a = share_consumer(b.bootstrap, group, [topic], share_acknowledgement_mode="explicit")
+    seen: list = []
+
+    def ack(_i, consumer, ms):
+        for m in ms:
+            seen.append(rec(m))
+            # Accept the first six; the rest stay acquired, unacknowledged.
+            if m.offset() < 6:
+                consumer.acknowledge(m, AcknowledgeType.ACCEPT)
+        if any(m.offset() < 6 for m in ms):
+            result = consumer.commit_sync(TIMEOUT)
+            assert all(e is None for e in result.values()), result
+
+    try:
+        poll_records([a], until=lambda _: len(seen) >= n, ack=ack)
+        assert sorted(seen) == [(i, b"v-%d" % i, 1) for i in range(n)]
+        b.restart(kill=True)
+    finally:
+        a.close()
+    c = share_consumer(b.bootstrap, group, [topic])
+    try:
+        got = poll_records([c], until=total(n - 6))[0]
+        assert sorted(o for o, _, _ in got) == list(range(6, n)), got
+        assert all(v == b"v-%d" % o for o, v, _ in got)
+        # Nothing else comes, and new records still flow.
+        assert poll_records([c], seconds=2) == [[]]
+        produce_values(b.bootstrap, topic, [b"after"])
+        assert poll_records([c], until=total(1)) == [[(n, b"after", 1)]]
+    finally:
+        c.close()
+
+
+@pytest.mark.klamm_only("share-group dead-letter topics are beyond Kafka 4.1 (KIP-1191 adds them in Kafka 4.4)")
+def test_dead_letter_topic_gets_rejected_and_delivery_limit_records(bootstrap):
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+
+    topic = unique_topic("share-dlq")
+    group = unique_topic("share-dlq-g")
+    dlq = "dlq." + topic
+    cf_create_topic(bootstrap, topic, 1)
+    # A dead-letter topic must start with errors.deadletterqueue.topic.name.prefix ("dlq.").
+    with pytest.raises(KafkaException) as refused:
+        set_group_config(bootstrap, group, errors_deadletterqueue_topic_name="not-dlq")
+    assert "INVALID_CONFIG" in str(refused.value) or "InvalidConfig" in str(refused.value), refused.value
+    set_group_config(bootstrap, group, share_auto_offset_reset="earliest",
+                     errors_deadletterqueue_topic_name=dlq)
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    for v in (b"ok", b"bad", b"poison"):
+        p.produce(topic, key=b"k-" + v, value=v, partition=0, headers=[("h", b"1")])
+        assert p.flush(TIMEOUT) == 0
+    c = share_consumer(bootstrap, group, [topic], share_acknowledgement_mode="explicit")
+
+    def ack(_i, consumer, ms):
+        for m in ms:
+            kind = {b"ok": AcknowledgeType.ACCEPT, b"bad": AcknowledgeType.REJECT}.get(
+                m.value(), AcknowledgeType.RELEASE)
+            consumer.acknowledge(m, kind)
+        consumer.commit_sync(TIMEOUT)
+
+    try:
+        # ok once, bad once, poison five times (then archived at the delivery limit).
+        got = poll_records([c], until=total(7), ack=ack)[0]
+        assert sorted(got) == sorted([(0, b"ok", 1), (1, b"bad", 1)] + [(2, b"poison", d) for d in range(1, 6)])
+    finally:
+        c.close()
+    dl = Consumer({"bootstrap.servers": bootstrap, "group.id": unique_topic("dlq-reader"),
+                   "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        dl.assign([TopicPartition(dlq, 0, 0)])
+        copies = []
+        deadline = time.monotonic() + TIMEOUT
+        while len(copies) < 2 and time.monotonic() < deadline:
+            m = dl.poll(0.2)
+            if m is not None and m.error() is None:
+                copies.append(m)
+        assert len(copies) == 2, copies
+        as_dict = [(m.key(), m.value(), dict((k, v) for k, v in m.headers())) for m in copies]
+        assert as_dict[0] == (b"k-bad", b"bad", {
+            "h": b"1", "__dlq.errors.topic": topic.encode(), "__dlq.errors.partition": b"0",
+            "__dlq.errors.offset": b"1", "__dlq.errors.group.id": group.encode(),
+            "__dlq.errors.delivery.count": b"1", "__dlq.errors.reason": b"REJECTED"})
+        assert as_dict[1] == (b"k-poison", b"poison", {
+            "h": b"1", "__dlq.errors.topic": topic.encode(), "__dlq.errors.partition": b"0",
+            "__dlq.errors.offset": b"2", "__dlq.errors.group.id": group.encode(),
+            "__dlq.errors.delivery.count": b"5", "__dlq.errors.reason": b"DELIVERY_COUNT_LIMIT"})
+    finally:
+        dl.close()
+
+
+@pytest.mark.klamm_only("Klamm's /metrics endpoint (Kafka has JMX)")
+def test_share_metrics_show_members_in_flight_and_lag(broker):
+    import urllib.request
+
+    topic, group = new_topic_group(broker.bootstrap, "share-metrics", share_auto_offset_reset="earliest",
+                                   share_record_lock_duration_ms=LOCK_MS)
+    produce_values(broker.bootstrap, topic, [b"v-%d" % i for i in range(5)])
+    sample = re.compile(r'^(klamm_share_[a-z_]+)(?:\{(.*)\})? (\S+)$')
+
+    def scrape(name, **want):
+        with urllib.request.urlopen(f"http://{broker.http}/metrics", timeout=TIMEOUT) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            m = sample.match(line)
+            if not m or m.group(1) != name:
+                continue
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+            if all(labels.get(k) == str(v) for k, v in want.items()):
+                return float(m.group(3))
+        raise AssertionError(f"no {name} {want} in:\n" + "\n".join(
+            l for l in text.splitlines() if l.startswith("klamm_share")))
+
+    part = {"group": group, "topic": topic, "partition": 0}
+    a = share_consumer(broker.bootstrap, group, [topic], share_acknowledgement_mode="explicit")
+    b = None
+    try:
+        assert len(poll_records([a], until=total(5))[0]) == 5
+        # a holds the five records, unacknowledged.
+        assert scrape("klamm_share_group_members", group=group) == 1
+        assert scrape("klamm_share_partition_acquired_records", **part) == 5
+        assert scrape("klamm_share_partition_in_flight_records", **part) == 5
+        assert scrape("klamm_share_group_lag", **part) == 5
+        assert scrape("klamm_share_group_lag_sum", group=group, topic=topic) == 5
+        assert scrape("klamm_share_groups", state="Stable") >= 1
+        # Their locks expire; b gets them again (delivery count 2) and accepts them.
+        b = share_consumer(broker.bootstrap, group, [topic])
+        got = poll_records([b], until=total(5))[0]
+        assert all(dc == 2 for _, _, dc in got), got
+        assert poll_records([b], seconds=1) == [[]]  # the next poll accepts them
+        assert scrape("klamm_share_lock_expiries_total", **part) == 5
+        assert scrape("klamm_share_redeliveries_total", **part) == 5
+        assert scrape("klamm_share_group_lag", **part) == 0
+        assert scrape("klamm_share_partition_start_offset", **part) == 5
+        assert scrape("klamm_share_group_members", group=group) == 2
+    finally:
+        close_all(a, *([b] if b else []))

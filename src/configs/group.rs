@@ -40,6 +40,11 @@ enum Bound {
     /// `share.auto.offset.reset`: `latest` (the default), `earliest` or `by_duration:<ISO-8601
     /// duration>` (Kafka's `ShareGroupAutoOffsetResetStrategy.Validator`).
     ShareAutoOffsetReset,
+    /// A dead-letter topic name (beyond Kafka 4.1, after KIP-1191): empty (off, the default) or a
+    /// legal topic name starting with `errors.deadletterqueue.topic.name.prefix`.
+    DeadLetterTopic,
+    /// `true` or `false`, with the default.
+    Boolean(bool),
 }
 
 /// A non-negative ISO-8601 duration as `java.time.Duration.parse` reads it: `PnDTnHnMn.nS`,
@@ -152,6 +157,18 @@ pub static GROUP_DEFS: &[GroupDef] = &[
         bound: Bound::OneOf("read_uncommitted", &["read_committed", "read_uncommitted"]),
         doc: "Whether a share group reads transactional records committed only or all of them.",
     },
+    // Beyond Kafka 4.1 (Kafka adds share-group dead-letter queues with KIP-1191): records a share
+    // group rejects, or archives at the delivery limit, are copied to this topic.
+    GroupDef {
+        name: "errors.deadletterqueue.topic.name",
+        bound: Bound::DeadLetterTopic,
+        doc: "Klamm (after KIP-1191): the topic that records of this share group are copied to when a consumer REJECTs them or they reach group.share.delivery.count.limit; empty (the default) copies nothing.",
+    },
+    GroupDef {
+        name: "errors.deadletterqueue.copy.record.enable",
+        bound: Bound::Boolean(true),
+        doc: "Klamm (after KIP-1191): copy the record's key, value and headers to the dead-letter topic (true, the default), or only the dead-letter headers naming it (false).",
+    },
     // KIP-1071 streams groups (not served by Klamm): stored, validated and described as the
     // share settings are.
     GroupDef {
@@ -194,7 +211,8 @@ pub fn find(name: &str) -> Option<&'static GroupDef> {
 impl GroupDef {
     pub fn kind(&self) -> Kind {
         match self.bound {
-            Bound::OneOf(..) | Bound::ShareAutoOffsetReset => Kind::String,
+            Bound::OneOf(..) | Bound::ShareAutoOffsetReset | Bound::DeadLetterTopic => Kind::String,
+            Bound::Boolean(_) => Kind::Boolean,
             _ => Kind::Int,
         }
     }
@@ -207,6 +225,8 @@ impl GroupDef {
             Bound::OneOf(d, _) => d.to_string(),
             Bound::Count(d, _, _) => d.to_string(),
             Bound::ShareAutoOffsetReset => "latest".to_string(),
+            Bound::DeadLetterTopic => String::new(),
+            Bound::Boolean(d) => d.to_string(),
         }
     }
 
@@ -262,6 +282,28 @@ impl GroupDef {
                     )))
                 }
             }
+            Bound::DeadLetterTopic => {
+                let prefix = s.string("errors.deadletterqueue.topic.name.prefix");
+                let legal = v.len() <= 249
+                    && v != "."
+                    && v != ".."
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                if v.is_empty() || (legal && v.starts_with(prefix.as_str())) {
+                    Ok(v.to_string())
+                } else {
+                    Err(Error::InvalidConfig(format!(
+                        "Invalid value {v} for configuration {}: a dead-letter topic must be a legal topic name starting with '{prefix}' (errors.deadletterqueue.topic.name.prefix)",
+                        self.name
+                    )))
+                }
+            }
+            Bound::Boolean(_) => match v.to_ascii_lowercase().as_str() {
+                "true" | "false" => Ok(v.to_ascii_lowercase()),
+                _ => Err(Error::InvalidConfig(format!(
+                    "Invalid value {v} for configuration {}: Expected value to be either true or false",
+                    self.name
+                ))),
+            },
             Bound::Count(_, max, max_name) => {
                 let n = int(v)?;
                 if n < 0 {

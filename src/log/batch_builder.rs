@@ -34,29 +34,79 @@ impl Producer {
     };
 }
 
+/// A record with headers (the share-group dead-letter copies): key, value, and `(key, value)`
+/// headers, `None` being null.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct HeaderedRecord {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<Header>,
+}
+
 /// Builds one uncompressed batch holding `records`, all stamped with `timestamp`, with base
 /// offset 0 and partition leader epoch -1 (the log patches both on append).
 pub fn build(records: &[SimpleRecord], timestamp: i64, producer: Producer) -> Vec<u8> {
-    let mut body = Vec::with_capacity(
+    build_from(
         records
             .iter()
-            .map(|r| {
-                16 + r.key.as_ref().map_or(0, |k| k.len()) + r.value.as_ref().map_or(0, |v| v.len())
+            .map(|r| (r.key.as_deref(), r.value.as_deref(), &[][..])),
+        records.len(),
+        timestamp,
+        producer,
+    )
+}
+
+/// [`build`] for records with headers.
+pub fn build_headered(records: &[HeaderedRecord], timestamp: i64, producer: Producer) -> Vec<u8> {
+    build_from(
+        records
+            .iter()
+            .map(|r| (r.key.as_deref(), r.value.as_deref(), r.headers.as_slice())),
+        records.len(),
+        timestamp,
+        producer,
+    )
+}
+
+/// A record header: key, and value (`None`: null).
+pub type Header = (Vec<u8>, Option<Vec<u8>>);
+
+fn build_from<'a>(
+    records: impl Iterator<Item = (Option<&'a [u8]>, Option<&'a [u8]>, &'a [Header])> + Clone,
+    count: usize,
+    timestamp: i64,
+    producer: Producer,
+) -> Vec<u8> {
+    let mut body = Vec::with_capacity(
+        records
+            .clone()
+            .map(|(k, v, h)| {
+                16 + k.map_or(0, |k| k.len())
+                    + v.map_or(0, |v| v.len())
+                    + h.iter()
+                        .map(|(hk, hv)| 10 + hk.len() + hv.as_ref().map_or(0, |v| v.len()))
+                        .sum::<usize>()
             })
             .sum(),
     );
     let mut scratch = Vec::new();
-    for (i, r) in records.iter().enumerate() {
+    for (i, (key, value, headers)) in records.enumerate() {
         scratch.clear();
         scratch.push(0u8); // record attributes: unused
         write_varlong(&mut scratch, 0); // timestamp delta
         write_varlong(&mut scratch, i as i64); // offset delta
-        put_nullable(&mut scratch, r.key.as_deref());
-        put_nullable(&mut scratch, r.value.as_deref());
-        write_varlong(&mut scratch, 0); // no headers
+        put_nullable(&mut scratch, key);
+        put_nullable(&mut scratch, value);
+        write_varlong(&mut scratch, headers.len() as i64);
+        for (hk, hv) in headers {
+            write_varlong(&mut scratch, hk.len() as i64);
+            scratch.extend_from_slice(hk);
+            put_nullable(&mut scratch, hv.as_deref());
+        }
         write_varlong(&mut body, scratch.len() as i64);
         body.extend_from_slice(&scratch);
     }
+    let records_len = count;
     let mut b = Vec::with_capacity(HEADER_LEN + body.len());
     b.extend_from_slice(&0i64.to_be_bytes()); // base offset
     b.extend_from_slice(&((HEADER_LEN - LOG_OVERHEAD + body.len()) as i32).to_be_bytes());
@@ -65,13 +115,13 @@ pub fn build(records: &[SimpleRecord], timestamp: i64, producer: Producer) -> Ve
     b.extend_from_slice(&0u32.to_be_bytes()); // crc, filled below
     let attributes: i16 = if producer.transactional { 0x10 } else { 0 };
     b.extend_from_slice(&attributes.to_be_bytes());
-    b.extend_from_slice(&((records.len() as i32) - 1).max(0).to_be_bytes()); // last offset delta
+    b.extend_from_slice(&((records_len as i32) - 1).max(0).to_be_bytes()); // last offset delta
     b.extend_from_slice(&timestamp.to_be_bytes()); // base timestamp
     b.extend_from_slice(&timestamp.to_be_bytes()); // max timestamp
     b.extend_from_slice(&producer.id.to_be_bytes());
     b.extend_from_slice(&producer.epoch.to_be_bytes());
     b.extend_from_slice(&producer.base_sequence.to_be_bytes());
-    b.extend_from_slice(&(records.len() as i32).to_be_bytes());
+    b.extend_from_slice(&(records_len as i32).to_be_bytes());
     b.extend_from_slice(&body);
     let crc = batch::compute_crc(&b);
     b[batch::CRC..batch::CRC + 4].copy_from_slice(&crc.to_be_bytes());

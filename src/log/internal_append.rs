@@ -1,5 +1,5 @@
 //! Appends of the broker's own records (coordinator state: `__consumer_offsets`,
-//! `__share_group_state`): built as one uncompressed batch, validated as Kafka's coordinator
+//! `__share_group_state`; share-group dead-letter copies): built as one uncompressed batch, validated as Kafka's coordinator
 //! appends are (`AppendOrigin.COORDINATOR`), appended, and a rolled segment flushed in the
 //! background. The caller decides from [`AppendInfo::needs_flush`] and its flush policy whether
 //! to wait for an fsync before it answers.
@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tracing::warn;
 
 use crate::error::Result;
-use crate::log::batch_builder::{self, Producer, SimpleRecord};
+use crate::log::batch_builder::{self, HeaderedRecord, Producer, SimpleRecord};
 use crate::log::partition::AppendInfo;
 use crate::log::validator::{self, AppendOrigin};
 use crate::log::Partition;
@@ -22,7 +22,24 @@ pub fn append_records(
     now: i64,
     producer: Producer,
 ) -> Result<AppendInfo> {
-    let bytes = Bytes::from(batch_builder::build(records, now, producer));
+    append_batch(partition, batch_builder::build(records, now, producer), now)
+}
+
+/// Appends records with headers as one batch (the share-group dead-letter copies).
+pub fn append_headered(
+    partition: &Arc<Partition>,
+    records: &[HeaderedRecord],
+    now: i64,
+) -> Result<AppendInfo> {
+    append_batch(
+        partition,
+        batch_builder::build_headered(records, now, Producer::NONE),
+        now,
+    )
+}
+
+fn append_batch(partition: &Arc<Partition>, batch: Vec<u8>, now: i64) -> Result<AppendInfo> {
+    let bytes = Bytes::from(batch);
     let config = partition.config();
     let batch = validator::validate(
         &bytes,

@@ -23,6 +23,7 @@ pub mod groups;
 pub mod process;
 pub mod requests;
 pub mod scrape;
+pub mod share;
 pub mod topics;
 
 use std::sync::{Arc, OnceLock};

@@ -98,6 +98,10 @@ pub fn render(
             gauge!(TOPIC_SIZE, "topic" => name.clone()).set(size as f64);
             gauge!(TOPIC_RECORDS, "topic" => name).set(end_sum as f64);
         }
+        if broker.groups.config().share.enabled {
+            super::share::describe();
+            super::share::record(broker, partition_series);
+        }
         if let Some(groups) = groups {
             super::groups::describe();
             super::groups::record(

@@ -251,6 +251,8 @@ pub static DEFS: &[Def] = &[
         "Most records of one share partition in flight (between the share-partition start and end offsets); fetches acquire no new records beyond it."),
     def("group.share.max.share.sessions", Int, Some("2000"), V::AtLeast(1),
         "Most share sessions the broker keeps; a new one beyond it gets SHARE_SESSION_LIMIT_REACHED."),
+    def("errors.deadletterqueue.topic.name.prefix", String, Some("dlq."), V::None,
+        "Klamm (after KIP-1191): the prefix a share group's dead-letter topic (errors.deadletterqueue.topic.name group config) must start with, so a group cannot be made to write into any topic."),
     def("share.coordinator.state.topic.num.partitions", Int, Some("50"), V::AtLeast(1),
         "Partitions of __share_group_state when it is created (do not change after deployment)."),
     def("share.coordinator.state.topic.segment.bytes", Int, Some("104857600"), V::AtLeast(1),

@@ -26,6 +26,7 @@ use crate::configs::group::GroupConfigStore;
 use crate::error::{Error, Result};
 use crate::log::{LogManager, Partition};
 use crate::settings::Settings;
+use crate::share::dead_letter::{self, DeadLetterConfig};
 use crate::share::partition::{AcquiredRange, Limits, LogRead, SharePartition, StateBatch};
 use crate::share::persister::{self, Persisted, Persister};
 use crate::share::state_records::StateKey;
@@ -87,6 +88,22 @@ pub struct PartitionResult {
     pub ack_error: Option<Error>,
     pub records: Vec<Bytes>,
     pub acquired: Vec<AcquiredRange>,
+}
+
+/// One share partition as the metrics see it.
+#[derive(Clone, Debug)]
+pub struct SharePartitionMetrics {
+    pub group: String,
+    pub topic: String,
+    pub partition: i32,
+    pub start_offset: i64,
+    /// SPEO - SPSO: records between the start and end offsets (acquired, available again, or
+    /// acknowledged after a gap).
+    pub in_flight: i64,
+    pub acquired: usize,
+    pub lag: i64,
+    /// Since the share partition was loaded.
+    pub events: crate::share::partition::Events,
 }
 
 /// One topic of a DescribeShareGroupOffsets answer: `(partition, start offset, leader epoch)`.
@@ -189,6 +206,48 @@ impl ShareManager {
         }
     }
 
+    /// The group's dead-letter topic, when it has one (`errors.deadletterqueue.topic.name`).
+    fn dead_letter_config(&self, group: &str) -> Option<DeadLetterConfig> {
+        let cfg = self.group_configs.get(group);
+        let topic = cfg
+            .get("errors.deadletterqueue.topic.name")
+            .filter(|t| !t.is_empty())?
+            .clone();
+        Some(DeadLetterConfig {
+            topic,
+            copy_record: cfg
+                .get("errors.deadletterqueue.copy.record.enable")
+                .is_none_or(|v| v == "true"),
+        })
+    }
+
+    /// Runs `op` on a locked share partition, copying what it archived for the dead-letter
+    /// topic (if the group has one) before the lock is released.
+    fn with_dead_letters<R>(
+        &self,
+        key: &StateKey,
+        sp: &mut SharePartition,
+        op: impl FnOnce(&mut SharePartition) -> R,
+    ) -> R {
+        let config = self.dead_letter_config(&key.group);
+        sp.dead_letters = config.as_ref().map(|_| Vec::new());
+        let r = op(sp);
+        let letters = sp.dead_letters.take().unwrap_or_default();
+        if let (Some(config), false) = (config, letters.is_empty()) {
+            let copied = self
+                .log_partition(key.topic_id, key.partition)
+                .and_then(|log| {
+                    dead_letter::copy(&self.logs, &log, &key.group, &letters, &config, now_ms())
+                });
+            match copied {
+                Ok(()) => sp.events.dead_lettered += letters.len() as u64,
+                Err(e) => warn!(group = %key.group, topic = %config.topic, records = letters.len(),
+                    "cannot copy records to the dead-letter topic: {e}"),
+            }
+        }
+        r
+    }
+
     fn read_committed(&self, group: &str) -> bool {
         self.group_configs
             .get(group)
@@ -241,7 +300,9 @@ impl ShareManager {
         };
         let mut sp = match persisted {
             Some(p) if p.start_offset >= 0 => {
-                SharePartition::new(p.start_offset, p.state_epoch, &p.batches)
+                let mut sp = SharePartition::new(p.start_offset, p.state_epoch, &p.batches);
+                sp.persisted_start = p.start_offset;
+                sp
             }
             other => SharePartition::new(
                 self.initial_offset(&key.group, &log)?,
@@ -260,33 +321,42 @@ impl ShareManager {
 
     /// Persists `changed` runs of a share partition (under its lock), returning the flush to
     /// wait for before answering.
+    /// Each write carries the start offset from before the operation moved it, as Kafka's
+    /// `SharePartition` writes its state before it updates its offsets; replay moves past the
+    /// acknowledged records again.
     fn persist(
         &self,
         key: &StateKey,
-        sp: &SharePartition,
+        sp: &mut SharePartition,
+        start_before: i64,
         changed: &[StateBatch],
     ) -> Result<persister::Flush> {
         if changed.is_empty() {
             return Ok(None);
         }
-        self.persister.write(
+        let flush = self.persister.write(
             key,
-            sp.start_offset(),
+            start_before,
             sp.state_epoch,
             changed,
-            || sp.state_batches(),
+            || sp.state_batches_from(start_before),
             now_ms(),
-        )
+        )?;
+        sp.persisted_start = start_before;
+        Ok(flush)
     }
 
     /// Expires the locks of a share partition (under its lock) and persists what changed.
     fn expire(&self, key: &StateKey, sp: &mut SharePartition, limits: &Limits) -> persister::Flush {
+        let start_before = sp.start_offset();
         let before = sp.state_batches();
-        if !sp.expire_locks(now_ms(), limits) && sp.state_batches() == before {
+        let freed = self.with_dead_letters(key, sp, |sp| sp.expire_locks(now_ms(), limits));
+        if !freed && sp.state_batches() == before {
             return None;
         }
         self.released.notify_waiters();
-        match self.persist(key, sp, &sp.state_batches()) {
+        let changed = sp.state_batches_from(start_before);
+        match self.persist(key, sp, start_before, &changed) {
             Ok(f) => f,
             Err(e) => {
                 warn!(group = %key.group, "cannot persist expired share locks: {e}");
@@ -328,7 +398,10 @@ impl ShareManager {
         let flush = {
             let mut sp = lock(&sp);
             let _ = self.expire(&key, &mut sp, &limits);
-            let changed = match sp.acknowledge(member, &p.acks, &limits) {
+            let start_before = sp.start_offset();
+            let changed = match self
+                .with_dead_letters(&key, &mut sp, |sp| sp.acknowledge(member, &p.acks, &limits))
+            {
                 Ok(c) => c,
                 Err(e) => return Some(e),
             };
@@ -338,7 +411,7 @@ impl ShareManager {
             {
                 self.released.notify_waiters();
             }
-            match self.persist(&key, &sp, &changed) {
+            match self.persist(&key, &mut sp, start_before, &changed) {
                 Ok(f) => f,
                 Err(e) => return Some(e),
             }
@@ -359,11 +432,12 @@ impl ShareManager {
                 continue;
             };
             let mut sp = lock(&sp);
+            let start_before = sp.start_offset();
             let changed = sp.release_member(member);
             if changed.is_empty() {
                 continue;
             }
-            match self.persist(&key, &sp, &changed) {
+            match self.persist(&key, &mut sp, start_before, &changed) {
                 Ok(f) => flushes.push(f),
                 Err(e) => warn!(group, "cannot persist released share records: {e}"),
             }
@@ -776,7 +850,7 @@ impl ShareManager {
                 .log_partition(e.key().topic_id, e.key().partition)
                 .map_or(0, |p| p.high_watermark());
             let sp = lock(e.value());
-            out.push((e.key().clone(), sp.start_offset(), sp.lag(end)));
+            out.push((e.key().clone(), sp.persisted_start, sp.lag(end)));
         }
         let loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         for (k, p) in loaded.iter().filter(|(k, _)| k.group == group) {
@@ -888,7 +962,10 @@ impl ShareManager {
         for t in topics {
             let keys: Vec<&StateKey> = all.iter().filter(|k| k.topic_id == *t).collect();
             if keys.is_empty() {
-                out.push(Some(Error::UnknownTopicOrPartition));
+                // Kafka's `GroupMetadataManager.shareGroupDeleteOffsets...` message.
+                out.push(Some(Error::UnknownTopicWithMessage(
+                    "There is no offset information to delete.".into(),
+                )));
                 continue;
             }
             let mut err = None;
@@ -934,18 +1011,34 @@ impl ShareManager {
         keys
     }
 
-    /// Every share partition in memory, for the metrics: (key, in-flight acquired, lag, events).
-    pub fn snapshot_metrics(&self) -> Vec<(StateKey, usize, i64, crate::share::partition::Events)> {
+    /// Every share partition in memory, for the metrics.
+    pub fn snapshot_metrics(&self) -> Vec<SharePartitionMetrics> {
         let mut out = Vec::new();
         for e in self.partitions.iter() {
-            let end = self
-                .log_partition(e.key().topic_id, e.key().partition)
-                .map_or(0, |p| p.high_watermark());
-            let mut sp = lock(e.value());
-            let events = std::mem::take(&mut sp.events);
-            out.push((e.key().clone(), sp.acquired_count(), sp.lag(end), events));
+            let Ok(log) = self.log_partition(e.key().topic_id, e.key().partition) else {
+                continue;
+            };
+            let sp = lock(e.value());
+            out.push(SharePartitionMetrics {
+                group: e.key().group.clone(),
+                topic: log.topic.to_string(),
+                partition: e.key().partition,
+                start_offset: sp.start_offset(),
+                in_flight: sp.end_offset() - sp.start_offset(),
+                acquired: sp.acquired_count(),
+                lag: sp.lag(log.high_watermark()),
+                events: sp.events,
+            });
         }
+        out.sort_by(|a, b| {
+            (&a.group, &a.topic, a.partition).cmp(&(&b.group, &b.topic, b.partition))
+        });
         out
+    }
+
+    /// Share sessions open on this broker.
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
     }
 
     /// A share group was deleted: its state goes too (Kafka's `DeleteShareGroupState` from

@@ -5,8 +5,10 @@
 //!
 //! - `partition`: one share partition's state machine (no I/O);
 //! - `manager`: the share partitions and sessions of the broker, the fetch and acknowledge paths;
-//! - `persister`, `state_records`: `__share_group_state` (ShareSnapshot/ShareUpdate).
+//! - `persister`, `state_records`: `__share_group_state` (ShareSnapshot/ShareUpdate);
+//! - `dead_letter`: copies of rejected and delivery-limit records (beyond Kafka 4.1).
 
+pub mod dead_letter;
 pub mod manager;
 pub mod partition;
 pub mod persister;

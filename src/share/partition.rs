@@ -132,12 +132,40 @@ pub struct Acquisition {
     pub count: usize,
 }
 
+/// Why a record went to the dead-letter topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadLetterReason {
+    /// A consumer REJECTed it.
+    Rejected,
+    /// It reached `group.share.delivery.count.limit` (released, or its lock expired).
+    DeliveryLimit,
+}
+
+impl DeadLetterReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeadLetterReason::Rejected => "REJECTED",
+            DeadLetterReason::DeliveryLimit => "DELIVERY_COUNT_LIMIT",
+        }
+    }
+}
+
+/// A record archived for a reason that sends it to the dead-letter topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub offset: i64,
+    pub delivery_count: i16,
+    pub reason: DeadLetterReason,
+}
+
 /// Counters the metrics report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Events {
     pub lock_expiries: u64,
     pub redeliveries: u64,
     pub archived: u64,
+    /// Archived records copied to the group's dead-letter topic.
+    pub dead_lettered: u64,
 }
 
 /// One share partition's in-flight state.
@@ -149,8 +177,14 @@ pub struct SharePartition {
     window: VecDeque<Slot>,
     /// The state epoch of the persisted state (bumped when offsets are altered).
     pub state_epoch: i32,
-    /// Events since the metrics last took them.
+    /// The start offset the last state write carried (-1 before the first): what
+    /// DescribeShareGroupOffsets reports, as Kafka reports the share coordinator's value.
+    pub persisted_start: i64,
+    /// Events since the share partition was loaded.
     pub events: Events,
+    /// When the group has a dead-letter topic: the records archived by REJECT or at the
+    /// delivery limit by the current operation, for the manager to copy (`None`: not tracked).
+    pub dead_letters: Option<Vec<DeadLetter>>,
 }
 
 impl SharePartition {
@@ -161,7 +195,9 @@ impl SharePartition {
             start,
             window: VecDeque::new(),
             state_epoch,
+            persisted_start: -1,
             events: Events::default(),
+            dead_letters: None,
         };
         let end = batches
             .iter()
@@ -231,7 +267,7 @@ impl SharePartition {
     pub fn expire_locks(&mut self, now: i64, limits: &Limits) -> bool {
         let mut freed = false;
         let mut archived = false;
-        for s in self.window.iter_mut() {
+        for (i, s) in self.window.iter_mut().enumerate() {
             if s.state == RecordState::Acquired && s.deadline_ms <= now {
                 s.owner = None;
                 self.events.lock_expiries += 1;
@@ -239,6 +275,13 @@ impl SharePartition {
                     s.state = RecordState::Archived;
                     self.events.archived += 1;
                     archived = true;
+                    if let Some(d) = self.dead_letters.as_mut() {
+                        d.push(DeadLetter {
+                            offset: self.start + i as i64,
+                            delivery_count: s.delivery_count,
+                            reason: DeadLetterReason::DeliveryLimit,
+                        });
+                    }
                 } else {
                     s.state = RecordState::Available;
                     freed = true;
@@ -428,18 +471,28 @@ impl SharePartition {
                 let t = AcknowledgeType::from_id(t).unwrap_or(AcknowledgeType::Reject);
                 let s = &mut self.window[(o - self.start) as usize];
                 s.owner = None;
+                let dead = match t {
+                    AcknowledgeType::Reject => Some(DeadLetterReason::Rejected),
+                    AcknowledgeType::Release if s.delivery_count >= limits.delivery_limit => {
+                        Some(DeadLetterReason::DeliveryLimit)
+                    }
+                    _ => None,
+                };
                 s.state = match t {
                     AcknowledgeType::Accept => RecordState::Acknowledged,
-                    AcknowledgeType::Gap | AcknowledgeType::Reject => {
+                    AcknowledgeType::Release if dead.is_none() => RecordState::Available,
+                    _ => {
                         self.events.archived += 1;
                         RecordState::Archived
                     }
-                    AcknowledgeType::Release if s.delivery_count >= limits.delivery_limit => {
-                        self.events.archived += 1;
-                        RecordState::Archived
-                    }
-                    AcknowledgeType::Release => RecordState::Available,
                 };
+                if let (Some(reason), Some(d)) = (dead, self.dead_letters.as_mut()) {
+                    d.push(DeadLetter {
+                        offset: o,
+                        delivery_count: s.delivery_count,
+                        reason,
+                    });
+                }
                 push_run(&mut changed, o, s.state, s.delivery_count);
             }
         }
@@ -479,6 +532,23 @@ impl SharePartition {
             }
             push_run(&mut out, self.start + i as i64, st, s.delivery_count);
         }
+        out
+    }
+
+    /// [`Self::state_batches`] as of an earlier start offset `from`: the records between it and
+    /// the current start are in a terminal state (the start only moves past those), written as
+    /// acknowledged.
+    pub fn state_batches_from(&self, from: i64) -> Vec<StateBatch> {
+        let mut out = Vec::new();
+        if from < self.start {
+            out.push(StateBatch {
+                first_offset: from,
+                last_offset: self.start - 1,
+                state: RecordState::Acknowledged,
+                delivery_count: 1,
+            });
+        }
+        out.extend(self.state_batches());
         out
     }
 
