@@ -34,9 +34,9 @@ const LISTENING_MARKER: &str = "listening on ";
 pub enum Security {
     /// Klamm as it starts by default: no authentication, no authorizer.
     Plaintext,
-    /// `--dev-security` plus a SASL_PLAINTEXT listener: SCRAM-SHA-512, ACLs on, no TLS.
+    /// `--dev-security` plus a `SASL_PLAINTEXT` listener: SCRAM-SHA-512, ACLs on, no TLS.
     SaslPlaintext,
-    /// `--dev-security`'s SASL_SSL listener (SCRAM-SHA-512 over TLS).
+    /// `--dev-security`'s `SASL_SSL` listener (SCRAM-SHA-512 over TLS).
     SaslSsl,
     /// `--dev-security`'s SSL listener (TLS with a client certificate).
     Ssl,

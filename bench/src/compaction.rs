@@ -239,6 +239,7 @@ impl Scenario for ProduceWhileCleaning {
                     producers: env.settings.producers,
                     timeout: env.settings.run_timeout,
                     compression: "none",
+                    batch_size: crate::produce::BATCH_BYTES,
                 };
                 produce(env, &job)
             };

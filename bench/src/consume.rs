@@ -71,7 +71,7 @@ pub fn consume(
 /// Fails unless the broker reports exactly `records` records in `topic`,
 /// starting at offset 0: a shortfall would otherwise surface only as a
 /// consumer that waits for records that never come.
-fn check_stored(bootstrap: &str, topic: &str, partitions: i32, records: u64) -> Result<()> {
+pub fn check_stored(bootstrap: &str, topic: &str, partitions: i32, records: u64) -> Result<()> {
     let consumer: BaseConsumer = consumer_config(bootstrap)
         .create()
         .context("creating consumer")?;
@@ -146,6 +146,7 @@ impl Scenario for Consume {
                 producers: env.settings.producers,
                 timeout: env.settings.run_timeout,
                 compression: "none",
+                batch_size: crate::produce::BATCH_BYTES,
             },
         )
         .context("pre-filling the topic")?;

@@ -16,6 +16,7 @@ mod member_leave;
 mod produce;
 mod report;
 mod scenario;
+mod share;
 mod transactions;
 
 use std::io::Write as _;
@@ -99,6 +100,11 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
     producers: u64,
 
+    /// Producer `batch.size` of the share scenarios' pre-fill, in bytes (default: the Java
+    /// producer's 16 KiB; the other consume scenarios fill with 1 MB batches).
+    #[arg(long, value_name = "BYTES", default_value_t = share::PREFILL_BATCH_BYTES, value_parser = parse_batch_bytes)]
+    share_batch_bytes: usize,
+
     /// Give up on a single run after this long (a stuck broker must not hang the bench).
     #[arg(long, value_name = "SECS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_secs: u64,
@@ -138,7 +144,8 @@ fn run(cli: &Cli) -> Result<bool> {
     let catalogue = scenario::catalogue();
     if cli.list {
         for s in &catalogue {
-            println!("{:<26} {}", s.name(), s.description());
+            let opt_in = if s.opt_in() { " (opt-in)" } else { "" };
+            println!("{:<26} {}{opt_in}", s.name(), s.description());
         }
         return Ok(true);
     }
@@ -151,6 +158,7 @@ fn run(cli: &Cli) -> Result<bool> {
         warmup: Duration::from_secs(cli.warmup_secs),
         rate: cli.rate,
         run_timeout: Duration::from_secs(cli.timeout_secs),
+        share_batch_bytes: cli.share_batch_bytes,
     };
 
     let mut target = match &cli.bootstrap {
@@ -210,11 +218,19 @@ fn run(cli: &Cli) -> Result<bool> {
     Ok(ok)
 }
 
+/// `--share-batch-bytes`: librdkafka accepts `batch.size` from 1 to 2,147,483,647.
+fn parse_batch_bytes(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=2_147_483_647).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a batch size from 1 to 2147483647")),
+    }
+}
+
 /// Picks the scenarios named on the command line, in catalogue order, or all
-/// of them when none is named.
+/// but the opt-in ones when none is named.
 fn select(catalogue: Vec<Box<dyn Scenario>>, names: &[String]) -> Result<Vec<Box<dyn Scenario>>> {
     if names.is_empty() {
-        return Ok(catalogue);
+        return Ok(catalogue.into_iter().filter(|s| !s.opt_in()).collect());
     }
     for name in names {
         if !catalogue.iter().any(|s| s.name() == name) {

@@ -49,7 +49,7 @@ pub fn throughput_config(bootstrap: &str, acks: Acks, timeout: Duration) -> Clie
         .set("acks", acks.config_value())
         .set("enable.idempotence", (acks == Acks::All).to_string())
         .set("linger.ms", "5")
-        .set("batch.size", "1000000")
+        .set("batch.size", BATCH_BYTES.to_string())
         .set("batch.num.messages", "100000")
         .set("compression.type", "none")
         .set("queue.buffering.max.messages", "1000000")
@@ -76,7 +76,13 @@ pub struct ProduceJob<'a> {
     pub timeout: Duration,
     /// librdkafka `compression.type` (`none` unless a scenario measures a codec).
     pub compression: &'static str,
+    /// librdkafka `batch.size` in bytes: [`BATCH_BYTES`] unless a scenario needs the log cut
+    /// into smaller batches (share groups acquire records batch by batch).
+    pub batch_size: usize,
 }
+
+/// `batch.size` of the throughput producer: close to the broker's default 1 MB batch limit.
+pub const BATCH_BYTES: usize = 1_000_000;
 
 /// Sends `job.records` records and waits until all are acknowledged.
 ///
@@ -120,6 +126,7 @@ fn connect(bootstrap: &str, job: &ProduceJob<'_>) -> Result<BaseProducer<Deliver
     let producer: BaseProducer<DeliveryErrors> =
         throughput_config(bootstrap, job.acks, job.timeout)
             .set("compression.type", job.compression)
+            .set("batch.size", job.batch_size.to_string())
             .create_with_context(DeliveryErrors::default())
             .context("creating producer")?;
     producer
@@ -222,6 +229,7 @@ impl Scenario for Produce {
             producers: env.settings.producers,
             timeout: env.settings.run_timeout,
             compression: self.compression,
+            batch_size: BATCH_BYTES,
         };
         let result = produce(env, &job);
         env.admin.delete_topic(&topic);

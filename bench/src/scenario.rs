@@ -17,6 +17,7 @@ use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
 use crate::member_leave::{MemberLeave, Protocol};
 use crate::produce::{Acks, Produce};
+use crate::share::{Consumers, ShareConsume, ShareLatency};
 use crate::transactions::TxnProduce;
 
 /// Payload size of the "100b" scenarios.
@@ -49,6 +50,28 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(MemberLeave::new("leave-kip848", Protocol::Consumer)),
         Box::new(CleanThroughput::new("clean-1k")),
         Box::new(ProduceWhileCleaning::new("produce-1k-while-cleaning")),
+        Box::new(ShareConsume::new(
+            "share-plain-100b",
+            SMALL,
+            Consumers::Plain,
+        )),
+        Box::new(ShareConsume::new(
+            "share-1-100b",
+            SMALL,
+            Consumers::Share(1),
+        )),
+        Box::new(ShareConsume::new(
+            "share-3-100b",
+            SMALL,
+            Consumers::Share(3),
+        )),
+        Box::new(ShareConsume::new(
+            "share-8-100b",
+            SMALL,
+            Consumers::Share(8),
+        )),
+        Box::new(ShareLatency::new("share-e2e-latency-plain", SMALL, false)),
+        Box::new(ShareLatency::new("share-e2e-latency", SMALL, true)),
     ]
 }
 
@@ -80,6 +103,8 @@ pub struct Settings {
     pub rate: u64,
     /// Limit on one run.
     pub run_timeout: Duration,
+    /// Producer `batch.size` of the share scenarios' pre-fill.
+    pub share_batch_bytes: usize,
 }
 
 /// What a scenario gets to work with.
@@ -230,6 +255,12 @@ pub trait Scenario {
 
     /// One line saying what is measured and how.
     fn description(&self) -> String;
+
+    /// Whether the scenario runs only when named with `--scenario` (it is long, or needs more
+    /// than librdkafka, like the share scenarios' JVM).
+    fn opt_in(&self) -> bool {
+        false
+    }
 
     /// Untimed set-up shared by all runs (e.g. pre-filling a topic).
     fn prepare(&mut self, _env: &Env<'_>) -> Result<()> {

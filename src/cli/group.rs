@@ -1,4 +1,6 @@
-//! `klamm group list|describe|delete|reset-offsets` (the jobs of `kafka-consumer-groups.sh`).
+//! `klamm group list|describe|delete|reset-offsets|delete-offsets` (the jobs of
+//! `kafka-consumer-groups.sh`, and of `kafka-share-groups.sh` for share groups, see
+//! [`super::share_group`]).
 //!
 //! `reset-offsets` is a dry run unless `--execute` is given, and refuses groups with active
 //! members, as Kafka's tool does (`ConsumerGroupCommand.resetOffsets`): offsets are committed
@@ -21,6 +23,7 @@ use serde_json::{json, Value};
 
 use super::client::Client;
 use super::output::{print_json, progress, CliError, Table};
+use super::share_group;
 use super::{list_offsets, partitions_of, sb, topic_name, Common, EARLIEST, LATEST};
 use crate::error_names;
 
@@ -34,47 +37,63 @@ pub struct GroupArgs {
 
 #[derive(clap::Subcommand, Debug)]
 enum GroupCmd {
-    /// List consumer groups on every broker.
+    /// List the groups on every broker (consumer, classic and share groups), with their type.
     List,
-    /// Members, assignments, committed offsets, log end offsets and lag of groups.
+    /// Members, assignments, offsets, log end offsets and lag of groups.
+    ///
+    /// For a consumer group: committed offsets, LAG = log end offset - committed offset. For a
+    /// share group (KIP-932): each share partition's start offset (SPSO, the first record not
+    /// yet acknowledged or archived) and LAG = log end offset - SPSO. That is an approximation
+    /// of KIP-1226's share-partition lag (an upper bound): records after the SPSO that were
+    /// already acknowledged or archived, and aborted transactional records, are counted too.
     Describe {
         #[arg(required = true)]
         groups: Vec<String>,
     },
-    /// Delete groups (they must have no active members).
+    /// Delete groups, consumer or share (they must have no active members).
     Delete {
         #[arg(required = true)]
         groups: Vec<String>,
     },
-    /// Compute (and with --execute, commit) new committed offsets for a group.
+    /// Compute (and with --execute, apply) new offsets for a group: committed offsets of a
+    /// consumer group, share-partition start offsets of a share group (Kafka refuses the
+    /// latter while the share group has members: NON_EMPTY_GROUP).
     ResetOffsets(ResetArgs),
+    /// Delete a share group's offsets (share-partition state) for whole topics; its members
+    /// start those topics afresh, by share.auto.offset.reset. The group must be empty.
+    DeleteOffsets {
+        group: String,
+        /// A topic (repeatable).
+        #[arg(long = "topic", required = true)]
+        topics: Vec<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
-struct ResetArgs {
-    group: String,
+pub(super) struct ResetArgs {
+    pub(super) group: String,
     /// TOPIC or TOPIC:P1,P2 (repeatable).
     #[arg(long = "topic", required_unless_present = "all_topics")]
-    topics: Vec<String>,
-    /// Every topic the group has committed offsets for.
+    pub(super) topics: Vec<String>,
+    /// Every topic the group has committed offsets (share group: share-partition state) for.
     #[arg(long, conflicts_with = "topics")]
-    all_topics: bool,
+    pub(super) all_topics: bool,
     #[arg(long, group = "target")]
-    to_earliest: bool,
+    pub(super) to_earliest: bool,
     #[arg(long, group = "target")]
-    to_latest: bool,
+    pub(super) to_latest: bool,
     /// An offset (clamped to the partition's log start and end, as Kafka does).
     #[arg(long, group = "target")]
-    to_offset: Option<i64>,
+    pub(super) to_offset: Option<i64>,
     /// Milliseconds since the epoch: the first offset with a timestamp at or after it.
     #[arg(long, group = "target")]
-    to_timestamp: Option<i64>,
+    pub(super) to_timestamp: Option<i64>,
     /// UTC date-time `YYYY-MM-DDTHH:MM:SS[.mmm][Z]`, as --to-timestamp.
     #[arg(long, group = "target")]
-    to_datetime: Option<String>,
-    /// Commit the new offsets (without it: a dry run that only prints them).
+    pub(super) to_datetime: Option<String>,
+    /// Apply the new offsets (without it: a dry run that only prints them).
     #[arg(long)]
-    execute: bool,
+    pub(super) execute: bool,
 }
 
 pub fn run(args: GroupArgs) -> Result<(), CliError> {
@@ -84,6 +103,9 @@ pub fn run(args: GroupArgs) -> Result<(), CliError> {
         GroupCmd::Describe { groups } => describe(c, &groups),
         GroupCmd::Delete { groups } => delete(c, &groups),
         GroupCmd::ResetOffsets(r) => reset_offsets(c, &r),
+        GroupCmd::DeleteOffsets { group, topics } => {
+            share_group::delete_offsets(c, &group, &topics)
+        }
     }
 }
 
@@ -108,11 +130,14 @@ fn list(c: &Common) -> Result<(), CliError> {
             None,
             &format!("listing groups on broker {}", b.node_id.0),
         )?;
+        // GroupType ("classic", "consumer", "share") is in ListGroups v5+ (KIP-848); an
+        // older broker lists no type.
         for g in resp.groups {
             groups.push((
                 g.group_id.to_string(),
                 g.group_state.to_string(),
                 g.protocol_type.to_string(),
+                (!g.group_type.is_empty()).then(|| g.group_type.to_string()),
             ));
         }
     }
@@ -120,13 +145,14 @@ fn list(c: &Common) -> Result<(), CliError> {
     if c.json {
         let v: Vec<Value> = groups
             .iter()
-            .map(|(g, s, p)| json!({"group": g, "state": s, "protocol_type": p}))
+            .map(|(g, s, p, ty)| json!({"group": g, "state": s, "protocol_type": p, "type": ty}))
             .collect();
         print_json(&Value::Array(v));
     } else {
-        let mut t = Table::new(&["GROUP", "STATE", "PROTOCOL-TYPE"]);
-        for (g, s, p) in groups {
-            t.row(vec![g, s, p]);
+        let mut t = Table::new(&["GROUP", "TYPE", "STATE", "PROTOCOL-TYPE"]);
+        let dash = |s: String| if s.is_empty() { "-".to_string() } else { s };
+        for (g, s, p, ty) in groups {
+            t.row(vec![g, ty.unwrap_or_else(|| "-".into()), dash(s), dash(p)]);
         }
         t.print();
     }
@@ -210,7 +236,15 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
         "CLIENT-ID",
     ]);
     let mut states = Vec::new();
+    let mut share_blocks = Vec::new();
     for group in groups {
+        // A share group answers ShareGroupDescribe; DescribeGroups calls it Dead.
+        if let Some(sg) = share_group::describe_if_share(&mut client, group)? {
+            let (doc, text) = share_group::describe_one(&mut client, group, &sg)?;
+            docs.push(doc);
+            share_blocks.push(text);
+            continue;
+        }
         let resp = describe_group(&mut client, group)?;
         let Some(g) = resp.groups.into_iter().next() else {
             return Err(CliError::Protocol(
@@ -323,6 +357,7 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
         ));
         docs.push(json!({
             "group": group,
+            "type": "consumer",
             "state": g.group_state.as_str(),
             "protocol_type": g.protocol_type.as_str(),
             "protocol": g.protocol_data.as_str(),
@@ -333,11 +368,21 @@ fn describe(c: &Common, groups: &[String]) -> Result<(), CliError> {
     if c.json {
         print_json(&Value::Array(docs));
     } else {
-        for s in states {
-            println!("{s}");
+        let mut separate = !states.is_empty();
+        if separate {
+            for s in states {
+                println!("{s}");
+            }
+            println!();
+            table.print();
         }
-        println!();
-        table.print();
+        for b in &share_blocks {
+            if separate {
+                println!();
+            }
+            print!("{b}");
+            separate = true;
+        }
     }
     Ok(())
 }
@@ -430,6 +475,9 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
     };
     let mut client = c.connect()?;
     let group = &r.group;
+    if let Some(sg) = share_group::describe_if_share(&mut client, group)? {
+        return share_group::reset(c, &mut client, r, timestamp, &sg);
+    }
     let desc = describe_group(&mut client, group)?;
     if let Some(g) = desc.groups.first() {
         let state = g.group_state.as_str();
@@ -439,81 +487,13 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
             )));
         }
     }
-    // Which partitions.
-    let mut wanted: BTreeMap<String, Option<Vec<i32>>> = BTreeMap::new();
+    let mut wanted = wanted_partitions(r)?;
     if r.all_topics {
         for (t, _) in committed_offsets(&mut client, group)?.keys() {
             wanted.insert(t.clone(), None);
         }
     }
-    for spec in &r.topics {
-        match spec.split_once(':') {
-            Some((t, ps)) => {
-                let parts = ps
-                    .split(',')
-                    .map(|p| p.trim().parse::<i32>())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| {
-                        CliError::Usage(format!("bad partition list in --topic {spec:?}"))
-                    })?;
-                wanted.insert(t.to_string(), Some(parts));
-            }
-            None => {
-                wanted.insert(spec.clone(), None);
-            }
-        }
-    }
-    let mut plan: Vec<(String, i32, i64)> = Vec::new();
-    for (topic, parts) in &wanted {
-        let md = client.metadata(Some(std::slice::from_ref(topic)))?;
-        let mut leaders = partitions_of(&md, topic)?;
-        if let Some(ps) = parts {
-            for p in ps {
-                if !leaders.contains_key(p) {
-                    return Err(CliError::Kafka {
-                        code: 3,
-                        context: format!("partition {topic}-{p}"),
-                        message: None,
-                    });
-                }
-            }
-            leaders.retain(|p, _| ps.contains(p));
-        }
-        progress(format!(
-            "{topic}: computing offsets for {} partition(s)",
-            leaders.len()
-        ));
-        let earliest = list_offsets(&mut client, topic, &leaders, EARLIEST)?;
-        let latest = list_offsets(&mut client, topic, &leaders, LATEST)?;
-        let at_time = match timestamp {
-            Some(ts) => Some(list_offsets(&mut client, topic, &leaders, ts)?),
-            None => None,
-        };
-        for p in leaders.keys() {
-            let get = |m: &BTreeMap<i32, Result<Option<i64>, CliError>>| -> Result<Option<i64>, CliError> {
-                match m.get(p) {
-                    Some(Ok(v)) => Ok(*v),
-                    Some(Err(e)) => Err(CliError::Protocol(e.to_string())),
-                    None => Ok(None),
-                }
-            };
-            let lo = get(&earliest)?.unwrap_or(0);
-            let hi = get(&latest)?.unwrap_or(lo);
-            let new = if r.to_earliest {
-                lo
-            } else if r.to_latest {
-                hi
-            } else if let Some(o) = r.to_offset {
-                o.clamp(lo, hi)
-            } else if let Some(m) = &at_time {
-                // No record at or after the time: the log end (Kafka's tool does the same).
-                get(m)?.unwrap_or(hi)
-            } else {
-                hi
-            };
-            plan.push((topic.clone(), *p, new));
-        }
-    }
+    let plan = compute_plan(&mut client, &wanted, r, timestamp)?;
     if r.execute {
         let mut by_topic: BTreeMap<&str, Vec<(i32, i64)>> = BTreeMap::new();
         for (t, p, o) in &plan {
@@ -562,28 +542,120 @@ fn reset_offsets(c: &Common, r: &ResetArgs) -> Result<(), CliError> {
             }
         }
     }
+    print_plan(c, group, &plan, r.execute);
+    Ok(())
+}
+
+/// The `--topic` specs of a reset: topic -> the partitions named (`None`: all of them).
+pub(super) fn wanted_partitions(
+    r: &ResetArgs,
+) -> Result<BTreeMap<String, Option<Vec<i32>>>, CliError> {
+    let mut wanted: BTreeMap<String, Option<Vec<i32>>> = BTreeMap::new();
+    for spec in &r.topics {
+        match spec.split_once(':') {
+            Some((t, ps)) => {
+                let parts = ps
+                    .split(',')
+                    .map(|p| p.trim().parse::<i32>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        CliError::Usage(format!("bad partition list in --topic {spec:?}"))
+                    })?;
+                wanted.insert(t.to_string(), Some(parts));
+            }
+            None => {
+                wanted.insert(spec.clone(), None);
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// The new offset of every wanted partition: (topic, partition, offset), from the partitions'
+/// log start and end offsets (and the offset at `timestamp`), as Kafka's tools compute them.
+pub(super) fn compute_plan(
+    client: &mut Client,
+    wanted: &BTreeMap<String, Option<Vec<i32>>>,
+    r: &ResetArgs,
+    timestamp: Option<i64>,
+) -> Result<Vec<(String, i32, i64)>, CliError> {
+    let mut plan: Vec<(String, i32, i64)> = Vec::new();
+    for (topic, parts) in wanted {
+        let md = client.metadata(Some(std::slice::from_ref(topic)))?;
+        let mut leaders = partitions_of(&md, topic)?;
+        if let Some(ps) = parts {
+            for p in ps {
+                if !leaders.contains_key(p) {
+                    return Err(CliError::Kafka {
+                        code: 3,
+                        context: format!("partition {topic}-{p}"),
+                        message: None,
+                    });
+                }
+            }
+            leaders.retain(|p, _| ps.contains(p));
+        }
+        progress(format!(
+            "{topic}: computing offsets for {} partition(s)",
+            leaders.len()
+        ));
+        let earliest = list_offsets(client, topic, &leaders, EARLIEST)?;
+        let latest = list_offsets(client, topic, &leaders, LATEST)?;
+        let at_time = match timestamp {
+            Some(ts) => Some(list_offsets(client, topic, &leaders, ts)?),
+            None => None,
+        };
+        for p in leaders.keys() {
+            let get = |m: &BTreeMap<i32, Result<Option<i64>, CliError>>| -> Result<Option<i64>, CliError> {
+                match m.get(p) {
+                    Some(Ok(v)) => Ok(*v),
+                    Some(Err(e)) => Err(CliError::Protocol(e.to_string())),
+                    None => Ok(None),
+                }
+            };
+            let lo = get(&earliest)?.unwrap_or(0);
+            let hi = get(&latest)?.unwrap_or(lo);
+            let new = if r.to_earliest {
+                lo
+            } else if r.to_latest {
+                hi
+            } else if let Some(o) = r.to_offset {
+                o.clamp(lo, hi)
+            } else if let Some(m) = &at_time {
+                // No record at or after the time: the log end (Kafka's tool does the same).
+                get(m)?.unwrap_or(hi)
+            } else {
+                hi
+            };
+            plan.push((topic.clone(), *p, new));
+        }
+    }
+    Ok(plan)
+}
+
+/// Prints a reset plan (JSON `{"executed", "offsets"}` or a table; a dry run says so).
+pub(super) fn print_plan(c: &Common, group: &str, plan: &[(String, i32, i64)], executed: bool) {
     if c.json {
         let v: Vec<Value> = plan
             .iter()
             .map(|(t, p, o)| json!({"group": group, "topic": t, "partition": p, "new_offset": o}))
             .collect();
-        print_json(&json!({"executed": r.execute, "offsets": v}));
+        print_json(&json!({"executed": executed, "offsets": v}));
     } else {
         let mut t = Table::new(&["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"]);
-        for (topic, p, o) in &plan {
+        for (topic, p, o) in plan {
             t.row(vec![
-                group.clone(),
+                group.to_string(),
                 topic.clone(),
                 p.to_string(),
                 o.to_string(),
             ]);
         }
         t.print();
-        if !r.execute {
-            eprintln!("(dry run: nothing was committed; add --execute to apply)");
+        if !executed {
+            eprintln!("(dry run: nothing was changed; add --execute to apply)");
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod group;
 pub mod health;
 pub mod output;
 pub mod produce;
+pub mod share_group;
 pub mod topic;
 
 use std::collections::BTreeMap;

@@ -53,6 +53,10 @@ impl ShareConfig {
     }
 }
 
+/// The first read of a share fetch per partition (doubled while more is acquired): about the
+/// 500 records of a default `max.poll.records` of 100-byte records in whole batches.
+const SHARE_READ_CHUNK: usize = 64 * 1024;
+
 /// One acknowledgement batch of a request: first offset, last offset, types.
 pub type AckBatch = (i64, i64, Vec<i8>);
 
@@ -723,14 +727,27 @@ impl ShareManager {
                 let mut sp = lock(&sp);
                 flushes.push(self.expire(&key, &mut sp, &limits));
                 sp.on_log_start(log.log_start_offset());
-                let got = if budget == 0 {
-                    Default::default()
-                } else {
-                    let max = bytes_left.max(1);
-                    sp.acquire(&member, budget, now_ms(), &limits, |from| {
-                        read_log(&log, from, max, read_committed)
-                    })?
-                };
+                // Read about what the record budget needs, not the request's MaxBytes (50 MiB
+                // from the Java client): a little more each round while records are acquired
+                // and budget and bytes are left.
+                let mut got = crate::share::partition::Acquisition::default();
+                let mut chunk = SHARE_READ_CHUNK;
+                while budget > got.count && bytes_left > 0 {
+                    let max = bytes_left.min(chunk).max(1);
+                    let more =
+                        sp.acquire(&member, budget - got.count, now_ms(), &limits, |from| {
+                            read_log(&log, from, max, read_committed)
+                        })?;
+                    if more.count == 0 {
+                        break;
+                    }
+                    let n: usize = more.records.iter().map(|b| b.len()).sum();
+                    bytes_left = bytes_left.saturating_sub(n);
+                    got.count += more.count;
+                    got.records.extend(more.records);
+                    got.ranges.extend(more.ranges);
+                    chunk = chunk.saturating_mul(2);
+                }
                 if let Some(d) = sp.next_deadline() {
                     next_deadline = Some(next_deadline.map_or(d, |n: i64| n.min(d)));
                 }
@@ -739,8 +756,6 @@ impl ShareManager {
             match acquired {
                 Ok(got) => {
                     budget = budget.saturating_sub(got.count);
-                    let n: usize = got.records.iter().map(|b| b.len()).sum();
-                    bytes_left = bytes_left.saturating_sub(n);
                     r.records = got.records;
                     r.acquired = got.ranges;
                 }
@@ -942,8 +957,11 @@ impl ShareManager {
                 let mut sp = lock(&sp);
                 sp.reset_to(start);
                 sp.state_epoch += 1;
-                self.persister
-                    .snapshot(&key, start, sp.state_epoch, now_ms())
+                let flush = self
+                    .persister
+                    .snapshot(&key, start, sp.state_epoch, now_ms())?;
+                sp.persisted_start = start;
+                Ok(flush)
             })();
             out.push(match r {
                 Ok(flush) => persister::complete(flush).await.err(),

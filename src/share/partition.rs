@@ -444,14 +444,31 @@ impl SharePartition {
                     "Invalid acknowledge type.".to_string(),
                 ));
             }
-            if *first < self.start || *last >= self.end_offset() {
+            // Kafka's `SharePartition.acknowledge`: a batch wholly before the start offset is
+            // already acknowledged or archived and skipped; with nothing in flight any other
+            // batch is INVALID_RECORD_STATE; one reaching past the acquired records is
+            // INVALID_REQUEST; the part before the start offset is ignored.
+            if *last < self.start {
+                continue;
+            }
+            if self.window.is_empty() {
                 return Err(Error::InvalidRecordState(format!(
-                    "The records {first}-{last} are not in flight (share-partition start offset {}, end offset {}).",
-                    self.start,
-                    self.end_offset()
+                    "The records {first}-{last} are not in flight."
                 )));
             }
-            for o in *first..=*last {
+            if *first >= self.end_offset() {
+                return Err(Error::InvalidRequest(format!(
+                    "The first offset {first} in the request is past the acquired records (end offset {}).",
+                    self.end_offset() - 1
+                )));
+            }
+            if *last >= self.end_offset() {
+                return Err(Error::InvalidRequest(format!(
+                    "The last offset {last} in the request is past the acquired records (end offset {}).",
+                    self.end_offset() - 1
+                )));
+            }
+            for o in (*first).max(self.start)..=*last {
                 let s = &self.window[(o - self.start) as usize];
                 if s.state != RecordState::Acquired || s.owner.as_deref() != Some(member) {
                     return Err(Error::InvalidRecordState(format!(
@@ -462,7 +479,7 @@ impl SharePartition {
         }
         let mut changed: Vec<StateBatch> = Vec::new();
         for (first, last, types) in batches {
-            for o in *first..=*last {
+            for o in (*first).max(self.start)..=*last {
                 let t = if types.len() == 1 {
                     types[0]
                 } else {
@@ -518,19 +535,21 @@ impl SharePartition {
         changed
     }
 
-    /// The whole in-flight state as runs (a snapshot); acquired records are written as
-    /// available with their delivery count, since a lock does not outlive the broker.
+    /// The whole in-flight state as runs (a snapshot). An acquired record is written as it was
+    /// before this acquisition (available, the delivery count one lower): a lock does not
+    /// outlive the broker, and Kafka persists no acquisition, so after a restart the record is
+    /// delivered with the count the interrupted delivery would have had.
     pub fn state_batches(&self) -> Vec<StateBatch> {
         let mut out = Vec::new();
         for (i, s) in self.window.iter().enumerate() {
-            let st = match s.state {
-                RecordState::Acquired => RecordState::Available,
-                st => st,
+            let (st, count) = match s.state {
+                RecordState::Acquired => (RecordState::Available, (s.delivery_count - 1).max(0)),
+                st => (st, s.delivery_count),
             };
-            if st == RecordState::Available && s.delivery_count == 0 {
+            if st == RecordState::Available && count == 0 {
                 continue;
             }
-            push_run(&mut out, self.start + i as i64, st, s.delivery_count);
+            push_run(&mut out, self.start + i as i64, st, count);
         }
         out
     }
@@ -662,9 +681,10 @@ mod tests {
             p.acknowledge("a", &[(5, 5, vec![1])], &LIMITS),
             Err(Error::InvalidRecordState(_))
         ));
+        // Past the acquired records: INVALID_REQUEST, as Kafka answers.
         assert!(matches!(
             p.acknowledge("a", &[(15, 15, vec![1])], &LIMITS),
-            Err(Error::InvalidRecordState(_))
+            Err(Error::InvalidRequest(_))
         ));
         // Release 0-1 and accept 2-4: the start waits at 0 for the released ones.
         let changed = p
@@ -694,8 +714,11 @@ mod tests {
             .unwrap();
         assert_eq!(p.start_offset(), 20);
         assert_eq!(p.lag(20), 0);
-        // Acknowledging twice is refused.
-        assert!(p.acknowledge("b", &[(0, 1, vec![1])], &LIMITS).is_err());
+        // Acknowledging again below the start offset is skipped, as Kafka skips it.
+        assert_eq!(
+            p.acknowledge("b", &[(0, 1, vec![1])], &LIMITS).unwrap(),
+            vec![]
+        );
     }
 
     #[test]

@@ -228,22 +228,7 @@ impl ShardState {
             });
         }
         if bumped || group.assignment_epoch < group.group_epoch {
-            let inputs: Vec<AssignorMember<'_>> = group
-                .members
-                .values()
-                .map(|m| AssignorMember {
-                    member_id: &m.member_id,
-                    current: &m.assignment,
-                    topics: m
-                        .subscribed_topic_names
-                        .iter()
-                        .filter_map(|t| image.topic(t))
-                        .map(|t| (t.id, t.num_partitions))
-                        .collect(),
-                })
-                .collect();
-            group.target = assign(&inputs);
-            group.assignment_epoch = group.group_epoch;
+            recompute_target(group, &image);
         }
         let target = group
             .target
@@ -314,6 +299,7 @@ impl ShardState {
             group: gid.to_string(),
             member: member.to_string(),
         });
+        let image = self.core.topics.clone();
         let Ok(group) = self.share_group_mut(gid) else {
             return;
         };
@@ -322,6 +308,9 @@ impl ShardState {
         }
         group.target.remove(member);
         group.group_epoch += 1;
+        // The others' target assignment is computed again at the new epoch (they take it at
+        // their next heartbeat), as Kafka's leave does.
+        recompute_target(group, &image);
         let records = vec![
             ShareRecord::CurrentMemberAssignment {
                 group: gid.to_string(),
@@ -426,6 +415,28 @@ impl ShardState {
             self.schedule_share_session(&gid, &m, session_ms);
         }
     }
+}
+
+/// The simple assignor over the group's members and their subscribed topics that exist; the
+/// target's epoch becomes the group epoch.
+fn recompute_target(group: &mut ShareGroup, image: &crate::groups::modern::TopicsImage) {
+    let inputs: Vec<AssignorMember<'_>> = group
+        .members
+        .values()
+        .map(|m| AssignorMember {
+            member_id: &m.member_id,
+            current: &m.assignment,
+            topics: m
+                .subscribed_topic_names
+                .iter()
+                .filter_map(|t| image.topic(t))
+                .map(|t| (t.id, t.num_partitions))
+                .collect(),
+        })
+        .collect();
+    group.target = assign(&inputs);
+    group.subscribed = subscribed_partitions(group, image);
+    group.assignment_epoch = group.group_epoch;
 }
 
 /// The partitions of every topic the group's members subscribe to that exist.
