@@ -67,15 +67,31 @@ fn find_coordinator_every_version() {
     assert_eq!(md.error_code, code::NONE);
     assert!(md.is_internal);
     assert_eq!(md.partitions.len(), 50);
-    // No share-group coordinator here (KIP-932): INVALID_REQUEST, no node.
+    // The share coordinator (KIP-932): a key that is not `group:topicId:partition` is
+    // INVALID_REQUEST with no node; a share-partition key finds this broker and creates
+    // __share_group_state (50 partitions, cleanup.policy=delete), as Kafka does.
     let resp = c.send(
         &FindCoordinatorRequest::default()
             .with_key_type(2)
-            .with_coordinator_keys(vec![s("g")]),
+            .with_coordinator_keys(vec![s("g"), s("g:AAAAAAAAAAAAAAAAAAAAAA:x")]),
         6,
     );
-    assert_eq!(resp.coordinators[0].error_code, code::INVALID_REQUEST);
-    assert_eq!(resp.coordinators[0].node_id.0, -1);
+    for k in &resp.coordinators {
+        assert_eq!(k.error_code, code::INVALID_REQUEST, "{:?}", k.key);
+        assert_eq!(k.node_id.0, -1);
+    }
+    let resp = c.send(
+        &FindCoordinatorRequest::default()
+            .with_key_type(2)
+            .with_coordinator_keys(vec![s("g:AAAAAAAAAAAAAAAAAAAAAQ:3")]),
+        6,
+    );
+    assert_eq!(resp.coordinators[0].error_code, code::NONE);
+    assert_eq!(resp.coordinators[0].node_id.0, 0);
+    let md = describe_topic(&mut c, "__share_group_state");
+    assert_eq!(md.error_code, code::NONE);
+    assert!(md.is_internal);
+    assert_eq!(md.partitions.len(), 50);
 }
 
 // ---- JoinGroup / SyncGroup / Heartbeat / LeaveGroup -------------------------------------------

@@ -92,7 +92,16 @@ public class ShareBench {
         c.subscribe(List.of(topic));
         return new Poller() {
             public ConsumerRecords<byte[], byte[]> poll(Duration t) { return c.poll(t); }
-            public void close() { c.close(Duration.ofSeconds(5)); }
+            public void close() {
+                // In implicit mode close() does not accept the records of the last poll: it
+                // "releases any acquired records without acknowledgement" (KafkaShareConsumer's
+                // javadoc; its ShareAcknowledge with epoch -1 carries no batches), so the broker
+                // makes them available again and the members still polling get them a second
+                // time. The poll loop has processed them, so they are accepted first, as an
+                // application does with commitSync() (which accepts every delivered record).
+                c.commitSync(Duration.ofSeconds(5));
+                c.close(Duration.ofSeconds(5));
+            }
         };
     }
 
@@ -189,7 +198,11 @@ public class ShareBench {
                     stop.set(true);
                 } finally {
                     if (poller != null) {
-                        poller.close(); // outside the window: `end` was taken when the last offset arrived
+                        try {
+                            poller.close(); // outside the window: `end` was taken when the last offset arrived
+                        } catch (Throwable t) {
+                            failure.compareAndSet(null, t);
+                        }
                     }
                 }
             }, "consumer-" + i);

@@ -1,6 +1,7 @@
 //! A real Apache Kafka broker: one KRaft combined-mode node (`process.roles=broker,controller`)
 //! on free loopback ports, with a small heap and a temporary log directory, formatted as a fresh
-//! Kafka 4.1 cluster is (`kafka-storage format --standalone`). Its class path is the one
+//! Kafka 4.1 cluster is (`kafka-storage format --standalone`), with share groups on
+//! (`--feature share.version=1`). Its class path is the one
 //! `protocol-tests/run-all` resolves with Maven (`protocol-tests/differential/kafka/pom.xml`)
 //! into `target/kafka/kafka.classpath`. Killed when dropped (its data is thrown away).
 
@@ -111,6 +112,10 @@ impl Kafka {
                 "--standalone",
                 "-t",
                 "MkU3OEVBNTcwNTJENDM2Qg",
+                // Share groups (KIP-932) are off in a fresh 4.1 cluster (share.version 0);
+                // Klamm serves them, so the oracle is formatted with them on.
+                "--feature",
+                "share.version=1",
                 "-c",
             ])
             .arg(&props_path)

@@ -36,9 +36,18 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
                 .txn
                 .ensure_topic()
                 .map_err(|_| Error::CoordinatorNotAvailable),
-            // No share-group coordinator (KIP-932) runs here: Kafka answers INVALID_REQUEST
-            // (`getCoordinator` returns the bare error, so its message is the default one).
-            SHARE => Err(invalid_request()),
+            // The share coordinator (KIP-932) of a share partition's state: this broker, with
+            // `__share_group_state`. Kafka's checks: v6+ (the key is `group:topicId:partition`),
+            // CLUSTER_ACTION (brokers ask it, not clients), a well-formed key.
+            SHARE if v < 6 || !b.groups.config().share.enabled => Err(invalid_request()),
+            SHARE if !authz::cluster(ctx, AclOperation::ClusterAction) => {
+                Err(Error::ClusterAuthorizationFailed)
+            }
+            SHARE if !is_share_partition_key(key) => Err(invalid_request()),
+            SHARE => b
+                .share
+                .ensure_topic()
+                .map_err(|_| Error::CoordinatorNotAvailable),
             // `CoordinatorType.forId` throws for an unknown type: the whole request fails and
             // its error answer carries INVALID_REQUEST's default message (`Errors.message()`).
             _ => Err(invalid_request()),
@@ -89,6 +98,19 @@ pub fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordina
 /// `handleFindCoordinatorRequestV4AndAbove` never sets it, so it keeps the schema default "",
 /// success or error; only an unknown key type, which fails the whole request
 /// (`FindCoordinatorRequest.getErrorResponse`), carries `Errors.message()`.
+/// Kafka's `SharePartitionKey.validate`: `groupId:topicId:partition`, a non-empty group, a
+/// topic id in Kafka's UUID form and a partition number.
+fn is_share_partition_key(key: &str) -> bool {
+    let mut parts = key.rsplitn(3, ':');
+    let (Some(partition), Some(topic_id), Some(group)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !group.is_empty()
+        && crate::cluster::uuid_from_kafka_string(topic_id).is_some()
+        && partition.parse::<i32>().is_ok_and(|p| p >= 0)
+}
+
 fn batched_message(key_type: i8, r: &Result<(), Error>) -> String {
     match r {
         Err(e) if !matches!(key_type, GROUP | TRANSACTION | SHARE) => e.message(),

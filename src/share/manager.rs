@@ -189,6 +189,12 @@ impl ShareManager {
         })
     }
 
+    /// Creates `__share_group_state` if it does not exist yet (FindCoordinator with the SHARE
+    /// key type does this, as for `__consumer_offsets`).
+    pub fn ensure_topic(&self) -> Result<()> {
+        self.persister.ensure_topic()
+    }
+
     fn sessions(&self) -> MutexGuard<'_, HashMap<SessionKey, Session>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -97,6 +97,12 @@ impl Persister {
         ))
     }
 
+    pub fn ensure_topic(&self) -> Result<()> {
+        self.logs
+            .get_or_create_internal(SHARE_GROUP_STATE_TOPIC_NAME)
+            .map(|_| ())
+    }
+
     fn partition(&self, key: &StateKey) -> Result<Arc<Partition>> {
         let topic = self
             .logs

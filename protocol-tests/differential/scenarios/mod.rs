@@ -23,11 +23,12 @@ mod fetch;
 mod list_offsets;
 mod produce;
 mod transactions;
-// groups (classic, offsets, consumer, coordinators)
+// groups (classic, offsets, consumer, share, coordinators)
 mod groups_classic;
 mod groups_consumer;
 mod groups_coordinator;
 mod groups_offsets;
+mod groups_share;
 mod groups_support;
 
 pub type Scenario = (&'static str, fn(&mut Ctx));
@@ -51,6 +52,7 @@ pub fn all() -> Vec<Scenario> {
     v.extend_from_slice(groups_classic::SCENARIOS);
     v.extend_from_slice(groups_offsets::SCENARIOS);
     v.extend_from_slice(groups_consumer::SCENARIOS);
+    v.extend_from_slice(groups_share::SCENARIOS);
     v
 }
 
