@@ -437,6 +437,28 @@ fn spawn_background_tasks(
             }
         }));
     }
+    // KIP-932: `__share_group_state` records that later snapshots made redundant go every
+    // `share.coordinator.state.topic.prune.interval.ms`, off the runtime threads.
+    let prune_every = s
+        .i64("share.coordinator.state.topic.prune.interval.ms")
+        .max(1);
+    {
+        let share = broker.share.clone();
+        let mut shutdown = shutdown.resubscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(prune_every as u64));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.recv() => break,
+                    _ = tick.tick() => {}
+                }
+                let share = share.clone();
+                let _ = tokio::task::spawn_blocking(move || share.prune_state()).await;
+            }
+        }));
+    }
     let retention_every = s.i64("log.retention.check.interval.ms").max(1);
     {
         let logs = broker.logs.clone();

@@ -257,6 +257,8 @@ pub static DEFS: &[Def] = &[
         "Partitions of __share_group_state when it is created (do not change after deployment)."),
     def("share.coordinator.state.topic.segment.bytes", Int, Some("104857600"), V::AtLeast(1),
         "segment.bytes of __share_group_state."),
+    def("share.coordinator.state.topic.prune.interval.ms", Long, Some("300000"), V::AtLeast(1),
+        "How often __share_group_state records that a later snapshot of their share partition made redundant are deleted (the log start moves past them)."),
     def("share.coordinator.snapshot.update.records.per.snapshot", Int, Some("500"), V::AtLeast(0),
         "ShareUpdate records written for a share partition before its state is written whole again as a ShareSnapshot."),
     // --- Transactions (Kafka's TransactionStateManagerConfig, TransactionLogConfig) ------------

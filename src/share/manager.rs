@@ -189,6 +189,11 @@ impl ShareManager {
         })
     }
 
+    /// Prunes `__share_group_state` of records later snapshots made redundant.
+    pub fn prune_state(&self) -> Vec<(i32, i64)> {
+        self.persister.prune()
+    }
+
     /// Creates `__share_group_state` if it does not exist yet (FindCoordinator with the SHARE
     /// key type does this, as for `__consumer_offsets`).
     pub fn ensure_topic(&self) -> Result<()> {

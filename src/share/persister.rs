@@ -42,6 +42,9 @@ struct KeyMeta {
     /// Updates written since the last snapshot.
     updates: u32,
     create_timestamp: i64,
+    /// Offset of the key's last snapshot in its partition of `__share_group_state`: every
+    /// record of the key before it is redundant.
+    snapshot_offset: i64,
 }
 
 /// The writer and loader of `__share_group_state`.
@@ -150,7 +153,7 @@ impl Persister {
                 }),
             ),
         };
-        let flush = self.append(key, &record, now)?;
+        let (flush, offset) = self.append(key, &record, now)?;
         let m = keys.entry(key.clone()).or_default();
         match &record {
             StateRecord::Snapshot(_, Some(s)) => {
@@ -158,6 +161,7 @@ impl Persister {
                     snapshot_epoch: s.snapshot_epoch,
                     updates: 0,
                     create_timestamp: now,
+                    snapshot_offset: offset,
                 }
             }
             _ => m.updates += 1,
@@ -188,13 +192,14 @@ impl Persister {
                 batches: Vec::new(),
             }),
         );
-        let flush = self.append(key, &record, now)?;
+        let (flush, offset) = self.append(key, &record, now)?;
         keys.insert(
             key.clone(),
             KeyMeta {
                 snapshot_epoch,
                 updates: 0,
                 create_timestamp: now,
+                snapshot_offset: offset,
             },
         );
         Ok(flush)
@@ -206,13 +211,52 @@ impl Persister {
         if keys.remove(key).is_none() {
             return Ok(None);
         }
-        self.append(key, &StateRecord::Snapshot(key.clone(), None), now)
+        Ok(self
+            .append(key, &StateRecord::Snapshot(key.clone(), None), now)?
+            .0)
     }
 
-    fn append(&self, key: &StateKey, record: &StateRecord, now: i64) -> Result<Flush> {
+    /// Appends one record; returns the flush the policy requires and the record's offset.
+    fn append(&self, key: &StateKey, record: &StateRecord, now: i64) -> Result<(Flush, i64)> {
         let partition = self.partition(key)?;
         let info = append_records(&partition, &[record.encode()], now, Producer::NONE)?;
-        Ok((info.needs_flush || self.flush_before_ack).then(|| (partition, info.last_offset + 1)))
+        let flush =
+            (info.needs_flush || self.flush_before_ack).then(|| (partition, info.last_offset + 1));
+        Ok((flush, info.base_offset))
+    }
+
+    /// Removes the records every key's later snapshot made redundant (Kafka's share coordinator
+    /// prunes `__share_group_state` every `share.coordinator.state.topic.prune.interval.ms`
+    /// with DeleteRecords): each partition's log start moves to the earliest last snapshot of
+    /// its keys, or to its end when it has none. Returns the partitions moved.
+    pub fn prune(&self) -> Vec<(i32, i64)> {
+        let Some(topic) = self.logs.topic(SHARE_GROUP_STATE_TOPIC_NAME) else {
+            return Vec::new();
+        };
+        let mut earliest: HashMap<i32, i64> = HashMap::new();
+        {
+            let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+            for (k, m) in keys.iter() {
+                let index = partition_for(&k.coordinator_key(), self.num_partitions);
+                let e = earliest.entry(index).or_insert(i64::MAX);
+                *e = (*e).min(m.snapshot_offset);
+            }
+        }
+        let mut moved = Vec::new();
+        for p in &topic.partitions {
+            let upto = earliest
+                .get(&p.index)
+                .copied()
+                .unwrap_or_else(|| p.high_watermark())
+                .min(p.high_watermark());
+            if upto > p.log_start_offset() {
+                match p.delete_records(upto) {
+                    Ok(start) => moved.push((p.index, start)),
+                    Err(e) => warn!(partition = %p.name(), "cannot prune __share_group_state: {e}"),
+                }
+            }
+        }
+        moved
     }
 
     /// The keys of `group` with written state.
@@ -268,8 +312,9 @@ fn replay_partition(
                     break;
                 };
                 let Some(key) = r.key else { continue };
+                let offset = h.base_offset() + r.offset_delta as i64;
                 match StateRecord::decode(key, r.value) {
-                    Ok(Some(rec)) => replay(rec, states, keys),
+                    Ok(Some(rec)) => replay(rec, offset, states, keys),
                     Ok(None) => {}
                     Err(e) => {
                         warn!(partition = %partition.name(), "skipping a malformed share state record: {e}")
@@ -287,6 +332,7 @@ fn replay_partition(
 /// Applies one record (Kafka's `ShareCoordinatorShard.replay`).
 fn replay(
     rec: StateRecord,
+    offset: i64,
     states: &mut HashMap<StateKey, Persisted>,
     keys: &mut HashMap<StateKey, KeyMeta>,
 ) {
@@ -302,6 +348,7 @@ fn replay(
                     snapshot_epoch: s.snapshot_epoch,
                     updates: 0,
                     create_timestamp: s.create_timestamp,
+                    snapshot_offset: offset,
                 },
             );
             states.insert(
@@ -350,5 +397,117 @@ fn state_topic_spec(settings: &Settings, partitions: i32) -> NewTopic {
         assignments: Vec::new(),
         configs,
         internal: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Overrides;
+    use crate::share::partition::RecordState;
+
+    fn open(dir: &std::path::Path) -> (Arc<LogManager>, Settings) {
+        let cli = Overrides {
+            data_dir: Some(dir.to_string_lossy().to_string()),
+            overrides: vec![
+                (
+                    "share.coordinator.state.topic.num.partitions".into(),
+                    "1".into(),
+                ),
+                (
+                    "share.coordinator.snapshot.update.records.per.snapshot".into(),
+                    "2".into(),
+                ),
+            ],
+            ..Default::default()
+        };
+        let settings = Settings::load(&cli).unwrap();
+        let logs = Arc::new(LogManager::open(Arc::new(settings.clone())).unwrap());
+        (logs, settings)
+    }
+
+    fn b(first: i64, last: i64, state: RecordState, dc: i16) -> StateBatch {
+        StateBatch {
+            first_offset: first,
+            last_offset: last,
+            state,
+            delivery_count: dc,
+        }
+    }
+
+    /// Snapshot, updates, a snapshot every two updates, pruning up to the last snapshot, and a
+    /// replay that rebuilds the same state from what is left.
+    #[tokio::test]
+    async fn updates_snapshots_prune_and_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StateKey {
+            group: "g".into(),
+            topic_id: uuid::Uuid::from_bytes([3; 16]),
+            partition: 0,
+        };
+        let full = vec![b(2, 3, RecordState::Available, 1)];
+        {
+            let (logs, settings) = open(dir.path());
+            let (p, loaded) = Persister::load(logs.clone(), &settings).unwrap();
+            assert!(loaded.is_empty());
+            // 0: snapshot; 1, 2: updates; 3: snapshot; 4: update.
+            p.write(
+                &key,
+                0,
+                0,
+                &[b(0, 1, RecordState::Acknowledged, 1)],
+                Vec::new,
+                1,
+            )
+            .unwrap();
+            p.write(
+                &key,
+                2,
+                0,
+                &[b(2, 3, RecordState::Available, 1)],
+                Vec::new,
+                2,
+            )
+            .unwrap();
+            p.write(
+                &key,
+                2,
+                0,
+                &[b(4, 4, RecordState::Archived, 5)],
+                Vec::new,
+                3,
+            )
+            .unwrap();
+            p.write(&key, 2, 0, &[], || full.clone(), 4).unwrap();
+            p.write(
+                &key,
+                2,
+                0,
+                &[b(5, 5, RecordState::Acknowledged, 1)],
+                Vec::new,
+                5,
+            )
+            .unwrap();
+            let t = logs.topic(SHARE_GROUP_STATE_TOPIC_NAME).unwrap();
+            assert_eq!(t.partitions[0].log_end_offset(), 5);
+            assert_eq!(p.prune(), vec![(0, 3)]);
+            assert_eq!(t.partitions[0].log_start_offset(), 3);
+            // Nothing more to prune until the next snapshot.
+            assert_eq!(p.prune(), vec![]);
+            logs.shutdown().unwrap();
+        }
+        let (logs, settings) = open(dir.path());
+        let (_p, loaded) = Persister::load(logs, &settings).unwrap();
+        assert_eq!(
+            loaded[&key],
+            Persisted {
+                start_offset: 2,
+                state_epoch: 0,
+                batches: vec![
+                    b(2, 3, RecordState::Available, 1),
+                    b(5, 5, RecordState::Acknowledged, 1)
+                ],
+            }
+        );
     }
 }
