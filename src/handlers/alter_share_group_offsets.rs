@@ -99,9 +99,7 @@ pub fn check_empty_share_group(
         return Err(Error::InvalidGroupId);
     }
     match ctx.broker.groups.share_group_status(group)? {
-        None => Err(Error::GroupIdNotFound(format!(
-            "Group {group} not found or is not a share group."
-        ))),
+        None => Err(Error::GroupIdNotFound(format!("Group {group} not found."))),
         Some(true) => Err(Error::NonEmptyGroup),
         Some(false) => Ok(()),
     }

@@ -35,14 +35,19 @@ pub async fn handle(
         let e = match topic {
             Err(e) => Some(e),
             Ok(topic) => {
-                r.topic_id = topic.id;
-                ctx.broker
+                let e = ctx
+                    .broker
                     .share
                     .delete_offsets(&group, &[topic.id])
                     .await
                     .into_iter()
                     .next()
-                    .flatten()
+                    .flatten();
+                // Kafka answers a topic without share state with the zero topic id.
+                if e.is_none() {
+                    r.topic_id = topic.id;
+                }
+                e
             }
         };
         if let Some(e) = e {

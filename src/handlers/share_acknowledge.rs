@@ -9,8 +9,8 @@ use kafka_protocol::messages::share_acknowledge_response::{
 use kafka_protocol::messages::{ShareAcknowledgeRequest, ShareAcknowledgeResponse};
 use uuid::Uuid;
 
-use super::share_fetch::{check_request, topic_allowed};
-use super::{sb, RequestContext};
+use super::share_fetch::{check_request, partition_message, topic_allowed};
+use super::RequestContext;
 use crate::error::Error;
 use crate::share::manager::{PartitionResult, RequestPartition};
 
@@ -73,7 +73,7 @@ pub async fn handle(
         if let Some(e) = p.error {
             pd = pd
                 .with_error_code(e.code())
-                .with_error_message(Some(sb(&e.message())));
+                .with_error_message(partition_message(&e));
         }
         by_topic.entry(p.topic_id).or_default().push(pd);
     }
@@ -89,8 +89,8 @@ pub async fn handle(
     )
 }
 
+/// A top-level error answer: the code only, as Kafka's `ShareAcknowledgeRequest.getErrorResponse`
+/// builds it (every top-level error of this RPC has a null message there).
 fn error(e: Error) -> ShareAcknowledgeResponse {
-    ShareAcknowledgeResponse::default()
-        .with_error_code(e.code())
-        .with_error_message(Some(sb(&e.message())))
+    ShareAcknowledgeResponse::default().with_error_code(e.code())
 }

@@ -129,10 +129,18 @@ pub fn topic_allowed(ctx: &RequestContext, topic_id: Uuid) -> Result<(), Error> 
     }
 }
 
+/// A partition's error message: none for an error made without one, as Kafka's
+/// `KafkaApis.validateAcknowledgementBatches` makes its INVALID_REQUEST answers
+/// (`ShareAcknowledgeResponse.partitionResponse(tp, error)`, a code only).
+pub fn partition_message(e: &Error) -> Option<kafka_protocol::protocol::StrBytes> {
+    let m = e.message();
+    (!m.is_empty()).then(|| sb(&m))
+}
+
+/// A top-level error answer: the code only, as Kafka's `ShareFetchRequest.getErrorResponse`
+/// builds it (every top-level error of this RPC has a null message there).
 fn error(e: Error) -> ShareFetchResponse {
-    ShareFetchResponse::default()
-        .with_error_code(e.code())
-        .with_error_message(Some(sb(&e.message())))
+    ShareFetchResponse::default().with_error_code(e.code())
 }
 
 fn response(r: FetchResult) -> ShareFetchResponse {
@@ -173,7 +181,7 @@ fn response(r: FetchResult) -> ShareFetchResponse {
         if let Some(e) = p.error {
             pd = pd
                 .with_error_code(e.code())
-                .with_error_message(Some(sb(&e.message())));
+                .with_error_message(partition_message(&e));
         }
         if let Some(e) = p.ack_error {
             pd = pd.with_acknowledge_error_code(e.code());

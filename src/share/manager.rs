@@ -392,9 +392,8 @@ impl ShareManager {
         }
         // Batches must ascend (Kafka's `validateAcknowledgementBatches`).
         if p.acks.windows(2).any(|w| w[1].0 < w[0].1) {
-            return Some(Error::InvalidRequest(
-                "Acknowledgement batches must be in ascending offset order.".into(),
-            ));
+            // Without a message, as `KafkaApis.validateAcknowledgementBatches` answers.
+            return Some(Error::InvalidRequest(String::new()));
         }
         let key = StateKey {
             group: group.to_string(),
@@ -932,7 +931,7 @@ impl ShareManager {
                         .into_iter()
                         .map(|p| {
                             let start = id.and_then(|id| known.get(&(id, p)).copied());
-                            (p, start.unwrap_or(-1), if start.is_some() { 0 } else { -1 })
+                            (p, start.unwrap_or(-1), 0)
                         })
                         .collect(),
                     name,

@@ -426,23 +426,18 @@ impl SharePartition {
         batches: &[(i64, i64, Vec<i8>)],
         limits: &Limits,
     ) -> Result<Vec<StateBatch>, Error> {
+        // The batch checks of Kafka's `KafkaApis.validateAcknowledgementBatches`, which answers
+        // INVALID_REQUEST with no message (an empty message here, left out of the answer).
         for (first, last, types) in batches {
             if first > last {
-                return Err(Error::InvalidRequest(format!(
-                    "Invalid acknowledgement batch: first offset {first} is after last offset {last}."
-                )));
+                return Err(Error::InvalidRequest(String::new()));
             }
             let n = (last - first + 1) as u64;
             if types.is_empty() || (types.len() != 1 && types.len() as u64 != n) {
-                return Err(Error::InvalidRequest(
-                    "The acknowledge types of a batch must be one type or one per offset."
-                        .to_string(),
-                ));
+                return Err(Error::InvalidRequest(String::new()));
             }
             if types.iter().any(|t| AcknowledgeType::from_id(*t).is_none()) {
-                return Err(Error::InvalidRequest(
-                    "Invalid acknowledge type.".to_string(),
-                ));
+                return Err(Error::InvalidRequest(String::new()));
             }
             // Kafka's `SharePartition.acknowledge`: a batch wholly before the start offset is
             // already acknowledged or archived and skipped; with nothing in flight any other
@@ -452,28 +447,37 @@ impl SharePartition {
                 continue;
             }
             if self.window.is_empty() {
-                return Err(Error::InvalidRecordState(format!(
-                    "The records {first}-{last} are not in flight."
-                )));
+                return Err(Error::InvalidRecordState(
+                    "Batch record not found. The request batch offsets are not found in the cache."
+                        .to_string(),
+                ));
             }
             if *first >= self.end_offset() {
-                return Err(Error::InvalidRequest(format!(
-                    "The first offset {first} in the request is past the acquired records (end offset {}).",
-                    self.end_offset() - 1
-                )));
+                // `SharePartition.acknowledge`'s wording.
+                return Err(Error::InvalidRequest(
+                    "Batch record not found. The first offset in request is past acquired records."
+                        .to_string(),
+                ));
             }
             if *last >= self.end_offset() {
-                return Err(Error::InvalidRequest(format!(
-                    "The last offset {last} in the request is past the acquired records (end offset {}).",
-                    self.end_offset() - 1
-                )));
+                return Err(Error::InvalidRequest(
+                    "Batch record not found. The last offset in request is past acquired records."
+                        .to_string(),
+                ));
             }
             for o in (*first).max(self.start)..=*last {
                 let s = &self.window[(o - self.start) as usize];
-                if s.state != RecordState::Acquired || s.owner.as_deref() != Some(member) {
-                    return Err(Error::InvalidRecordState(format!(
-                        "The record at offset {o} is not acquired by this member."
-                    )));
+                // `SharePartition.acknowledgePerOffsetBatchRecords`' wording (Klamm keeps a
+                // state per offset, as Kafka does once a batch is acknowledged in parts).
+                if s.state != RecordState::Acquired {
+                    return Err(Error::InvalidRecordState(
+                        "The batch cannot be acknowledged. The offset is not acquired.".to_string(),
+                    ));
+                }
+                if s.owner.as_deref() != Some(member) {
+                    return Err(Error::InvalidRecordState(
+                        "Member is not the owner of offset".to_string(),
+                    ));
                 }
             }
         }

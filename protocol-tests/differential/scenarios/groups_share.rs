@@ -26,7 +26,7 @@ use bytes::Bytes;
 use kafka_protocol::messages::*;
 use uuid::Uuid;
 
-use super::super::support::batches::{batch, rec};
+use super::super::support::batches::{batch, decode_records, rec};
 use super::super::support::groups::gid;
 use super::super::support::requests::{name, produce_request, s};
 use super::super::{Ctx, KAFKA, KLAMM, SIDES};
@@ -52,12 +52,13 @@ const M3: &str = "a2xhbW0tc2hhcmUtbS0wMw";
 const V1: i16 = 1;
 const V0: i16 = 0;
 
-/// `GroupConfig` `share.auto.offset.reset`: a share partition first fetched starts at the log
-/// start (`earliest`) rather than at its end (`latest`, the default).
+/// `ConfigResource.Type.GROUP`: the fetch scenarios set the group config
+/// `share.auto.offset.reset=earliest` on it, so a share partition first fetched starts at the log
+/// start rather than at its end (`latest`, the default).
 const GROUP: i8 = 32;
 
-/// A share-group member on both brokers: its epoch on each, and the group's epoch shift (the
-/// epoch at which the group's first member got its partitions, minus 1) on each.
+/// A share-group member on both brokers, with its epoch on each. (The group's epoch shift on
+/// each broker, the epoch at which its first member got partitions minus 1, is passed along.)
 struct Member {
     group: String,
     id: &'static str,
@@ -74,6 +75,61 @@ fn rebase(epoch: i32, shift: i32) -> i32 {
     }
 }
 
+/// Kafka error codes the scenarios expect.
+const NONE: i16 = 0;
+const UNKNOWN_SERVER_ERROR: i16 = -1;
+const UNKNOWN_MEMBER_ID: i16 = 25;
+const INVALID_REQUEST: i16 = 42;
+const INVALID_GROUP_ID: i16 = 24;
+const GROUP_ID_NOT_FOUND: i16 = 69;
+const NON_EMPTY_GROUP: i16 = 68;
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const FENCED_MEMBER_EPOCH: i16 = 110;
+const INVALID_RECORD_STATE: i16 = 121;
+const SHARE_SESSION_NOT_FOUND: i16 = 122;
+const INVALID_SHARE_SESSION_EPOCH: i16 = 123;
+
+/// Checks what the oracle answered, so that a step compares what it is meant to (two equal
+/// answers that both miss the point would pass the comparison); Klamm is held to the same by
+/// the comparison.
+fn expect<T: PartialEq + std::fmt::Debug>(ctx: &Ctx, step: &str, kafka: T, want: T) {
+    assert_eq!(
+        kafka, want,
+        "{}/{step}: Kafka's answer is not the one the step is about",
+        ctx.scenario
+    );
+}
+
+/// The partitions of a heartbeat answer's assignment, in order.
+fn partitions(r: &ShareGroupHeartbeatResponse) -> Vec<i32> {
+    let mut v: Vec<i32> = r
+        .assignment
+        .iter()
+        .flat_map(|a| {
+            a.topic_partitions
+                .iter()
+                .flat_map(|tp| tp.partitions.iter().copied())
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// `(first, last, delivery count)` of each acquired range of a ShareFetch answer.
+fn acquired(r: &ShareFetchResponse) -> Vec<(i64, i64, i16)> {
+    r.responses
+        .iter()
+        .flat_map(|t| t.partitions.iter())
+        .flat_map(|p| p.acquired_records.iter())
+        .map(|a| (a.first_offset, a.last_offset, a.delivery_count))
+        .collect()
+}
+
+/// The error code of the only partition of a ShareAcknowledge answer.
+fn ack_code(r: &ShareAcknowledgeResponse) -> i16 {
+    r.responses[0].partitions[0].error_code
+}
+
 fn hb(group: &str, member: &str, epoch: i32) -> ShareGroupHeartbeatRequest {
     ShareGroupHeartbeatRequest::default()
         .with_group_id(gid(group))
@@ -81,10 +137,32 @@ fn hb(group: &str, member: &str, epoch: i32) -> ShareGroupHeartbeatRequest {
         .with_member_epoch(epoch)
 }
 
+/// `text` with each epoch quoted in parentheses ("member epoch (8)") rebased, so that
+/// FENCED_MEMBER_EPOCH messages compare word for word.
+fn rebase_text(text: &str, shift: i32) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let close = rest.find(')').unwrap_or(0);
+        match rest[..close].parse::<i32>() {
+            Ok(e) if close > 0 => out.push_str(&rebase(e, shift).to_string()),
+            _ => out.push_str(&rest[..close]),
+        }
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Partitions in order (Kafka builds assignments from hash sets; no client depends on the
-/// order) and the epoch rebased.
+/// order) and the epochs rebased (the answer's and those its error message quotes).
 fn comparable_hb(mut r: ShareGroupHeartbeatResponse, shift: i32) -> ShareGroupHeartbeatResponse {
     r.member_epoch = rebase(r.member_epoch, shift);
+    if let Some(m) = r.error_message.as_ref() {
+        r.error_message = Some(s(&rebase_text(m, shift)));
+    }
     if let Some(a) = r.assignment.as_mut() {
         for tp in a.topic_partitions.iter_mut() {
             tp.partitions.sort_unstable();
@@ -179,12 +257,18 @@ impl Member {
     }
 
     /// Joins a group whose partitions are initialised already (compared in full).
-    fn join(&mut self, ctx: &mut Ctx, step: &str, shift: Each<i32>, topics: &[&str]) {
+    fn join(
+        &mut self,
+        ctx: &mut Ctx,
+        step: &str,
+        shift: Each<i32>,
+        topics: &[&str],
+    ) -> Each<ShareGroupHeartbeatResponse> {
         let sub: Vec<TopicName> = topics.iter().map(|t| name(t)).collect();
         self.epoch = [0, 0];
         self.heartbeat(ctx, step, shift, |r| {
             r.with_subscribed_topic_names(Some(sub.clone()))
-        });
+        })
     }
 }
 
@@ -259,8 +343,8 @@ fn generic_describes(ctx: &mut Ctx, step: &str, group: &str) {
 /// heartbeats; ShareGroupDescribe, ListGroups (the "share" type filter, state filters) and the
 /// classic and consumer describes of the group; a second member joins and the simple assignor
 /// hands out the partitions; a wrong epoch (FENCED_MEMBER_EPOCH), an unknown member
-/// (UNKNOWN_MEMBER_ID) and a member of another group; both leave (epoch -1), a heartbeat after
-/// leaving, and the group is Empty.
+/// (UNKNOWN_MEMBER_ID), an unknown group (GROUP_ID_NOT_FOUND), leaves of both; both leave
+/// (epoch -1), a heartbeat after leaving, and the group is Empty.
 fn heartbeat(ctx: &mut Ctx) {
     let t = "dg-sg-hb-topic";
     let g = "dg-sg-hb";
@@ -269,11 +353,18 @@ fn heartbeat(ctx: &mut Ctx) {
     share_describe(ctx, "describe-before", [0, 0], &[g]);
     let mut m1 = Member::new(g, M1);
     let shift = m1.join_first(ctx, "first-join", &[t]);
-    m1.heartbeat(ctx, "m1-steady", shift, |r| r);
+    let r = m1.heartbeat(ctx, "m1-steady", shift, |r| r);
+    expect(
+        ctx,
+        "m1-steady",
+        (r[KAFKA].error_code, r[KAFKA].assignment.is_none()),
+        (NONE, true),
+    );
     let sub = vec![name(t)];
-    m1.heartbeat(ctx, "m1-full", shift, |r| {
+    let r = m1.heartbeat(ctx, "m1-full", shift, |r| {
         r.with_subscribed_topic_names(Some(sub.clone()))
     });
+    expect(ctx, "m1-full", partitions(&r[KAFKA]), vec![0, 1]);
     share_describe(ctx, "describe-one", shift, &[g, "dg-sg-nobody"]);
     list(ctx, "list-share", "dg-sg-hb", &[], &["share"]);
     list(
@@ -288,29 +379,76 @@ fn heartbeat(ctx: &mut Ctx) {
     generic_describes(ctx, "one", g);
 
     let mut m2 = Member::new(g, M2);
-    m2.join(ctx, "m2-join", shift, &[t]);
-    m1.heartbeat(ctx, "m1-after-m2", shift, |r| r);
+    // Two members of two partitions: the simple assignor's hash step gives each member one
+    // partition, so each has at least one (m2 at once: the partitions are initialised).
+    let r2 = m2.join(ctx, "m2-join", shift, &[t]);
+    expect(ctx, "m2-join", partitions(&r2[KAFKA]).is_empty(), false);
+    let r1 = m1.heartbeat(ctx, "m1-after-m2", shift, |r| r);
+    expect(ctx, "m1-after-m2", r1[KAFKA].error_code, NONE);
     m2.heartbeat(ctx, "m2-steady", shift, |r| r);
     share_describe(ctx, "describe-two", shift, &[g]);
 
-    m1.heartbeat(ctx, "m1-fenced", shift, |r| {
+    let r = m1.heartbeat(ctx, "m1-fenced", shift, |r| {
         let e = r.member_epoch;
         r.with_member_epoch(e + 5)
     });
-    send_hb(ctx, "unknown-member", shift, |_| hb(g, M3, 3));
-    send_hb(ctx, "unknown-group", shift, |_| {
+    expect(ctx, "m1-fenced", r[KAFKA].error_code, FENCED_MEMBER_EPOCH);
+    let r = send_hb(ctx, "unknown-member", shift, |_| hb(g, M3, 3));
+    expect(
+        ctx,
+        "unknown-member",
+        r[KAFKA].error_code,
+        UNKNOWN_MEMBER_ID,
+    );
+    let r = send_hb(ctx, "unknown-group", shift, |_| {
         hb("dg-sg-hb-nosuch", M1, 1)
     });
-    send_hb(ctx, "unknown-group-leave", shift, |_| {
+    expect(
+        ctx,
+        "unknown-group",
+        r[KAFKA].error_code,
+        GROUP_ID_NOT_FOUND,
+    );
+    let r = send_hb(ctx, "unknown-group-leave", shift, |_| {
         hb("dg-sg-hb-nosuch", M1, -1)
     });
-    send_hb(ctx, "unknown-member-leave", shift, |_| hb(g, M3, -1));
+    expect(
+        ctx,
+        "unknown-group-leave",
+        r[KAFKA].error_code,
+        GROUP_ID_NOT_FOUND,
+    );
+    let r = send_hb(ctx, "unknown-member-leave", shift, |_| hb(g, M3, -1));
+    expect(
+        ctx,
+        "unknown-member-leave",
+        r[KAFKA].error_code,
+        UNKNOWN_MEMBER_ID,
+    );
 
-    m2.heartbeat(ctx, "m2-leave", shift, |r| r.with_member_epoch(-1));
-    m1.heartbeat(ctx, "m1-after-m2-left", shift, |r| r);
+    let r = m2.heartbeat(ctx, "m2-leave", shift, |r| r.with_member_epoch(-1));
+    expect(
+        ctx,
+        "m2-leave",
+        (r[KAFKA].error_code, r[KAFKA].member_epoch),
+        (NONE, -1),
+    );
+    let r = m1.heartbeat(ctx, "m1-after-m2-left", shift, |r| r);
+    expect(ctx, "m1-after-m2-left", r[KAFKA].error_code, NONE);
+    // A full heartbeat (subscription set) carries the assignment: the only member has both.
+    let r = m1.heartbeat(ctx, "m1-full-alone", shift, |r| {
+        r.with_subscribed_topic_names(Some(sub.clone()))
+    });
+    expect(ctx, "m1-full-alone", partitions(&r[KAFKA]), vec![0, 1]);
     share_describe(ctx, "describe-after-leave", shift, &[g]);
     m1.heartbeat(ctx, "m1-leave", shift, |r| r.with_member_epoch(-1));
-    send_hb(ctx, "m1-after-leave", shift, |i| hb(g, M1, m1.epoch[i]));
+    let r = send_hb(ctx, "m1-after-leave", shift, |i| hb(g, M1, m1.epoch[i]));
+    expect(
+        ctx,
+        "m1-after-leave",
+        r[KAFKA].error_code,
+        UNKNOWN_MEMBER_ID,
+    );
     share_describe(ctx, "describe-empty", shift, &[g]);
     list(ctx, "list-share-empty", "dg-sg-hb", &["Empty"], &["share"]);
     generic_describes(ctx, "empty", g);
@@ -327,24 +465,35 @@ fn invalid_heartbeats(ctx: &mut Ctx) {
     metadata(ctx, &[t]);
     let sub = Some(vec![name(t)]);
     let none = [0, 0];
-    send_hb(ctx, "empty-group-id", none, |_| {
-        hb("", M1, 0).with_subscribed_topic_names(sub.clone())
-    });
-    send_hb(ctx, "empty-member-id", none, |_| {
-        hb(g, "", 0).with_subscribed_topic_names(sub.clone())
-    });
-    send_hb(ctx, "join-without-topics", none, |_| hb(g, M1, 0));
-    send_hb(ctx, "join-empty-topics", none, |_| {
-        hb(g, M1, 0).with_subscribed_topic_names(Some(Vec::new()))
-    });
-    send_hb(ctx, "epoch-below-minus-one", none, |_| {
-        hb(g, M1, -2).with_subscribed_topic_names(sub.clone())
-    });
-    send_hb(ctx, "blank-rack", none, |_| {
-        hb(g, M1, 0)
-            .with_subscribed_topic_names(sub.clone())
-            .with_rack_id(Some(s(" ")))
-    });
+    let refused: [(&str, ShareGroupHeartbeatRequest); 6] = [
+        (
+            "empty-group-id",
+            hb("", M1, 0).with_subscribed_topic_names(sub.clone()),
+        ),
+        (
+            "empty-member-id",
+            hb(g, "", 0).with_subscribed_topic_names(sub.clone()),
+        ),
+        ("join-without-topics", hb(g, M1, 0)),
+        (
+            "join-empty-topics",
+            hb(g, M1, 0).with_subscribed_topic_names(Some(Vec::new())),
+        ),
+        (
+            "epoch-below-minus-one",
+            hb(g, M1, -2).with_subscribed_topic_names(sub.clone()),
+        ),
+        (
+            "blank-rack",
+            hb(g, M1, 0)
+                .with_subscribed_topic_names(sub.clone())
+                .with_rack_id(Some(s(" "))),
+        ),
+    ];
+    for (step, req) in refused {
+        let r = send_hb(ctx, step, none, |_| req.clone());
+        expect(ctx, step, r[KAFKA].error_code, INVALID_REQUEST);
+    }
     share_describe(ctx, "describe-empty-id", none, &["", g]);
 
     // A consumer group of the same id space: a share heartbeat for it is refused.
@@ -360,9 +509,15 @@ fn invalid_heartbeats(ctx: &mut Ctx) {
     for (i, r) in rs.iter().enumerate() {
         assert_eq!(r.error_code, 0, "consumer join on {}: {r:?}", SIDES[i]);
     }
-    send_hb(ctx, "consumer-group-id", none, |_| {
+    let r = send_hb(ctx, "consumer-group-id", none, |_| {
         hb(cg, M1, 0).with_subscribed_topic_names(sub.clone())
     });
+    expect(
+        ctx,
+        "consumer-group-id",
+        r[KAFKA].error_code,
+        GROUP_ID_NOT_FOUND,
+    );
     share_describe(ctx, "describe-consumer-group", none, &[cg]);
     ctx.send_each(&join.clone().with_member_epoch(-1), 1);
 }
@@ -496,12 +651,12 @@ fn fetch_each(
 /// share.auto.offset.reset=earliest the session opens and acquires the five records of one batch
 /// (delivery count 1, the batch byte for byte); a wrong session epoch
 /// (INVALID_SHARE_SESSION_EPOCH); ShareAcknowledge accepting two and releasing one record, then
-/// the cases it refuses: a record acknowledged already (INVALID_RECORD_STATE), first offset
-/// above last, a type count that does not match the range, an unknown type and offsets beyond
-/// what was fetched (INVALID_REQUEST); the released record comes back with delivery count 2; the
+/// the cases it refuses: the released record, no longer acquired (INVALID_RECORD_STATE), first
+/// offset above last, a type count that does not match the range, an unknown type and offsets beyond
+/// what was fetched, batches out of order (INVALID_REQUEST), and one it skips (a record below the
+/// start offset, accepted already: NONE); the released record comes back with delivery count 2; the
 /// rest is accepted on a ShareFetch (acknowledge_error_code) and the session closed (epoch -1),
-/// after which its epoch is unknown; DescribeShareGroupOffsets shows the start offset moved past
-/// the acknowledged records.
+/// after which its epoch is unknown; DescribeShareGroupOffsets shows the persisted start offset.
 fn fetch(ctx: &mut Ctx) {
     let tn = "dg-sg-fetch-topic";
     let g = "dg-sg-fetch";
@@ -513,65 +668,168 @@ fn fetch(ctx: &mut Ctx) {
     m.join_first(ctx, "first-join", &[tn]);
     let ids = t.ids;
 
-    fetch_each(ctx, "no-session", |i| {
-        share_fetch(g, M1, 3, Some(ids[i]), &[], 100)
-    });
-    fetch_each(ctx, "close-no-session", |_| {
-        share_fetch(g, M1, -1, None, &[], 100)
-    });
-    fetch_each(ctx, "open-with-acks", |i| {
-        share_fetch(g, M1, 0, Some(ids[i]), &[(0, 0, &[1])], 100)
-    });
-    fetch_each(ctx, "member-not-uuid", |i| {
-        share_fetch(g, "not a uuid!", 0, Some(ids[i]), &[], 100)
-    });
-    each(ctx, "ack-no-session", V1, |i| {
-        share_ack(g, M1, 1, ids[i], &[(0, 0, &[1])])
-    });
-    each(ctx, "ack-epoch-0", V1, |i| {
-        share_ack(g, M1, 0, ids[i], &[(0, 0, &[1])])
-    });
+    let refused: [(&str, i32, &str, bool, i16); 4] = [
+        ("no-session", 3, M1, false, SHARE_SESSION_NOT_FOUND),
+        ("close-no-session", -1, M1, false, SHARE_SESSION_NOT_FOUND),
+        ("open-with-acks", 0, M1, true, INVALID_REQUEST),
+        (
+            "member-not-uuid",
+            0,
+            "not a uuid!",
+            false,
+            UNKNOWN_SERVER_ERROR,
+        ),
+    ];
+    for (step, epoch, member, with_acks, code) in refused {
+        let acks: &[(i64, i64, &[i8])] = if with_acks { &[(0, 0, &[1])] } else { &[] };
+        let r = fetch_each(ctx, step, |i| {
+            share_fetch(g, member, epoch, Some(ids[i]), acks, 100)
+        });
+        expect(
+            ctx,
+            step,
+            (r[KAFKA].error_code, r[KAFKA].responses.len()),
+            (code, 0),
+        );
+    }
+    for (step, epoch, code) in [
+        ("ack-no-session", 1, SHARE_SESSION_NOT_FOUND),
+        ("ack-epoch-0", 0, INVALID_SHARE_SESSION_EPOCH),
+    ] {
+        let r = each(ctx, step, V1, |i| {
+            share_ack(g, M1, epoch, ids[i], &[(0, 0, &[1])])
+        });
+        expect(ctx, step, r[KAFKA].error_code, code);
+    }
 
-    let opened = fetch_each(ctx, "open", |i| {
+    let r = fetch_each(ctx, "open", |i| {
         share_fetch(g, M1, 0, Some(ids[i]), &[], 5000)
     });
-    for (i, r) in opened.iter().enumerate() {
-        assert_eq!(r.error_code, 0, "open on {}: {r:?}", SIDES[i]);
-    }
-    fetch_each(ctx, "wrong-epoch", |i| {
+    expect(ctx, "open", acquired(&r[KAFKA]), vec![(0, 4, 1)]);
+    let records = r[KAFKA].responses[0].partitions[0]
+        .records
+        .clone()
+        .unwrap_or_default();
+    let values: Vec<Option<Bytes>> = decode_records(&records)
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    let want: Vec<Option<Bytes>> = (0..5)
+        .map(|i| Some(Bytes::from(format!("sf-v{i}"))))
+        .collect();
+    expect(ctx, "open", values, want);
+    let r = fetch_each(ctx, "wrong-epoch", |i| {
         share_fetch(g, M1, 7, Some(ids[i]), &[], 100)
     });
+    expect(
+        ctx,
+        "wrong-epoch",
+        r[KAFKA].error_code,
+        INVALID_SHARE_SESSION_EPOCH,
+    );
+    // Every ShareAcknowledge with the session's epoch moves it on, whatever its partitions get.
     let mut epoch = 1;
-    let mut ack = |ctx: &mut Ctx, step: &str, acks: &[(i64, i64, &[i8])]| {
-        each(ctx, step, V1, |i| share_ack(g, M1, epoch, ids[i], acks));
+    let mut ack = |ctx: &mut Ctx, step: &str, acks: &[(i64, i64, &[i8])], code: i16| {
+        let r = each(ctx, step, V1, |i| share_ack(g, M1, epoch, ids[i], acks));
+        expect(
+            ctx,
+            step,
+            (r[KAFKA].error_code, ack_code(&r[KAFKA])),
+            (NONE, code),
+        );
         epoch += 1;
     };
-    ack(ctx, "accept-0-1-release-2", &[(0, 1, &[1]), (2, 2, &[2])]);
-    ack(ctx, "accept-again", &[(0, 0, &[1])]);
-    ack(ctx, "first-above-last", &[(4, 3, &[1])]);
-    ack(ctx, "type-count-mismatch", &[(3, 4, &[1, 1, 1])]);
-    ack(ctx, "unknown-type", &[(3, 3, &[9])]);
-    ack(ctx, "beyond-fetched", &[(50, 50, &[1])]);
-    ack(ctx, "descending-batches", &[(4, 4, &[1]), (3, 3, &[1])]);
-    fetch_each(ctx, "redelivery", |_| {
+    ack(
+        ctx,
+        "accept-0-1-release-2",
+        &[(0, 1, &[1]), (2, 2, &[2])],
+        NONE,
+    );
+    ack(
+        ctx,
+        "accept-released",
+        &[(2, 2, &[1])],
+        INVALID_RECORD_STATE,
+    );
+    ack(ctx, "accept-below-start", &[(0, 0, &[1])], NONE);
+    ack(ctx, "first-above-last", &[(4, 3, &[1])], INVALID_REQUEST);
+    ack(
+        ctx,
+        "type-count-mismatch",
+        &[(3, 4, &[1, 1, 1])],
+        INVALID_REQUEST,
+    );
+    ack(ctx, "unknown-type", &[(3, 3, &[9])], INVALID_REQUEST);
+    ack(ctx, "beyond-fetched", &[(50, 50, &[1])], INVALID_REQUEST);
+    ack(
+        ctx,
+        "descending-batches",
+        &[(4, 4, &[1]), (3, 3, &[1])],
+        INVALID_REQUEST,
+    );
+    let r = fetch_each(ctx, "redelivery", |_| {
         share_fetch(g, M1, epoch, None, &[], 5000)
     });
+    expect(ctx, "redelivery", acquired(&r[KAFKA]), vec![(2, 2, 2)]);
     epoch += 1;
-    fetch_each(ctx, "accept-rest-on-fetch", |i| {
+    let r = fetch_each(ctx, "accept-rest-on-fetch", |i| {
         share_fetch(g, M1, epoch, Some(ids[i]), &[(2, 4, &[1])], 200)
     });
+    let p = &r[KAFKA].responses[0].partitions[0];
+    expect(
+        ctx,
+        "accept-rest-on-fetch",
+        (
+            p.error_code,
+            p.acknowledge_error_code,
+            p.acquired_records.len(),
+        ),
+        (NONE, NONE, 0),
+    );
     epoch += 1;
-    fetch_each(ctx, "close", |_| share_fetch(g, M1, -1, None, &[], 100));
-    fetch_each(ctx, "after-close", |_| {
+    let r = fetch_each(ctx, "close", |_| share_fetch(g, M1, -1, None, &[], 100));
+    expect(ctx, "close", r[KAFKA].error_code, NONE);
+    let r = fetch_each(ctx, "after-close", |_| {
         share_fetch(g, M1, epoch, None, &[], 100)
     });
-    describe_offsets(ctx, "offsets-after-acks", g, Some(&[(tn, &[0])]));
+    expect(
+        ctx,
+        "after-close",
+        r[KAFKA].error_code,
+        SHARE_SESSION_NOT_FOUND,
+    );
+    // The persisted start offset: Kafka writes each acknowledgement's state with the start offset
+    // as it was, then advances the start offset in memory (SharePartition's
+    // maybeUpdateCachedStateAndOffsets after the write), so the store holds 2 (moved there by
+    // the first acknowledgement), not the 5 the last one reached.
+    let r = describe_offsets(ctx, "offsets-after-acks", g, Some(&[(tn, &[0])]));
+    expect(ctx, "offsets-after-acks", start_offsets(&r[KAFKA]), vec![2]);
     m.heartbeat(ctx, "leave", [0, 0], |r| r.with_member_epoch(-1));
 }
 
 /// DescribeShareGroupOffsets (v0) of one group, all its initialised partitions (`None`) or the
 /// named ones.
-fn describe_offsets(ctx: &mut Ctx, step: &str, group: &str, topics: Option<&[(&str, &[i32])]>) {
+/// The start offsets a DescribeShareGroupOffsets answer gives, in topic and partition order.
+fn start_offsets(r: &DescribeShareGroupOffsetsResponse) -> Vec<i64> {
+    let mut out = Vec::new();
+    for g in &r.groups {
+        let mut topics: Vec<_> = g.topics.iter().collect();
+        topics.sort_by_key(|t| t.topic_name.to_string());
+        for t in topics {
+            let mut ps: Vec<_> = t.partitions.iter().collect();
+            ps.sort_by_key(|p| p.partition_index);
+            out.extend(ps.iter().map(|p| p.start_offset));
+        }
+    }
+    out
+}
+
+fn describe_offsets(
+    ctx: &mut Ctx,
+    step: &str,
+    group: &str,
+    topics: Option<&[(&str, &[i32])]>,
+) -> Each<DescribeShareGroupOffsetsResponse> {
     let req = DescribeShareGroupOffsetsRequest::default().with_groups(vec![
         describe_share_group_offsets_request::DescribeShareGroupOffsetsRequestGroup::default()
             .with_group_id(gid(group))
@@ -585,10 +843,15 @@ fn describe_offsets(ctx: &mut Ctx, step: &str, group: &str, topics: Option<&[(&s
                     .collect()
             })),
     ]);
-    ctx.send(step, &req, V0);
+    ctx.send(step, &req, V0)
 }
 
-fn delete_offsets(ctx: &mut Ctx, step: &str, group: &str, topics: &[&str]) {
+fn delete_offsets(
+    ctx: &mut Ctx,
+    step: &str,
+    group: &str,
+    topics: &[&str],
+) -> Each<DeleteShareGroupOffsetsResponse> {
     let req = DeleteShareGroupOffsetsRequest::default()
         .with_group_id(gid(group))
         .with_topics(
@@ -600,7 +863,7 @@ fn delete_offsets(ctx: &mut Ctx, step: &str, group: &str, topics: &[&str]) {
                 })
                 .collect(),
         );
-    ctx.send(step, &req, V0);
+    ctx.send(step, &req, V0)
 }
 
 fn alter_offsets(ctx: &mut Ctx, step: &str, group: &str, topic: &str, start: i64) {
@@ -649,24 +912,82 @@ fn offsets(ctx: &mut Ctx) {
         share_ack(g, M1, -1, ids[i], &[(0, 2, &[1])])
     });
 
-    describe_offsets(ctx, "describe-all", g, None);
-    describe_offsets(
+    // The persisted start offset is still 0: the one acknowledgement was written with the start
+    // offset before it advanced (see `fetch`).
+    let r = describe_offsets(ctx, "describe-all", g, None);
+    expect(ctx, "describe-all", start_offsets(&r[KAFKA]), vec![0]);
+    let r = describe_offsets(
         ctx,
         "describe-named",
         g,
         Some(&[(tn, &[0, 1]), ("dg-sg-no-such-topic", &[0])]),
     );
-    describe_offsets(ctx, "describe-unknown-group", "dg-sg-offsets-nosuch", None);
-    delete_offsets(ctx, "delete-non-empty", g, &[tn]);
+    // In topic-name order: the unknown topic's partition, then partitions 0 and 1 of tn.
+    expect(
+        ctx,
+        "describe-named",
+        start_offsets(&r[KAFKA]),
+        vec![-1, 0, -1],
+    );
+    let r = describe_offsets(ctx, "describe-unknown-group", "dg-sg-offsets-nosuch", None);
+    expect(
+        ctx,
+        "describe-unknown-group",
+        r[KAFKA].groups[0].error_code,
+        NONE,
+    );
+    let r = delete_offsets(ctx, "delete-non-empty", g, &[tn]);
+    expect(
+        ctx,
+        "delete-non-empty",
+        r[KAFKA].error_code,
+        NON_EMPTY_GROUP,
+    );
     alter_offsets(ctx, "alter-non-empty", g, tn, 1);
     m.heartbeat(ctx, "leave", [0, 0], |r| r.with_member_epoch(-1));
 
     alter_offsets(ctx, "alter-empty", g, tn, 1);
     describe_offsets(ctx, "describe-after-alter", g, None);
-    delete_offsets(ctx, "delete-never-read", g, &[other]);
-    delete_offsets(ctx, "delete-empty-group-id", "", &[tn]);
-    delete_offsets(ctx, "delete-unknown-group", "dg-sg-offsets-nosuch", &[tn]);
-    delete_offsets(ctx, "delete", g, &[tn]);
-    describe_offsets(ctx, "describe-after-delete", g, None);
-    describe_offsets(ctx, "describe-named-after-delete", g, Some(&[(tn, &[0])]));
+    let r = delete_offsets(ctx, "delete-never-read", g, &[other]);
+    expect(
+        ctx,
+        "delete-never-read",
+        (r[KAFKA].error_code, r[KAFKA].responses[0].error_code),
+        (NONE, UNKNOWN_TOPIC_OR_PARTITION),
+    );
+    let r = delete_offsets(ctx, "delete-empty-group-id", "", &[tn]);
+    expect(
+        ctx,
+        "delete-empty-group-id",
+        r[KAFKA].error_code,
+        INVALID_GROUP_ID,
+    );
+    let r = delete_offsets(ctx, "delete-unknown-group", "dg-sg-offsets-nosuch", &[tn]);
+    expect(
+        ctx,
+        "delete-unknown-group",
+        r[KAFKA].error_code,
+        GROUP_ID_NOT_FOUND,
+    );
+    let r = delete_offsets(ctx, "delete", g, &[tn]);
+    expect(
+        ctx,
+        "delete",
+        (r[KAFKA].error_code, r[KAFKA].responses[0].error_code),
+        (NONE, NONE),
+    );
+    let r = describe_offsets(ctx, "describe-after-delete", g, None);
+    expect(
+        ctx,
+        "describe-after-delete",
+        start_offsets(&r[KAFKA]),
+        Vec::<i64>::new(),
+    );
+    let r = describe_offsets(ctx, "describe-named-after-delete", g, Some(&[(tn, &[0])]));
+    expect(
+        ctx,
+        "describe-named-after-delete",
+        start_offsets(&r[KAFKA]),
+        vec![-1],
+    );
 }

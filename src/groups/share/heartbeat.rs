@@ -54,11 +54,9 @@ pub fn validate(req: &ShareHeartbeatRequest) -> Result<(), Error> {
     if req.rack_id.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return bad("RackId can't be empty.");
     }
+    // `GroupCoordinatorService.shareGroupHeartbeat`'s wording.
     if req.member_epoch < LEAVE_GROUP_MEMBER_EPOCH {
-        return bad(&format!(
-            "MemberEpoch is {}, but must be greater than or equal to -1.",
-            req.member_epoch
-        ));
+        return bad("MemberEpoch is invalid.");
     }
     if req.member_epoch == 0
         && req
@@ -145,7 +143,12 @@ impl ShardState {
                 self.groups
                     .insert(gid.clone(), Group::Share(ShareGroup::new(&gid)));
             }
-            None => return Err(Error::GroupIdNotFound(format!("Group {gid} not found."))),
+            // Kafka's `getOrMaybeCreateShareGroup` words it "Share group ... not found.".
+            None => {
+                return Err(Error::GroupIdNotFound(format!(
+                    "Share group {gid} not found."
+                )))
+            }
             Some(Group::Share(_)) => {}
             Some(_) => return Err(not_share(&gid)),
         }
@@ -159,13 +162,18 @@ impl ShardState {
         }
         let mut member = match existing {
             Some(m) => {
-                if req.member_epoch > m.member_epoch
-                    || (req.member_epoch < m.member_epoch
-                        && req.member_epoch != m.previous_member_epoch)
+                // Kafka's `throwIfShareGroupMemberEpochIsInvalid`, with its two messages.
+                if req.member_epoch > m.member_epoch {
+                    return Err(Error::FencedMemberEpoch(format!(
+                        "The share group member has a greater member epoch ({}) than the one known by the group coordinator ({}). The member must abandon all its partitions and rejoin.",
+                        req.member_epoch, m.member_epoch
+                    )));
+                }
+                if req.member_epoch < m.member_epoch && req.member_epoch != m.previous_member_epoch
                 {
                     return Err(Error::FencedMemberEpoch(format!(
-                        "The share group member has a member epoch ({}) different from the one known by the group coordinator ({}). The member must abandon all its partitions and rejoin.",
-                        req.member_epoch, m.member_epoch
+                        "The share group member has a smaller member epoch ({}) than the one known by the group coordinator ({}), and it does not match the previous member epoch ({}). The member must abandon all its partitions and rejoin.",
+                        req.member_epoch, m.member_epoch, m.previous_member_epoch
                     )));
                 }
                 m
@@ -308,9 +316,12 @@ impl ShardState {
         }
         group.target.remove(member);
         group.group_epoch += 1;
-        // The others' target assignment is computed again at the new epoch (they take it at
-        // their next heartbeat), as Kafka's leave does.
-        recompute_target(group, &image);
+        // Kafka's `shareGroupFenceMember` bumps the group epoch with the subscription metadata
+        // recomputed without the member, but leaves the target assignment (and its epoch) as it
+        // is: the remaining members' next heartbeat computes it at the new epoch, and a group
+        // whose last member left keeps the assignment epoch of its last assignment
+        // (ShareGroupDescribe shows it).
+        group.subscribed = subscribed_partitions(group, &image);
         let records = vec![
             ShareRecord::CurrentMemberAssignment {
                 group: gid.to_string(),
