@@ -183,7 +183,7 @@ fn named(v: &[(&str, i16, i16)]) -> Vec<(String, i16, i16)> {
 /// KIP-584 features as a fresh Kafka 4.1 cluster sends them (`BrokerFeatures` ranges,
 /// `Feature.defaultLevel(LATEST_PRODUCTION)` levels), minus what Klamm does not implement:
 /// transaction.version stops at 1 (no KIP-890 part 2, which the Java producer would take with 2),
-/// share.version is 0 (not listed). v3 leaves out ranges that start at 0 (KAFKA-17011); the epoch
+/// share.version 0-1 is finalized at 1 (share groups are on by default). v3 leaves out ranges that start at 0 (KAFKA-17011); the epoch
 /// is positive (the Java client ignores finalized features at epoch -1) and the same on every
 /// connection of one broker run.
 #[test]
@@ -200,6 +200,7 @@ fn features_are_kafka_4_1s_without_transactions_v2() {
             ("transaction.version", 0, 1),
             ("group.version", 0, 1),
             ("eligible.leader.replicas.version", 0, 1),
+            ("share.version", 0, 1),
         ])
     );
     assert_eq!(
@@ -210,6 +211,7 @@ fn features_are_kafka_4_1s_without_transactions_v2() {
             ("transaction.version", 1, 1),
             ("group.version", 1, 1),
             ("eligible.leader.replicas.version", 1, 1),
+            ("share.version", 1, 1),
         ])
     );
     assert!(
@@ -231,4 +233,15 @@ fn features_are_kafka_4_1s_without_transactions_v2() {
     assert!(fin
         .iter()
         .any(|(n, l, _)| n == "transaction.version" && *l == 1));
+
+    // Without share groups (group.share.enable=false) share.version is not finalized and the
+    // share APIs are not advertised.
+    let off = Broker::with_overrides(&[("group.share.enable", "false")]);
+    let resp = off.client().send(&request(4), 4);
+    let (_, fin) = features(&resp);
+    assert!(!fin.iter().any(|(n, _, _)| n == "share.version"), "{fin:?}");
+    assert!(!resp
+        .api_keys
+        .iter()
+        .any(|k| (76..=79).contains(&k.api_key) || (90..=92).contains(&k.api_key)));
 }

@@ -69,6 +69,9 @@ fn expected(set: &[(&str, &str)]) -> BTreeMap<String, (String, i8)> {
         ("share.record.lock.duration.ms", "30000"),
         ("share.auto.offset.reset", "latest"),
         ("share.isolation.level", "read_uncommitted"),
+        // Beyond Kafka 4.1: the share-group dead-letter topic (after KIP-1191).
+        ("errors.deadletterqueue.topic.name", ""),
+        ("errors.deadletterqueue.copy.record.enable", "true"),
         ("streams.session.timeout.ms", "45000"),
         ("streams.heartbeat.interval.ms", "5000"),
         ("streams.num.standby.replicas", "0"),
@@ -146,12 +149,13 @@ fn group_configs_describe_alter_validate_and_persist() {
             );
             assert!(!e.read_only && !e.is_sensitive);
             if v >= 3 {
-                let t = if ["share.auto.offset.reset", "share.isolation.level"]
-                    .contains(&e.name.as_str())
-                {
-                    STRING
-                } else {
-                    INT
+                let t = match e.name.as_str() {
+                    "share.auto.offset.reset"
+                    | "share.isolation.level"
+                    | "errors.deadletterqueue.topic.name" => STRING,
+                    // ConfigResource BOOLEAN type id (DescribeConfigs v3+).
+                    "errors.deadletterqueue.copy.record.enable" => 1,
+                    _ => INT,
                 };
                 assert_eq!(e.config_type, t, "v{v}: {}", e.name.as_str());
                 assert!(e.documentation.is_some());

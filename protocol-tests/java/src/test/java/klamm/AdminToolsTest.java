@@ -220,6 +220,7 @@ class AdminToolsTest {
                         new String[] {"group.version", "0", "1", "1"},
                         new String[] {"kraft.version", "0", "1", "1"},
                         new String[] {"metadata.version", "3.3-IV3", "4.1-IV1", "4.1-IV1"},
+                        new String[] {"share.version", "0", "1", "1"},
                         new String[] {"transaction.version", "0", "1", "1"})
                 .map(f -> String.format("Feature: %-40s  SupportedMinVersion: %-15s  SupportedMaxVersion: %-15s  "
                         + "FinalizedVersionLevel: %-15s  Epoch: %s%n", f[0], f[1], f[2], f[3], epoch))

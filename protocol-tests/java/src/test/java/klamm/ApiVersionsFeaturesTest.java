@@ -57,13 +57,16 @@ class ApiVersionsFeaturesTest {
                     "kraft.version", "0-1",
                     "transaction.version", "0-1",
                     "group.version", "0-1",
-                    "eligible.leader.replicas.version", "0-1"), supported(fm));
+                    "eligible.leader.replicas.version", "0-1",
+                    "share.version", "0-1"), supported(fm));
             assertEquals(Map.of(
                     "metadata.version", "27-27",
                     "kraft.version", "1-1",
                     "transaction.version", "1-1",
                     "group.version", "1-1",
-                    "eligible.leader.replicas.version", "1-1"), finalized(fm));
+                    "eligible.leader.replicas.version", "1-1",
+                    // Share groups (KIP-932) are on by default in Klamm (group.share.enable).
+                    "share.version", "1-1"), finalized(fm));
             assertTrue(fm.finalizedFeaturesEpoch().isPresent(), "epoch present");
             long epoch = fm.finalizedFeaturesEpoch().get();
             assertTrue(epoch > 0, "epoch " + epoch);

@@ -58,6 +58,9 @@ class GroupConfigsToolTest {
         // streams defaults, each with its default as its one synonym (as Kafka lists them).
         assertEquals("All configs for group gc are:\n" + set
                         + unset("consumer.session.timeout.ms", "45000")
+                        // Beyond Kafka 4.1: the share-group dead-letter configs (after KIP-1191).
+                        + unset("errors.deadletterqueue.copy.record.enable", "true")
+                        + unset("errors.deadletterqueue.topic.name", "")
                         + unset("share.auto.offset.reset", "latest")
                         + unset("share.heartbeat.interval.ms", "5000")
                         + unset("share.isolation.level", "read_uncommitted")

@@ -99,7 +99,7 @@ class Clients39Test {
         Map<String, String> fin = new TreeMap<>();
         fm.finalizedFeatures().forEach((k, v) -> fin.put(k, v.minVersionLevel() + "-" + v.maxVersionLevel()));
         assertEquals(Map.of("metadata.version", "27-27", "kraft.version", "1-1", "transaction.version", "1-1",
-                "group.version", "1-1", "eligible.leader.replicas.version", "1-1"), fin);
+                "group.version", "1-1", "eligible.leader.replicas.version", "1-1", "share.version", "1-1"), fin);
         assertEquals(7, fm.supportedFeatures().get("metadata.version").minVersion());
         assertEquals(27, fm.supportedFeatures().get("metadata.version").maxVersion());
         assertTrue(fm.finalizedFeaturesEpoch().orElse(-1L) > 0);
