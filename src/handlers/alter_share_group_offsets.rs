@@ -24,15 +24,7 @@ pub async fn handle(
     }
     let mut topics = Vec::new();
     for t in req.topics {
-        let name = t.topic_name.to_string();
-        let topic = if authz::topic(ctx, AclOperation::Read, &name) {
-            ctx.broker
-                .logs
-                .topic(&name)
-                .ok_or(Error::UnknownTopicOrPartition)
-        } else {
-            Err(Error::topic_denied())
-        };
+        let topic = readable_topic(ctx, t.topic_name.as_str());
         let mut resp = AlterShareGroupOffsetsResponseTopic::default().with_topic_name(t.topic_name);
         let mut partitions = Vec::new();
         match topic {
@@ -78,6 +70,21 @@ fn part(index: i32, e: Option<Error>) -> AlterShareGroupOffsetsResponsePartition
             .with_error_message(Some(sb(&e.message()))),
         None => p,
     }
+}
+
+/// A topic the share-group offset APIs name: READ on it (TOPIC_AUTHORIZATION_FAILED, checked
+/// first so an unauthorized client learns nothing), and it must exist.
+pub fn readable_topic(
+    ctx: &RequestContext,
+    name: &str,
+) -> Result<std::sync::Arc<crate::log::Topic>, Error> {
+    if !authz::topic(ctx, AclOperation::Read, name) {
+        return Err(Error::topic_denied());
+    }
+    ctx.broker
+        .logs
+        .topic(name)
+        .ok_or(Error::UnknownTopicOrPartition)
 }
 
 /// What AlterShareGroupOffsets and DeleteShareGroupOffsets check first: share groups enabled,

@@ -5,10 +5,9 @@
 use kafka_protocol::messages::delete_share_group_offsets_response::DeleteShareGroupOffsetsResponseTopic;
 use kafka_protocol::messages::{DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse};
 
-use super::alter_share_group_offsets::check_empty_share_group;
-use super::authz::{self, AclOperation};
+use super::alter_share_group_offsets::{check_empty_share_group, readable_topic};
+use super::authz::AclOperation;
 use super::{sb, RequestContext};
-use crate::error::Error;
 
 pub async fn handle(
     ctx: &RequestContext,
@@ -22,15 +21,7 @@ pub async fn handle(
     }
     let mut out = Vec::new();
     for t in req.topics {
-        let name = t.topic_name.to_string();
-        let topic = if authz::topic(ctx, AclOperation::Read, &name) {
-            ctx.broker
-                .logs
-                .topic(&name)
-                .ok_or(Error::UnknownTopicOrPartition)
-        } else {
-            Err(Error::topic_denied())
-        };
+        let topic = readable_topic(ctx, t.topic_name.as_str());
         let mut r = DeleteShareGroupOffsetsResponseTopic::default().with_topic_name(t.topic_name);
         let e = match topic {
             Err(e) => Some(e),

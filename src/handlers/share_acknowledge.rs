@@ -9,10 +9,9 @@ use kafka_protocol::messages::share_acknowledge_response::{
 use kafka_protocol::messages::{ShareAcknowledgeRequest, ShareAcknowledgeResponse};
 use uuid::Uuid;
 
-use super::share_fetch::{check_request, partition_message, topic_allowed};
+use super::share_fetch::{check_request, partition_message, resolve_partitions};
 use super::RequestContext;
 use crate::error::Error;
-use crate::share::manager::{PartitionResult, RequestPartition};
 
 pub async fn handle(
     ctx: &RequestContext,
@@ -31,30 +30,20 @@ pub async fn handle(
     if let Some(e) = check_request(ctx, &group_id, &member_id) {
         return error(e);
     }
-    let mut denied = Vec::new();
-    let mut partitions = Vec::new();
-    for t in req.topics {
-        let allowed = topic_allowed(ctx, t.topic_id);
-        for p in t.partitions {
-            match &allowed {
-                Err(e) => denied.push(PartitionResult {
-                    topic_id: t.topic_id,
-                    partition: p.partition_index,
-                    error: Some(e.clone()),
-                    ..Default::default()
-                }),
-                Ok(()) => partitions.push(RequestPartition {
-                    topic_id: t.topic_id,
-                    partition: p.partition_index,
-                    acks: p
-                        .acknowledgement_batches
-                        .into_iter()
-                        .map(|b| (b.first_offset, b.last_offset, b.acknowledge_types))
+    let (partitions, denied) = resolve_partitions(
+        ctx,
+        req.topics.into_iter().map(|t| {
+            let parts = t.partitions.into_iter().map(|p| {
+                let acks = p.acknowledgement_batches.into_iter();
+                (
+                    p.partition_index,
+                    acks.map(|b| (b.first_offset, b.last_offset, b.acknowledge_types))
                         .collect(),
-                }),
-            }
-        }
-    }
+                )
+            });
+            (t.topic_id, parts.collect())
+        }),
+    );
     let result = ctx
         .broker
         .share

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::authz::{self, AclOperation};
 use super::{sb, RequestContext};
 use crate::error::Error;
-use crate::share::manager::{FetchParams, FetchResult, PartitionResult, RequestPartition};
+use crate::share::manager::{
+    AckBatch, FetchParams, FetchResult, PartitionResult, RequestPartition,
+};
 
 pub async fn handle(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchResponse {
     let group_id = req
@@ -30,30 +32,20 @@ pub async fn handle(ctx: &RequestContext, req: ShareFetchRequest) -> ShareFetchR
     if let Some(e) = check_request(ctx, &group_id, &member_id) {
         return error(e);
     }
-    let mut denied = Vec::new();
-    let mut partitions = Vec::new();
-    for t in req.topics {
-        let allowed = topic_allowed(ctx, t.topic_id);
-        for p in t.partitions {
-            match &allowed {
-                Err(e) => denied.push(PartitionResult {
-                    topic_id: t.topic_id,
-                    partition: p.partition_index,
-                    error: Some(e.clone()),
-                    ..Default::default()
-                }),
-                Ok(()) => partitions.push(RequestPartition {
-                    topic_id: t.topic_id,
-                    partition: p.partition_index,
-                    acks: p
-                        .acknowledgement_batches
-                        .into_iter()
-                        .map(|b| (b.first_offset, b.last_offset, b.acknowledge_types))
+    let (partitions, denied) = resolve_partitions(
+        ctx,
+        req.topics.into_iter().map(|t| {
+            let parts = t.partitions.into_iter().map(|p| {
+                let acks = p.acknowledgement_batches.into_iter();
+                (
+                    p.partition_index,
+                    acks.map(|b| (b.first_offset, b.last_offset, b.acknowledge_types))
                         .collect(),
-                }),
-            }
-        }
-    }
+                )
+            });
+            (t.topic_id, parts.collect())
+        }),
+    );
     let forgotten = req
         .forgotten_topics_data
         .iter()
@@ -113,6 +105,36 @@ fn is_member_uuid(member_id: &str) -> bool {
         || base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(member_id.trim())
             .is_ok_and(|b| b.len() == 16)
+}
+
+/// The partitions a ShareFetch or ShareAcknowledge names, with their acknowledgements: those
+/// whose topic the client may READ, and error answers for the others (UNKNOWN_TOPIC_ID,
+/// TOPIC_AUTHORIZATION_FAILED).
+pub fn resolve_partitions(
+    ctx: &RequestContext,
+    topics: impl Iterator<Item = (Uuid, Vec<(i32, Vec<AckBatch>)>)>,
+) -> (Vec<RequestPartition>, Vec<PartitionResult>) {
+    let mut partitions = Vec::new();
+    let mut denied = Vec::new();
+    for (topic_id, parts) in topics {
+        let allowed = topic_allowed(ctx, topic_id);
+        for (partition, acks) in parts {
+            match &allowed {
+                Err(e) => denied.push(PartitionResult {
+                    topic_id,
+                    partition,
+                    error: Some(e.clone()),
+                    ..Default::default()
+                }),
+                Ok(()) => partitions.push(RequestPartition {
+                    topic_id,
+                    partition,
+                    acks,
+                }),
+            }
+        }
+    }
+    (partitions, denied)
 }
 
 /// READ on the topic behind `topic_id` (UNKNOWN_TOPIC_ID when there is none).

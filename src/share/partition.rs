@@ -432,7 +432,8 @@ impl SharePartition {
             if first > last {
                 return Err(Error::InvalidRequest(String::new()));
             }
-            let n = (last - first + 1) as u64;
+            // i128: a client's offsets must not overflow the count.
+            let n = (*last as i128 - *first as i128 + 1) as u64;
             if types.is_empty() || (types.len() != 1 && types.len() as u64 != n) {
                 return Err(Error::InvalidRequest(String::new()));
             }

@@ -41,7 +41,6 @@ struct KeyMeta {
     snapshot_epoch: i32,
     /// Updates written since the last snapshot.
     updates: u32,
-    create_timestamp: i64,
     /// Offset of the key's last snapshot in its partition of `__share_group_state`: every
     /// record of the key before it is redundant.
     snapshot_offset: i64,
@@ -160,7 +159,6 @@ impl Persister {
                 *m = KeyMeta {
                     snapshot_epoch: s.snapshot_epoch,
                     updates: 0,
-                    create_timestamp: now,
                     snapshot_offset: offset,
                 }
             }
@@ -198,7 +196,6 @@ impl Persister {
             KeyMeta {
                 snapshot_epoch,
                 updates: 0,
-                create_timestamp: now,
                 snapshot_offset: offset,
             },
         );
@@ -263,12 +260,6 @@ impl Persister {
     pub fn keys_of_group(&self, group: &str) -> Vec<StateKey> {
         let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         keys.keys().filter(|k| k.group == group).cloned().collect()
-    }
-
-    /// When the key's state was first snapshotted (diagnostics).
-    pub fn created_at(&self, key: &StateKey) -> Option<i64> {
-        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        keys.get(key).map(|m| m.create_timestamp)
     }
 }
 
@@ -347,7 +338,6 @@ fn replay(
                 KeyMeta {
                     snapshot_epoch: s.snapshot_epoch,
                     updates: 0,
-                    create_timestamp: s.create_timestamp,
                     snapshot_offset: offset,
                 },
             );
