@@ -6,8 +6,8 @@
 //! threads), memory is `VmRSS` (now) and `VmHWM` (peak).
 
 use std::fs::{self, File};
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::SocketAddr;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -209,17 +209,17 @@ pub fn resolve_bin(bin: &Path) -> Result<PathBuf> {
 
 /// A broker process started by the benchmark, with its scratch directory.
 #[derive(Debug)]
-struct Managed {
-    child: Child,
-    log_path: PathBuf,
+pub(crate) struct Managed {
+    pub(crate) child: Child,
+    pub(crate) log_path: PathBuf,
     /// Holds the data directory (and by default the log) until the broker is gone.
-    dir: Option<TempDir>,
+    pub(crate) dir: Option<TempDir>,
 }
 
 impl Managed {
     /// Sends SIGTERM, waits for a clean exit and kills the broker if it does
     /// not come. Idempotent.
-    fn stop(&mut self) -> Result<Option<ExitStatus>> {
+    pub(crate) fn stop(&mut self) -> Result<Option<ExitStatus>> {
         if let Some(status) = self.child.try_wait()? {
             return Ok(Some(status));
         }
@@ -254,6 +254,8 @@ pub struct Target {
     bootstrap: String,
     probe: Option<ProcessProbe>,
     idle_rss_bytes: Option<u64>,
+    /// From spawning the process until its listener answered `ApiVersions`.
+    startup: Option<Duration>,
     managed: Option<Managed>,
 }
 
@@ -267,6 +269,7 @@ impl Target {
             bootstrap: bootstrap.to_owned(),
             probe,
             idle_rss_bytes,
+            startup: None,
             managed: None,
         })
     }
@@ -311,6 +314,7 @@ impl Target {
             .arg(format!("group.consumer.heartbeat.interval.ms={hb}"));
         let listener = opts.security.listener();
         let listener_marker = format!("klamm listener {listener} (");
+        let spawned = Instant::now();
         let mut child = command
             .args(opts.security.broker_args())
             .args(&opts.args)
@@ -372,18 +376,34 @@ impl Target {
                 );
             }
         };
-        addr.parse::<SocketAddr>()
+        let sock = addr
+            .parse::<SocketAddr>()
             .with_context(|| format!("broker announced an unparsable address {addr:?}"))?;
+        if opts.security == Security::Plaintext {
+            wait_api_versions(&mut managed, sock, spawned + STARTUP_TIMEOUT)?;
+        }
+        Self::started(managed, addr, spawned.elapsed())
+    }
 
+    /// A broker this program spawned, answering on `bootstrap` after `startup`: takes
+    /// its idle RSS after [`IDLE_SETTLE`].
+    pub(crate) fn started(managed: Managed, bootstrap: String, startup: Duration) -> Result<Self> {
         let probe = ProcessProbe::new(managed.child.id())?;
         thread::sleep(IDLE_SETTLE);
         let idle_rss_bytes = Some(probe.rss_bytes()?);
         Ok(Self {
-            bootstrap: addr,
+            bootstrap,
             probe: Some(probe),
             idle_rss_bytes,
+            startup: Some(startup),
             managed: Some(managed),
         })
+    }
+
+    /// Time from spawning the broker until its listener answered an `ApiVersions` request
+    /// (`None` for an external broker, or a non-plaintext listener).
+    pub fn startup(&self) -> Option<Duration> {
+        self.startup
     }
 
     /// The `bootstrap.servers` value for clients.
@@ -431,7 +451,8 @@ impl Target {
     pub fn shutdown(mut self) -> Result<()> {
         if let Some(mut m) = self.managed.take() {
             match m.stop()? {
-                Some(status) if !status.success() => {
+                // A JVM (Kafka) exits with 128 + SIGTERM on a clean shutdown.
+                Some(status) if !status.success() && status.code() != Some(143) => {
                     log::warn!("broker exited with {status} after SIGTERM");
                 }
                 Some(_) => {}
@@ -445,8 +466,70 @@ impl Target {
     }
 }
 
+/// Waits until the broker at `addr` answers an `ApiVersions` v0 request, the first
+/// request every Kafka client sends (KIP-35), so "started" means "serves clients", not
+/// just "the port accepts connections" (Kafka binds its socket before it handles
+/// requests). Fails if the broker exits or `deadline` passes first.
+pub(crate) fn wait_api_versions(
+    managed: &mut Managed,
+    addr: SocketAddr,
+    deadline: Instant,
+) -> Result<()> {
+    loop {
+        if let Some(status) = managed.child.try_wait()? {
+            bail!(
+                "the broker exited at start-up ({status}); its output:\n{}",
+                log_tail(&managed.log_path)
+            );
+        }
+        if api_versions_answered(addr, deadline) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let _ = managed.stop();
+            bail!(
+                "the broker did not answer ApiVersions on {addr} in time; its output:\n{}",
+                log_tail(&managed.log_path)
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// One `ApiVersions` v0 round trip (request header v1, client id `klamm-bench`): whether a
+/// response with our correlation id and error code 0 came back before `deadline`.
+fn api_versions_answered(addr: SocketAddr, deadline: Instant) -> bool {
+    const CORRELATION_ID: i32 = 0x6b6c_616d;
+    const CLIENT_ID: &[u8] = b"klamm-bench";
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let wait = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1));
+    if stream.set_read_timeout(Some(wait)).is_err() {
+        return false;
+    }
+    let mut request = Vec::with_capacity(4 + 10 + CLIENT_ID.len());
+    let body_len = 2 + 2 + 4 + 2 + CLIENT_ID.len();
+    request.extend_from_slice(&i32::try_from(body_len).unwrap_or(0).to_be_bytes());
+    request.extend_from_slice(&18i16.to_be_bytes()); // ApiVersions
+    request.extend_from_slice(&0i16.to_be_bytes()); // v0
+    request.extend_from_slice(&CORRELATION_ID.to_be_bytes());
+    request.extend_from_slice(&i16::try_from(CLIENT_ID.len()).unwrap_or(0).to_be_bytes());
+    request.extend_from_slice(CLIENT_ID);
+    if stream.write_all(&request).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 10]; // size, correlation id, error code
+    if stream.read_exact(&mut head).is_err() {
+        return false;
+    }
+    head[4..8] == CORRELATION_ID.to_be_bytes() && head[8..10] == [0, 0]
+}
+
 /// The last lines of the broker's log, for error messages.
-fn log_tail(path: &Path) -> String {
+pub(crate) fn log_tail(path: &Path) -> String {
     const LINES: usize = 30;
     match fs::read_to_string(path) {
         Ok(text) => {

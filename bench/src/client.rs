@@ -223,6 +223,55 @@ impl Admin {
     }
 }
 
+/// Makes the broker create what a broker in service already has before the first window
+/// opens: Kafka creates its internal topics (`__transaction_state`, `__consumer_offsets`, 50
+/// partitions each) on the first `InitProducerId` and the first group coordinator lookup, and
+/// without this the first scenario of a run would time that. One idempotent producer sends
+/// one record and one consumer commits its offset in a group, on a throw-away topic.
+pub fn warm_up(bootstrap: &str, admin: &Admin) -> Result<()> {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
+    use rdkafka::producer::Producer as _;
+    let topic = unique_name("warm-up");
+    admin.create_topic(&topic, 1)?;
+    let result = (|| -> Result<()> {
+        let producer: BaseProducer<DeliveryErrors> = base_config(bootstrap)
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .create_with_context(DeliveryErrors::default())
+            .context("creating the warm-up producer")?;
+        enqueue(
+            &producer,
+            BaseRecord::<(), [u8]>::to(&topic).payload(b"warm-up"),
+            None,
+        )?;
+        producer
+            .flush(Duration::from_mins(1))
+            .context("warm-up produce")?;
+        producer.context().check()?;
+        let consumer: BaseConsumer = base_config(bootstrap)
+            .set("group.id", unique_name("warm-up"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .context("creating the warm-up consumer")?;
+        let mut offsets = rdkafka::TopicPartitionList::new();
+        offsets.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(1))?;
+        let deadline = Instant::now() + Duration::from_mins(1);
+        // The first commit may meet a coordinator still loading; retry like a client would.
+        loop {
+            match consumer.commit(&offsets, CommitMode::Sync) {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() < deadline => {
+                    log::debug!("warm-up commit: {e}; retrying");
+                    thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(e).context("warm-up offset commit"),
+            }
+        }
+    })();
+    admin.delete_topic(&topic);
+    result
+}
+
 /// A topic or group name no earlier run (of this or another bench process)
 /// used, so every run starts from an empty log and no committed offsets, even
 /// against a long-lived broker.

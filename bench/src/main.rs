@@ -9,10 +9,13 @@
 mod broker;
 mod client;
 mod compaction;
+mod compare;
 mod consume;
 mod groups;
+mod kafka;
 mod latency;
 mod member_leave;
+mod multi;
 mod produce;
 mod report;
 mod scenario;
@@ -55,6 +58,25 @@ struct Cli {
     /// bench crate's directory (so the default works from the repository root too).
     #[arg(long, value_name = "PATH", default_value = "../target/release/klamm")]
     broker_bin: PathBuf,
+
+    /// Broker(s) to start and measure: Klamm, Apache Kafka 4.1 (`KRaft`, from
+    /// --kafka-classpath), or both one after the other with a side-by-side table.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "klamm",
+        conflicts_with = "bootstrap"
+    )]
+    target: TargetKind,
+
+    /// File holding Apache Kafka's Java class path, as `protocol-tests/run-all
+    /// --install-only` writes it (relative paths as for --broker-bin).
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "../target/kafka/kafka.classpath"
+    )]
+    kafka_classpath: PathBuf,
 
     /// Extra argument for the started broker (repeatable), e.g.
     /// `--broker-arg=--override --broker-arg=log.flush.before.ack=true`.
@@ -125,6 +147,17 @@ struct Cli {
     security: broker::Security,
 }
 
+/// `--target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TargetKind {
+    /// Klamm (`--broker-bin`).
+    Klamm,
+    /// Apache Kafka 4.1 in `KRaft` combined mode (`--kafka-classpath`).
+    Kafka,
+    /// Klamm, then Kafka, each running every selected scenario; never both at once.
+    Both,
+}
+
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
@@ -149,7 +182,10 @@ fn run(cli: &Cli) -> Result<bool> {
         }
         return Ok(true);
     }
-    let mut selected = select(catalogue, &cli.scenarios)?;
+    select(catalogue, &cli.scenarios)?;
+    if cli.target != TargetKind::Klamm && cli.security != broker::Security::Plaintext {
+        bail!("--security other than plaintext is only set up for --target klamm");
+    }
 
     let settings = Settings {
         records: cli.records,
@@ -160,22 +196,104 @@ fn run(cli: &Cli) -> Result<bool> {
         run_timeout: Duration::from_secs(cli.timeout_secs),
         share_batch_bytes: cli.share_batch_bytes,
     };
+    let kinds: &[&'static str] = match (&cli.bootstrap, cli.target) {
+        (Some(_), _) => &["external"],
+        (None, TargetKind::Klamm) => &["klamm"],
+        (None, TargetKind::Kafka) => &["kafka"],
+        (None, TargetKind::Both) => &["klamm", "kafka"],
+    };
+    // One broker at a time: each is stopped before the next starts, so neither competes
+    // with the other for the CPUs.
+    let mut reports = Vec::with_capacity(kinds.len());
+    for &kind in kinds {
+        let scenarios = select(scenario::catalogue(), &cli.scenarios)?;
+        reports.push(run_target(cli, kind, scenarios, &settings)?);
+    }
+    let ok = reports
+        .iter()
+        .all(|r| r.scenarios.iter().all(|s| s.error.is_none()));
 
-    let mut target = match &cli.bootstrap {
-        Some(bootstrap) => Target::external(bootstrap, cli.broker_pid)?,
-        None => Target::spawn(&SpawnOptions {
+    let comparison = match reports.as_slice() {
+        [klamm, kafka] => Some(compare::rows(klamm, kafka)),
+        _ => None,
+    };
+    let print = |w: &mut dyn std::io::Write| -> Result<()> {
+        let mut w = w;
+        for r in &reports {
+            r.print_table(&mut w)?;
+        }
+        if let Some(rows) = &comparison {
+            compare::print(rows, &mut w)?;
+        }
+        Ok(())
+    };
+    if cli.json {
+        print(&mut std::io::stderr().lock())?;
+        let mut out = std::io::stdout().lock();
+        match (reports.as_slice(), &comparison) {
+            ([klamm, kafka], Some(rows)) => serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "klamm": klamm, "kafka": kafka, "comparison": rows }),
+            )?,
+            _ => serde_json::to_writer_pretty(&mut out, &reports[0])?,
+        }
+        writeln!(out)?;
+    } else {
+        print(&mut std::io::stdout().lock())?;
+    }
+    Ok(ok)
+}
+
+/// Starts (or reaches) one broker, runs the scenarios against it and stops it.
+fn run_target(
+    cli: &Cli,
+    kind: &'static str,
+    mut selected: Vec<Box<dyn Scenario>>,
+    settings: &Settings,
+) -> Result<Report> {
+    let mut target = match (&cli.bootstrap, kind) {
+        (Some(bootstrap), _) => Target::external(bootstrap, cli.broker_pid)?,
+        (None, "kafka") => kafka::spawn(&kafka::KafkaOptions {
+            classpath_file: cli.kafka_classpath.clone(),
+            rebalance_delay_ms: kafka::override_value(
+                &cli.broker_args,
+                "group.initial.rebalance.delay.ms",
+            )
+            .unwrap_or_else(|| kafka::DEFAULT_REBALANCE_DELAY_MS.into()),
+            // With both targets, Kafka's output goes beside Klamm's: `broker.log` -> `broker.kafka.log`.
+            log: cli.broker_log.as_ref().map(|p| {
+                if cli.target == TargetKind::Both {
+                    p.with_extension("kafka.log")
+                } else {
+                    p.clone()
+                }
+            }),
+        })?,
+        (None, _) => Target::spawn(&SpawnOptions {
             bin: broker::resolve_bin(&cli.broker_bin)?,
             args: cli.broker_args.clone(),
             log: cli.broker_log.clone(),
             security: cli.security,
         })?,
     };
-    if let Some(dir) = target.data_dir() {
-        client::set_extra_properties(cli.security.client_properties(&dir)?);
+    if kind == "klamm" {
+        if let Some(dir) = target.data_dir() {
+            client::set_extra_properties(cli.security.client_properties(&dir)?);
+        }
     }
-    eprintln!("klamm-bench: broker at {}", target.bootstrap());
+    eprintln!(
+        "klamm-bench: {kind} broker at {}{}",
+        target.bootstrap(),
+        target.startup().map_or_else(String::new, |d| format!(
+            ", serving after {:.2} s",
+            d.as_secs_f64()
+        ))
+    );
 
     let admin = Admin::connect(target.bootstrap())?;
+    if target.is_managed() {
+        client::warm_up(target.bootstrap(), &admin).context("warming the broker up")?;
+    }
     let data_dir = target.data_dir();
     let mut reports = Vec::with_capacity(selected.len());
     for scenario in &mut selected {
@@ -185,37 +303,31 @@ fn run(cli: &Cli) -> Result<bool> {
             admin: &admin,
             probe: target.probe(),
             data_dir: data_dir.as_deref(),
-            settings: &settings,
+            settings,
         };
         reports.push(run_scenario(scenario.as_mut(), &env, cli.runs));
     }
     drop(admin);
 
     let peak_rss_bytes = target.probe().and_then(|p| p.peak_rss_bytes().ok());
+    let end_rss_bytes = target.probe().and_then(|p| p.rss_bytes().ok());
     let broker = BrokerInfo {
         bootstrap: target.bootstrap().to_owned(),
         started_by_bench: target.is_managed(),
         idle_rss_bytes: target.idle_rss_bytes(),
         peak_rss_bytes,
+        end_rss_bytes,
+        startup_secs: target.startup().map(|d| d.as_secs_f64()),
     };
     target.shutdown()?;
 
-    let report = Report {
+    Ok(Report {
+        target: kind,
         broker,
         runs: cli.runs,
         producers: settings.producers,
         scenarios: reports,
-    };
-    let ok = report.scenarios.iter().all(|s| s.error.is_none());
-    if cli.json {
-        report.print_table(&mut std::io::stderr().lock())?;
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        report.print_table(&mut std::io::stdout().lock())?;
-    }
-    Ok(ok)
+    })
 }
 
 /// `--share-batch-bytes`: librdkafka accepts `batch.size` from 1 to 2,147,483,647.

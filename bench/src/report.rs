@@ -49,6 +49,12 @@ pub struct Summary {
     pub mb_per_sec: Option<f64>,
     /// Broker CPU microseconds per record.
     pub broker_cpu_us_per_record: Option<f64>,
+    /// Broker CPU nanoseconds per payload byte.
+    pub broker_cpu_ns_per_byte: Option<f64>,
+    /// Producer-side records per second, for scenarios that produce and consume at once.
+    pub producer_records_per_sec: Option<f64>,
+    /// Producer-side payload MB per second, for those scenarios.
+    pub producer_mb_per_sec: Option<f64>,
     /// Latency median, ms.
     pub latency_p50_ms: Option<f64>,
     /// Latency 99th percentile, ms.
@@ -66,6 +72,20 @@ impl Summary {
             records_per_sec: median(samples.iter().map(Sample::records_per_sec)),
             mb_per_sec: median(samples.iter().map(Sample::mb_per_sec)),
             broker_cpu_us_per_record: median(samples.iter().filter_map(Sample::cpu_us_per_record)),
+            broker_cpu_ns_per_byte: median(samples.iter().filter_map(|s| {
+                s.broker_cpu_secs
+                    .filter(|_| s.payload_bytes > 0)
+                    .map(|c| c * 1e9 / s.payload_bytes as f64)
+            })),
+            producer_records_per_sec: median(
+                samples
+                    .iter()
+                    .filter_map(|s| s.producer_elapsed_secs.map(|e| s.records as f64 / e)),
+            ),
+            producer_mb_per_sec: median(samples.iter().filter_map(|s| {
+                s.producer_elapsed_secs
+                    .map(|e| s.payload_bytes as f64 / 1e6 / e)
+            })),
             latency_p50_ms: lat(|l| l.p50),
             latency_p99_ms: lat(|l| l.p99),
             latency_p999_ms: lat(|l| l.p999),
@@ -122,11 +142,17 @@ pub struct BrokerInfo {
     pub idle_rss_bytes: Option<u64>,
     /// Peak RSS (`VmHWM`) at the end.
     pub peak_rss_bytes: Option<u64>,
+    /// RSS (`VmRSS`) at the end, after the last scenario.
+    pub end_rss_bytes: Option<u64>,
+    /// Seconds from spawning the broker until it answered `ApiVersions`.
+    pub startup_secs: Option<f64>,
 }
 
 /// The whole benchmark result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Which broker: `klamm`, `kafka`, or `external` (`--bootstrap`).
+    pub target: &'static str,
     /// Broker facts.
     pub broker: BrokerInfo,
     /// Runs per scenario.
@@ -162,6 +188,13 @@ impl Report {
                 fmt_opt(m.broker_cpu_us_per_record, 2),
                 s.peak_rss_bytes_after.map_or_else(dash, megabytes),
             )?;
+            if let (Some(r), Some(mb)) = (m.producer_records_per_sec, m.producer_mb_per_sec) {
+                writeln!(
+                    w,
+                    "  (records/s, MB/s above: consumers; producers {} records/s, {mb:.1} MB/s)",
+                    thousands(r.round())
+                )?;
+            }
             if let Some(e) = &s.error {
                 writeln!(w, "  FAILED after {} run(s): {e}", s.runs.len())?;
             }
@@ -170,15 +203,18 @@ impl Report {
         let b = &self.broker;
         writeln!(
             w,
-            "broker {}{}: idle RSS {}, peak RSS {}",
+            "broker {} {}{}: start-up {}, idle RSS {}, peak RSS {}, RSS at end {}",
+            self.target,
             b.bootstrap,
             if b.started_by_bench {
                 " (started by klamm-bench)"
             } else {
                 ""
             },
+            b.startup_secs.map_or_else(dash, |s| format!("{s:.2} s")),
             b.idle_rss_bytes.map_or_else(dash, megabytes),
             b.peak_rss_bytes.map_or_else(dash, megabytes),
+            b.end_rss_bytes.map_or_else(dash, megabytes),
         )?;
         writeln!(
             w,
@@ -191,20 +227,20 @@ impl Report {
     }
 }
 
-fn dash() -> String {
+pub(crate) fn dash() -> String {
     "-".into()
 }
 
-fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
+pub(crate) fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(dash, |v| format!("{v:.decimals$}"))
 }
 
-fn megabytes(bytes: u64) -> String {
+pub(crate) fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// Formats a non-negative whole number with thousands separators.
-fn thousands(v: f64) -> String {
+pub(crate) fn thousands(v: f64) -> String {
     let digits = format!("{v:.0}");
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -16,6 +16,7 @@ use crate::consume::Consume;
 use crate::groups::{OffsetCommits, Rebalance};
 use crate::latency::E2eLatency;
 use crate::member_leave::{MemberLeave, Protocol};
+use crate::multi::Multi;
 use crate::produce::{Acks, Produce};
 use crate::share::{Consumers, ShareConsume, ShareLatency};
 use crate::transactions::TxnProduce;
@@ -41,6 +42,8 @@ pub fn catalogue() -> Vec<Box<dyn Scenario>> {
         Box::new(Consume::new("consume-1k", ONE_KIB, 1)),
         Box::new(Consume::new("consume-1k-p3", ONE_KIB, 3)),
         Box::new(E2eLatency::new("e2e-latency", SMALL)),
+        Box::new(Multi::new("multi-4x4-100b", SMALL)),
+        Box::new(Multi::new("multi-4x4-1k", ONE_KIB)),
         Box::new(OffsetCommits::new()),
         Box::new(Rebalance::new("rebalance-10", 10)),
         Box::new(MemberLeave::new(
@@ -192,6 +195,10 @@ pub struct Sample {
     /// A scenario's own figures, for the progress line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Scenarios with producers and consumers at once (`multi-*`): the producers' window,
+    /// from the first send to the last acknowledgement (`elapsed_secs` is the consumers').
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub producer_elapsed_secs: Option<f64>,
 }
 
 impl Sample {
@@ -204,6 +211,7 @@ impl Sample {
             broker_cpu_secs: measured.broker_cpu.map(|d| d.as_secs_f64()),
             latency_ms: None,
             note: None,
+            producer_elapsed_secs: None,
         }
     }
 
