@@ -27,7 +27,11 @@ const LATEST_TIERED: i64 = -5;
 /// `ListOffsetsRequest.READ_COMMITTED`
 const READ_COMMITTED: i8 = 1;
 
-pub fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse {
+/// Async because a timestamp lookup (a spec >= 0, or MAX_TIMESTAMP) reads and may decompress
+/// segment data: [`lookup`] runs it on the blocking pool so a page-cache miss or a large
+/// compressed batch does not stall every connection served by this runtime worker (Kafka
+/// serves ListOffsets on its request-handler pool, off the network threads).
+pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse {
     let v = ctx.version;
     let read_committed = v >= 2 && req.isolation_level == READ_COMMITTED;
     // Kafka answers INVALID_REQUEST for a partition listed twice.
@@ -40,66 +44,63 @@ pub fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsRespo
             }
         }
     }
-    let topics = req
-        .topics
-        .into_iter()
-        .map(|t| {
-            let name = t.name.as_str().to_string();
-            // DESCRIBE on the topic, checked first (`partitionSeqByAuthorized(DESCRIBE, TOPIC)`).
-            let authorized = authz::topic(ctx, AclOperation::Describe, &name);
-            let topic = ctx.broker.logs.topic(&name);
-            let partitions = t
-                .partitions
-                .iter()
-                .map(|p| {
-                    let mut r = ListOffsetsPartitionResponse::default()
-                        .with_partition_index(p.partition_index);
-                    let result = if !authorized {
-                        Err(Error::topic_denied())
-                    } else if dups.contains(&(name.clone(), p.partition_index)) {
-                        Err(Error::InvalidRequest(
-                            "Duplicate partition in request".into(),
-                        ))
-                    } else {
-                        lookup(
-                            ctx,
-                            topic.as_deref(),
-                            p.partition_index,
-                            p.current_leader_epoch,
-                            p.timestamp,
-                            read_committed,
-                        )
-                    };
-                    match result {
-                        Ok((timestamp, offset)) => {
-                            r.error_code = 0;
-                            r.timestamp = timestamp;
-                            r.offset = offset;
-                            if v >= 4 {
-                                r.leader_epoch = if offset >= 0 { LEADER_EPOCH } else { -1 };
-                            }
-                        }
-                        Err(e) => {
-                            r.error_code = e.code();
-                            r.timestamp = -1;
-                            r.offset = -1;
-                            if v >= 4 {
-                                r.leader_epoch = -1;
-                            }
-                        }
+    let mut topics = Vec::with_capacity(req.topics.len());
+    for t in req.topics {
+        let name = t.name.as_str().to_string();
+        // DESCRIBE on the topic, checked first (`partitionSeqByAuthorized(DESCRIBE, TOPIC)`).
+        let authorized = authz::topic(ctx, AclOperation::Describe, &name);
+        let topic = ctx.broker.logs.topic(&name);
+        let mut partitions = Vec::with_capacity(t.partitions.len());
+        for p in &t.partitions {
+            let mut r =
+                ListOffsetsPartitionResponse::default().with_partition_index(p.partition_index);
+            let result = if !authorized {
+                Err(Error::topic_denied())
+            } else if dups.contains(&(name.clone(), p.partition_index)) {
+                Err(Error::InvalidRequest(
+                    "Duplicate partition in request".into(),
+                ))
+            } else {
+                lookup(
+                    ctx,
+                    topic.as_deref(),
+                    p.partition_index,
+                    p.current_leader_epoch,
+                    p.timestamp,
+                    read_committed,
+                )
+                .await
+            };
+            match result {
+                Ok((timestamp, offset)) => {
+                    r.error_code = 0;
+                    r.timestamp = timestamp;
+                    r.offset = offset;
+                    if v >= 4 {
+                        r.leader_epoch = if offset >= 0 { LEADER_EPOCH } else { -1 };
                     }
-                    r
-                })
-                .collect();
+                }
+                Err(e) => {
+                    r.error_code = e.code();
+                    r.timestamp = -1;
+                    r.offset = -1;
+                    if v >= 4 {
+                        r.leader_epoch = -1;
+                    }
+                }
+            }
+            partitions.push(r);
+        }
+        topics.push(
             ListOffsetsTopicResponse::default()
                 .with_name(t.name)
-                .with_partitions(partitions)
-        })
-        .collect();
+                .with_partitions(partitions),
+        );
+    }
     ListOffsetsResponse::default().with_topics(topics)
 }
 
-fn lookup(
+async fn lookup(
     ctx: &RequestContext,
     topic: Option<&crate::log::Topic>,
     index: i32,
@@ -145,9 +146,21 @@ fn lookup(
     Ok(match timestamp {
         EARLIEST | EARLIEST_LOCAL => (-1, p.log_start_offset()),
         LATEST => (-1, last_fetchable),
-        MAX_TIMESTAMP => fetchable(p.max_timestamp_offset()?),
         LATEST_TIERED => (-1, -1),
-        ts => fetchable(p.offset_for_timestamp(ts)?),
+        // The scans read (and may decompress) segment data: off the runtime worker.
+        ts => {
+            let p = std::sync::Arc::clone(p);
+            let found = tokio::task::spawn_blocking(move || {
+                if ts == MAX_TIMESTAMP {
+                    p.max_timestamp_offset()
+                } else {
+                    p.offset_for_timestamp(ts)
+                }
+            })
+            .await
+            .map_err(|e| Error::KafkaStorage(format!("timestamp lookup failed: {e}")))??;
+            fetchable(found)
+        }
     })
 }
 

@@ -100,9 +100,9 @@ pub async fn handle(ctx: &RequestContext, body: RequestKind) -> Outcome {
     match body {
         RequestKind::Produce(r) => produce::handle(ctx, r).await,
         RequestKind::Fetch(r) => fetch::handle(ctx, r).await,
-        RequestKind::ListOffsets(r) => {
-            Respond(ResponseKind::ListOffsets(list_offsets::handle(ctx, r)))
-        }
+        RequestKind::ListOffsets(r) => Respond(ResponseKind::ListOffsets(
+            list_offsets::handle(ctx, r).await,
+        )),
         RequestKind::Metadata(r) => Respond(ResponseKind::Metadata(metadata::handle(ctx, r))),
         RequestKind::ApiVersions(r) => {
             Respond(ResponseKind::ApiVersions(api_versions::handle(ctx, r)))

@@ -255,8 +255,15 @@ impl ProducerStateManager {
         });
     }
 
-    /// Writes `<offset>.snapshot` in Kafka's ProducerSnapshot v1 format and fsyncs it.
-    pub fn write_snapshot(&self, dir: &Path, offset: i64) -> io::Result<PathBuf> {
+    /// Writes `<offset>.snapshot` in Kafka's ProducerSnapshot v1 format; fsyncs it when `sync`.
+    ///
+    /// A segment roll passes `sync = false`, as Kafka's `UnifiedLog.roll` calls
+    /// `ProducerStateManager.takeSnapshot(sync = false)`: the roll runs under the partition
+    /// lock, and the fsync is left to the rolled segment's flush ([`sync_snapshots`]), which
+    /// runs before the recovery point passes the snapshot's offset (Kafka's
+    /// `flushProducerStateSnapshot`). A torn unsynced snapshot fails its CRC at start-up and
+    /// the older one is used, so it costs replay, never correctness.
+    pub fn write_snapshot(&self, dir: &Path, offset: i64, sync: bool) -> io::Result<PathBuf> {
         let mut buf = Vec::with_capacity(10 + self.producers.len() * 46);
         buf.extend_from_slice(&1i16.to_be_bytes());
         buf.extend_from_slice(&0u32.to_be_bytes());
@@ -286,7 +293,9 @@ impl ProducerStateManager {
             use std::io::Write;
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&buf)?;
-            f.sync_all()?;
+            if sync {
+                f.sync_all()?;
+            }
         }
         fs::rename(&tmp, &path)?;
         Ok(path)
@@ -375,6 +384,21 @@ pub fn list_snapshots(dir: &Path) -> Vec<(i64, PathBuf)> {
             offset_from_file_name(&name).map(|o| (o, e.path()))
         })
         .collect()
+}
+
+/// fsyncs the snapshots at `offsets` (the base offsets of segments rolled since the last
+/// flush, where a roll wrote them unsynced): the blocking half of Kafka's
+/// `flushProducerStateSnapshot`. A missing one (never written, or already removed by
+/// [`clean_snapshots`]) is skipped; the caller fsyncs the directory for the renames.
+pub fn sync_snapshots(dir: &Path, offsets: &[i64]) -> io::Result<()> {
+    for &offset in offsets {
+        match fs::File::open(dir.join(file_name(offset, ".snapshot"))) {
+            Ok(f) => f.sync_all()?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Deletes snapshots other than the newest `keep` ones and any above `max_offset`.
@@ -471,7 +495,7 @@ mod tests {
         let mut s = ProducerStateManager::new();
         let b = batch(&[b"a", b"b", b"c"], 50, 77, 3, 10);
         s.update(&hdr(&b), 200, 202);
-        s.write_snapshot(dir.path(), 203).unwrap();
+        s.write_snapshot(dir.path(), 203, true).unwrap();
         let (off, loaded) = ProducerStateManager::load_latest(dir.path(), 1000).unwrap();
         assert_eq!(off, 203);
         let e = loaded.get(77).unwrap();

@@ -1,9 +1,13 @@
 //! One topic-partition's log: segments, offsets, producer state, flushing and fetch wake-ups
 //! (the roles of Kafka's `UnifiedLog`, `LocalLog` and `Partition` on a single broker).
 //!
-//! Concurrency: every mutation happens under one short `std::sync::Mutex` (no I/O but the
-//! append's `writev` and, on roll, a tiny snapshot); fsync runs outside it on the blocking
-//! pool, and fetches read the segment file outside it. Appended bytes never change below the
+//! Concurrency: every mutation happens under one short `std::sync::Mutex`. The only I/O under
+//! it is the append's `writev` and, on roll, creating the new segment's files, writing the old
+//! one's indexes and the producer-state snapshot, all without fsync (as Kafka's
+//! `UnifiedLog.roll`, `takeSnapshot(sync = false)`). Every fsync (segments, indexes, the
+//! snapshots rolled since the last flush, the directory) runs outside it on the blocking pool
+//! in [`Partition::flush_to`], before the recovery point moves; fetches read the segment file
+//! outside it. Appended bytes never change below the
 //! log end offset, so a reader holding a file handle and a byte range needs no lock.
 
 use std::collections::BTreeMap;
@@ -31,6 +35,7 @@ use crate::log::txn_index::{self, AbortedTxn};
 use crate::log::validator::{AppendOrigin, ValidBatch};
 use crate::log::FileSlice;
 
+mod loader;
 mod retention;
 #[cfg(test)]
 mod stored_batch_tests;
@@ -38,6 +43,7 @@ mod swap;
 #[cfg(test)]
 mod txn_tests;
 
+use loader::delete_segment_files;
 pub use swap::SegmentSnapshot;
 
 /// The leader epoch of every partition: a single broker is elected once (KRaft starts at 0).
@@ -148,202 +154,6 @@ pub fn dir_name(topic: &str, partition: i32) -> String {
 }
 
 impl Partition {
-    /// Opens (or creates) the partition directory, recovering it as `recovery` says.
-    pub fn open(
-        topic: Arc<str>,
-        topic_id: Uuid,
-        index: i32,
-        data_dir: &Path,
-        config: Arc<LogConfig>,
-        recovery: Recovery,
-        checkpointed_log_start: Option<i64>,
-    ) -> io::Result<Partition> {
-        let dir = data_dir.join(dir_name(&topic, index));
-        fs::create_dir_all(&dir)?;
-        remove_leftovers(&dir)?;
-        swap::complete_interrupted_swaps(&dir)?;
-        write_partition_metadata(&dir, topic_id)?;
-        write_leader_epoch_checkpoint(&dir)?;
-
-        let mut bases: Vec<i64> = fs::read_dir(&dir)?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().to_string();
-                name.strip_suffix(".log")
-                    .and_then(|_| segment::offset_from_file_name(&name))
-            })
-            .collect();
-        bases.sort_unstable();
-
-        let recover_from = match recovery {
-            Recovery::Clean => None,
-            Recovery::From(point) => Some(
-                bases
-                    .iter()
-                    .copied()
-                    .rfind(|b| *b <= point)
-                    .unwrap_or(i64::MIN),
-            ),
-        };
-        let lim = limits(&config);
-        let mut segments = BTreeMap::new();
-        let mut expected_next: Option<i64> = None;
-        let mut cut_rest = false;
-        for (i, base) in bases.iter().copied().enumerate() {
-            if cut_rest || expected_next.is_some_and(|n| base < n) {
-                warn!(topic = %topic, partition = index, base, "deleting segment after a truncated or overlapping one");
-                delete_segment_files(&dir, base);
-                cut_rest = true;
-                continue;
-            }
-            let recover = recover_from.is_some_and(|from| base >= from);
-            let (seg, scan) = LogSegment::open(&dir, base, lim, recover, &mut |_| {})?;
-            if scan.invalid_bytes > 0 {
-                warn!(
-                    topic = %topic, partition = index, segment = base,
-                    valid_bytes = scan.valid_bytes, truncated_bytes = scan.invalid_bytes,
-                    reason = scan.end_reason.unwrap_or("unknown"),
-                    "found invalid data in log segment: truncated the torn tail"
-                );
-                if i + 1 < bases.len() {
-                    cut_rest = true;
-                }
-            }
-            expected_next = Some(seg.next_offset());
-            segments.insert(base, seg);
-        }
-        // An empty segment is only useful as the active one.
-        let last_base = segments.keys().next_back().copied();
-        segments.retain(|base, seg| {
-            let keep = !seg.is_empty() || Some(*base) == last_base;
-            if !keep {
-                let _ = seg.delete_files();
-            }
-            keep
-        });
-        if segments.is_empty() {
-            let base = checkpointed_log_start.unwrap_or(0).max(0);
-            segments.insert(base, LogSegment::create(&dir, base, lim)?);
-        }
-        let first_base = *segments.keys().next().expect("non-empty");
-        let next_offset = segments
-            .values()
-            .next_back()
-            .map(|s| s.next_offset())
-            .unwrap_or(first_base);
-        let log_start_offset = checkpointed_log_start
-            .unwrap_or(first_base)
-            .clamp(first_base, next_offset);
-
-        // Producer state: newest snapshot at or below the log end, then replay the headers.
-        let (snap_offset, mut producers) = ProducerStateManager::load_latest(&dir, next_offset)
-            .unwrap_or((log_start_offset, ProducerStateManager::new()));
-        let mut aborted: BTreeMap<i64, AbortedTxn> = txn_index::read_all(&dir)
-            .into_iter()
-            .filter(|(_, a)| a.last_offset < next_offset)
-            .map(|(_, a)| (a.last_offset, a))
-            .collect();
-        for seg in segments.values() {
-            if seg.next_offset() <= snap_offset {
-                continue;
-            }
-            let start = if seg.base_offset >= snap_offset {
-                0
-            } else {
-                seg.translate_offset(snap_offset)?
-                    .map(|(p, _)| p)
-                    .unwrap_or(seg.size())
-            };
-            let mut ended = Vec::new();
-            let mut markers = Vec::new();
-            seg.read_headers(start, seg.size(), &mut |pos, h| {
-                if h.last_offset() >= snap_offset {
-                    if h.is_control() && h.has_producer_id() {
-                        markers.push((pos, h.size(), h.producer_id()));
-                    }
-                    if let Some(first) = producers.replay(h) {
-                        // A marker ended an open transaction: if it was an abort the index must
-                        // list it (it may not have reached the `.txnindex` before a crash).
-                        let lso = producers
-                            .first_unstable_offset()
-                            .unwrap_or(h.last_offset() + 1);
-                        ended.push((pos, h.size(), h.producer_id(), first, h.base_offset(), lso));
-                    }
-                }
-                true
-            })?;
-            // The coordinator epoch is in the marker's value, not its header: read each marker
-            // the replay passed (few and small) so DescribeProducers and the fencing check see
-            // the last one, as after Kafka's `appendEndTxnMarker`.
-            for (pos, size, pid) in markers {
-                let bytes = seg.read_bytes(pos, size)?;
-                if let Some(epoch) = control::marker_coordinator_epoch(&bytes) {
-                    producers.set_coordinator_epoch(pid, epoch);
-                }
-            }
-            for (pos, size, pid, first, marker, lso) in ended.drain(..) {
-                if aborted.contains_key(&marker) {
-                    continue;
-                }
-                let bytes = seg.read_bytes(pos, size)?;
-                if control::control_type(&bytes) == Some(control::ABORT) {
-                    let a = AbortedTxn {
-                        producer_id: pid,
-                        first_offset: first,
-                        last_offset: marker,
-                        last_stable_offset: lso,
-                    };
-                    match txn_index::append(&dir, seg.base_offset, &a) {
-                        Ok(()) => {}
-                        // The entry is in memory, and the next start finds the marker again.
-                        Err(e) if space::is_out_of_space(&e) => {
-                            warn!(topic = %topic, partition = index, "cannot write the transaction index: {e}");
-                        }
-                        Err(e) => return Err(e),
-                    }
-                    aborted.insert(marker, a);
-                }
-            }
-        }
-        producer_state::clean_snapshots(&dir, next_offset, 3);
-
-        let recovery_point = match recovery {
-            Recovery::Clean => next_offset,
-            Recovery::From(_) => log_start_offset,
-        };
-        if recover_from.is_some() {
-            info!(topic = %topic, partition = index, log_end_offset = next_offset, "recovered partition");
-        }
-        let p = Partition {
-            topic,
-            topic_id,
-            index,
-            dir,
-            config: RwLock::new(config),
-            state: Mutex::new(LogState {
-                segments,
-                log_start_offset,
-                next_offset,
-                recovery_point,
-                unflushed_messages: 0,
-                producers,
-                aborted,
-                poisoned: None,
-            }),
-            waiters: Mutex::new(Vec::new()),
-            flush_lock: tokio::sync::Mutex::new(()),
-            maintenance: Mutex::new(()),
-            log_end_offset: AtomicI64::new(next_offset),
-            log_start_offset: AtomicI64::new(log_start_offset),
-            last_stable_offset: AtomicI64::new(0),
-            deleted: AtomicBool::new(false),
-            space: space::for_dir(data_dir),
-        };
-        let lso = p.lock().last_stable_offset();
-        p.last_stable_offset.store(lso, Ordering::Release);
-        Ok(p)
-    }
-
     /// The log state. A panic while the lock was held may have left it half-updated (say,
     /// bytes appended to the segment but `next_offset` not advanced), so the first locker after
     /// one puts the partition in the poisoned state, as a failed fsync does (fjall's
@@ -639,7 +449,9 @@ impl Partition {
         let seg = LogSegment::create(&self.dir, new_base, limits(config))?;
         st.segments.insert(new_base, seg);
         // Kafka snapshots producer state at every roll so start-up replays one segment at most.
-        if let Err(e) = st.producers.write_snapshot(&self.dir, new_base) {
+        // Unsynced, as `UnifiedLog.roll` does (`takeSnapshot(sync = false)`): this runs under the
+        // partition lock, and `flush_to` fsyncs it before the recovery point passes `new_base`.
+        if let Err(e) = st.producers.write_snapshot(&self.dir, new_base, false) {
             warn!(partition = %self.name(), "failed to write producer snapshot: {e}");
         }
         producer_state::clean_snapshots(&self.dir, new_base, 3);
@@ -755,7 +567,7 @@ impl Partition {
     /// kernel may have dropped the dirty pages, so pretending would lose acknowledged data).
     pub async fn flush_to(self: &Arc<Self>, offset: i64) -> Result<()> {
         let _guard = self.flush_lock.lock().await;
-        let (files, target) = {
+        let (files, snapshots, target) = {
             let mut st = self.lock();
             if st.recovery_point >= offset.min(st.next_offset) {
                 return Ok(());
@@ -771,13 +583,16 @@ impl Partition {
                 .filter(|(_, s)| s.next_offset() > from || s.is_empty())
                 .map(|(b, _)| *b)
                 .collect();
+            // A roll wrote `<base>.snapshot` unsynced for every segment it created; those
+            // created since the recovery point are fsynced here, before it moves past them.
+            let snapshots: Vec<i64> = bases.iter().copied().filter(|&b| b >= from).collect();
             for b in bases {
                 if let Some(seg) = st.segments.get_mut(&b) {
                     seg.persist_indexes()?;
                     files.push(seg.file());
                 }
             }
-            (files, st.next_offset)
+            (files, snapshots, st.next_offset)
         };
         let dir = self.dir.clone();
         let fsync_started = Instant::now();
@@ -785,6 +600,7 @@ impl Partition {
             for f in files {
                 f.sync_data()?;
             }
+            producer_state::sync_snapshots(&dir, &snapshots)?;
             sync_dir(&dir)
         })
         .await
@@ -823,7 +639,7 @@ impl Partition {
             seg.on_become_inactive();
             seg.flush()?;
         }
-        st.producers.write_snapshot(&self.dir, next)?;
+        st.producers.write_snapshot(&self.dir, next, true)?;
         producer_state::clean_snapshots(&self.dir, next, 3);
         st.recovery_point = next;
         sync_dir(&self.dir)
@@ -1071,45 +887,6 @@ pub fn locate_batches(
         }
     }
     Ok((pos, (tail.position() - pos) as usize))
-}
-
-fn remove_leftovers(dir: &Path) -> io::Result<()> {
-    for e in fs::read_dir(dir)? {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.ends_with(".tmp") || name.ends_with(".deleted") || name.ends_with(".cleaned") {
-            let _ = fs::remove_file(e.path());
-        }
-    }
-    Ok(())
-}
-
-fn delete_segment_files(dir: &Path, base: i64) {
-    for suffix in [".log", ".index", ".timeindex", ".txnindex"] {
-        let _ = fs::remove_file(dir.join(segment::file_name(base, suffix)));
-    }
-}
-
-/// `partition.metadata`: Kafka's record of the topic id a partition directory belongs to.
-fn write_partition_metadata(dir: &Path, topic_id: Uuid) -> io::Result<()> {
-    let path = dir.join("partition.metadata");
-    let content = format!(
-        "version: 0\ntopic_id: {}\n",
-        crate::cluster::uuid_to_kafka_string(topic_id)
-    );
-    if fs::read_to_string(&path).ok().as_deref() == Some(content.as_str()) {
-        return Ok(());
-    }
-    crate::cluster::write_atomically(&path, content.as_bytes())
-}
-
-/// `leader-epoch-checkpoint`: one epoch (0) starting at offset 0, in Kafka's text format.
-fn write_leader_epoch_checkpoint(dir: &Path) -> io::Result<()> {
-    let path = dir.join("leader-epoch-checkpoint");
-    if path.exists() {
-        return Ok(());
-    }
-    crate::cluster::write_atomically(&path, format!("0\n1\n{LEADER_EPOCH} 0\n").as_bytes())
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
